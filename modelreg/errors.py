@@ -1,0 +1,94 @@
+"""The one error hierarchy of modelreg.
+
+Every failure a user can act on is a :class:`ModelregError`; the CLI turns it
+into a message and the exit code named on the class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one file, at a place a person can find."""
+
+    file: str
+    line: int | None
+    column: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+class ModelregError(Exception):
+    """Base of every modelreg error. ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class InvalidManifestError(ModelregError):
+    """A manifest or the registry config breaks the schema or a rule."""
+
+    exit_code = 3
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class NotFoundError(ModelregError):
+    """A model, version, ref or registry that does not exist."""
+
+    exit_code = 4
+
+
+class RuleViolationError(ModelregError):
+    """An operation that would break a registry rule (immutability, single production, ...)."""
+
+    exit_code = 5
+
+
+class ConflictError(ModelregError):
+    """Someone else's change is in the way: uncommitted edits, a moved branch, a lock."""
+
+    exit_code = 5
+
+
+class ReadOnlyError(ModelregError):
+    """A write on a registry opened at a ref (time travel is read-only)."""
+
+    exit_code = 5
+
+
+class ArtifactError(ModelregError):
+    """An artifact could not be stored, read or verified; names the URI."""
+
+    exit_code = 6
+
+
+class GitError(ModelregError):
+    """Git could not do what was asked (no repository, missing commit, failed push)."""
+
+    exit_code = 7
+
+
+def problems_error(problems: Iterable[Problem]) -> InvalidManifestError:
+    return InvalidManifestError(list(problems))

@@ -1,0 +1,117 @@
+"""JSON Schemas and the checks that turn loaded YAML into manifests.
+
+The schemas in ``schemas/`` are generated from the pydantic models
+(``python -m modelreg.schema --write``); a test fails when they drift.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from modelreg.config import RegistryConfig
+from modelreg.errors import InvalidManifestError, Problem
+from modelreg.manifest import Model
+from modelreg.yamlio import Loaded, loads
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "model.schema.json": Model,
+    "registry.schema.json": RegistryConfig,
+}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def generate(model: type[BaseModel], name: str) -> dict[str, Any]:
+    schema = model.model_json_schema(by_alias=True, mode="validation")
+    return {"$schema": DRAFT, "$id": f"https://modelreg.dev/schemas/{name}", **schema}
+
+
+def render(name: str) -> str:
+    return json.dumps(generate(SCHEMAS[name], name), indent=2, sort_keys=False) + "\n"
+
+
+def write_all(folder: Path = SCHEMA_DIR) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name in SCHEMAS:
+        p = folder / name
+        p.write_text(render(name), encoding="utf-8")
+        out.append(p)
+    return out
+
+
+def _hint(loaded: Loaded, path: Sequence[str | int], err_type: str) -> str:
+    """Explain the YAML 1.1 reading behind a type error on a plain scalar."""
+    node = loaded.root
+    import yaml
+
+    for part in path:
+        found = None
+        if isinstance(node, yaml.MappingNode):
+            found = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            found = node.value[part] if part < len(node.value) else None
+        node = found
+        if node is None:
+            return ""
+    if not isinstance(node, yaml.ScalarNode) or node.style is not None:
+        return ""
+    kind = node.tag.rsplit(":", 1)[-1]
+    if err_type == "string_type" and kind in ("int", "float", "timestamp", "bool", "null"):
+        return f" (YAML reads `{node.value}` as a {kind}; quote it: '{node.value}')"
+    if kind == "float" and err_type.startswith("int"):
+        return f" (YAML reads `{node.value}` as the number {float(node.value)!r})"
+    return ""
+
+
+def problems_from(exc: ValidationError, loaded: Loaded) -> list[Problem]:
+    out = []
+    for err in exc.errors(include_url=False):
+        path = [p for p in err["loc"] if isinstance(p, (str, int))]
+        if err["type"] in ("model_attributes_type", "dict_type") and not path and loaded.value is None:
+            out.append(Problem(loaded.file, 1, 1, "", "the file is empty"))
+            continue
+        unknown = err["type"] == "extra_forbidden"
+        msg = "unknown field" if unknown else err["msg"]
+        msg += _hint(loaded, path, err["type"])
+        out.append(loaded.problem(path, msg, key=unknown))
+    return out
+
+
+def validate(model: type[M], loaded: Loaded) -> M:
+    """Validate loaded YAML against ``model``; every problem located in the file."""
+    try:
+        return model.model_validate(loaded.value)
+    except ValidationError as exc:
+        raise InvalidManifestError(problems_from(exc, loaded)) from None
+
+
+def parse_manifest(data: str | bytes, file: str, *, folder_id: str | None = None,
+                   max_bytes: int | None = None) -> Model:
+    """Load and validate one manifest; ``folder_id`` must equal its ``id``."""
+    loaded = loads(data, file, **({"max_bytes": max_bytes} if max_bytes else {}))
+    model = validate(Model, loaded)
+    if folder_id is not None and model.id != folder_id:
+        raise InvalidManifestError(
+            [loaded.problem(("id",), f"id {model.id!r} must equal its folder name {folder_id!r}")]
+        )
+    return model
+
+
+def parse_config(data: str | bytes, file: str) -> RegistryConfig:
+    return validate(RegistryConfig, loads(data, file))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    if "--write" in sys.argv:
+        target = Path(sys.argv[sys.argv.index("--write") + 1]) if len(sys.argv) > 2 else SCHEMA_DIR
+        for p in write_all(target):
+            print(p)
