@@ -180,6 +180,8 @@ class Model(_Frozen):
     customer: StrictStr | None = None
     tags: list[Tag] = Field(default_factory=list)
     created_at: AwareDatetime | None = None
+    # Set when a deleted model is created again, so its old numbers are never reused.
+    first_version: Annotated[int, Field(ge=1)] | None = None
     archived: bool = False
     versions: list[Version] = Field(default_factory=list)
     deployment: Deployment | None = None
@@ -219,8 +221,12 @@ class Model(_Frozen):
 
     def to_document(self) -> dict[str, Any]:
         """The manifest as YAML-ready data, in the documented key order, without empties."""
-        data = self.model_dump(mode="python", by_alias=True, exclude_none=True)
-        return _prune(data)
+        return to_document(self)
+
+
+def to_document(obj: BaseModel) -> dict[str, Any]:
+    """A manifest part as YAML-ready data, in field order, without empty optional parts."""
+    return _prune(obj.model_dump(mode="python", by_alias=True, exclude_none=True))  # type: ignore[no-any-return]
 
 
 def _prune(value: Any) -> Any:

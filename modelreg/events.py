@@ -1,0 +1,102 @@
+"""What happened to a model between two states: the vocabulary of history. Pure.
+
+Each event reads as an audit line: ``str(event)`` -> "version 4 moved staging -> production".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelreg.manifest import Model, Stage
+
+METADATA = ("name", "description", "type", "framework", "source", "owner", "organization",
+            "workspace", "customer", "tags")
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    version: int | None = None
+    before: str | None = None
+    after: str | None = None
+    fields: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if self.kind == "created":
+            return "model created"
+        if self.kind == "deleted":
+            return "model deleted"
+        if self.kind == "registered":
+            return f"version {self.version} registered" + (f" in {self.after}" if self.after
+                                                          and self.after != "none" else "")
+        if self.kind == "stage":
+            return f"version {self.version} moved {self.before} -> {self.after}"
+        if self.kind == "metadata":
+            return "metadata edited: " + ", ".join(self.fields)
+        if self.kind == "version-edited":
+            return f"version {self.version} edited: " + ", ".join(self.fields)
+        if self.kind == "deployed":
+            return f"version {self.version} deployed to {self.after}"
+        if self.kind == "undeployed":
+            return "undeployed"
+        if self.kind == "archived":
+            return "model archived"
+        if self.kind == "unarchived":
+            return "model unarchived"
+        return self.kind
+
+    def to_dict(self) -> dict[str, object]:
+        d: dict[str, object] = {"kind": self.kind, "text": str(self)}
+        for k in ("version", "before", "after"):
+            if getattr(self, k) is not None:
+                d[k] = getattr(self, k)
+        if self.fields:
+            d["fields"] = list(self.fields)
+        return d
+
+
+def between(old: Model | None, new: Model | None) -> list[Event]:
+    """The events that turn ``old`` into ``new`` (either may be None: absent)."""
+    if old is None and new is None:
+        return []
+    if new is None:
+        return [Event("deleted")]
+    out: list[Event] = []
+    if old is None:
+        out.append(Event("created"))
+        before_versions: dict[int, object] = {}
+    else:
+        changed = tuple(f for f in METADATA if getattr(old, f) != getattr(new, f))
+        if changed:
+            out.append(Event("metadata", fields=changed))
+        before_versions = {v.version: v for v in old.versions}
+    for v in new.versions:
+        prev = before_versions.get(v.version)
+        if prev is None:
+            out.append(Event("registered", v.version, after=v.stage.value))
+            continue
+        assert old is not None
+        pv = old.version(v.version)
+        assert pv is not None
+        if pv.stage != v.stage:
+            out.append(Event("stage", v.version, pv.stage.value, v.stage.value))
+        edited = tuple(f for f in ("description", "label", "metrics", "hyperparameters",
+                                   "training", "artifacts", "created_at")
+                       if getattr(pv, f) != getattr(v, f))
+        if edited:
+            out.append(Event("version-edited", v.version, fields=edited))
+    was = old.deployment if old is not None else None
+    if new.deployment is not None and new.deployment != was:
+        out.append(Event("deployed", new.deployment.version, after=new.deployment.target))
+    elif new.deployment is None and was is not None:
+        out.append(Event("undeployed"))
+    if old is not None and old.archived != new.archived:
+        out.append(Event("archived" if new.archived else "unarchived"))
+    return out
+
+
+def production_of(model: Model | None) -> int | None:
+    if model is None:
+        return None
+    found = model.in_stage(Stage.PRODUCTION)
+    return found[-1].version if found else None

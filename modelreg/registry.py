@@ -1,0 +1,681 @@
+"""The registry: operations and rules over a folder of manifests in git.
+
+Reads come from the working tree (what you see on disk) or, with ``ref=``,
+from any commit, tag or branch (read-only time travel). Every write is one
+commit; :meth:`Registry.transaction` groups several writes into one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelreg import yamlio
+from modelreg.cache import ManifestCache
+from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, RegistryConfig
+from modelreg.errors import (
+    ConflictError,
+    InvalidManifestError,
+    ModelregError,
+    NotFoundError,
+    Problem,
+    ReadOnlyError,
+    RuleViolationError,
+)
+from modelreg.events import Event, between
+from modelreg.gitstore import CommitInfo, GitStore, blob_id, find_worktree
+from modelreg.manifest import Artifact, Deployment, Model, Stage, Training, Version, to_document
+from modelreg.query import Page, Query, apply
+from modelreg.refs import VersionRef, select
+from modelreg.rules import check_model
+from modelreg.schema import parse_config, parse_manifest
+
+if TYPE_CHECKING:
+    from modelreg.artifacts import ArtifactBatch, ArtifactStore
+
+HEADER = "# yaml-language-server: $schema=../../schemas/model.schema.json\n"
+ORDER = ("apiVersion", "kind", "id", "name", "description", "type", "framework", "source",
+         "owner", "organization", "workspace", "customer", "tags", "created_at", "first_version",
+         "archived", "versions", "deployment")
+UPDATABLE = ("name", "description", "type", "framework", "source", "owner", "organization",
+             "workspace", "customer", "tags")
+MAX_MESSAGE_LINES = 50
+
+
+def manifest_path(model_id: str) -> str:
+    return f"{MODELS_DIR}/{model_id}/{MANIFEST_FILE}"
+
+
+def find_registry(start: Path) -> Path:
+    """The folder holding ``modelreg.yaml``: ``start`` or the nearest parent."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise NotFoundError(f"no {CONFIG_FILE} in {start} or any parent folder "
+                        "(create a registry with `modelreg init`, or pass --registry)")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One commit in a model's history and what it did to the model."""
+
+    commit: CommitInfo
+    events: tuple[Event, ...]
+    model: Model | None  # the manifest after the commit (None: deleted)
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.commit
+        return {
+            "commit": c.sha, "author": c.author, "email": c.email,
+            "time": dt.datetime.fromtimestamp(c.time, dt.timezone.utc).isoformat()
+            .replace("+00:00", "Z"),
+            "message": c.message, "events": [e.to_dict() for e in self.events],
+        }
+
+
+@dataclass
+class _Tx:
+    changes: dict[str, bytes | None] = field(default_factory=dict)
+    models: dict[str, Model | None] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    batches: list[ArtifactBatch] = field(default_factory=list)
+    title: str | None = None
+
+
+class Registry:
+    """A model registry in a git working tree (or, read-only, at a commit)."""
+
+    def __init__(self, root: Path, config: RegistryConfig, *, ref: str | None = None,
+                 commit: str | None = None, store: GitStore | None = None) -> None:
+        self.root = root
+        self.config = config
+        self.ref = ref
+        self._commit = commit
+        self._store = store
+        self._tx: _Tx | None = None
+        self._models: dict[str, Model] | None = None
+        self._artifact_store: ArtifactStore | None = None
+        git_folder = self._git_folder()
+        self._cache = ManifestCache(git_folder / "modelreg" / "manifests.pickle"
+                                    if git_folder else None)
+
+    # ------------------------------------------------------------- opening
+
+    @classmethod
+    def init(cls, path: str | os.PathLike[str], *, name: str | None = None,
+             artifact_root: str | None = None) -> Registry:
+        """Create a registry in ``path`` (a new git repository unless inside one), one commit."""
+        from modelreg.schema import SCHEMAS, render
+
+        root = Path(path).resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        if (root / CONFIG_FILE).exists():
+            raise ConflictError(f"{root / CONFIG_FILE} already exists")
+        config: dict[str, Any] = {"apiVersion": "modelreg/v1", "kind": "Registry",
+                                  "name": name or root.name}
+        if artifact_root:
+            config["artifacts"] = {"root": artifact_root}
+        text = ("# yaml-language-server: $schema=schemas/registry.schema.json\n"
+                + yamlio.dumps(config))
+        parse_config(text, CONFIG_FILE)
+        files: dict[str, bytes | None] = {
+            CONFIG_FILE: text.encode(),
+            f"{MODELS_DIR}/.gitkeep": b"",
+            ".gitignore": b"# local artifact store of the default config\n/artifacts/\n",
+        }
+        for schema_name in SCHEMAS:
+            files[f"schemas/{schema_name}"] = render(schema_name).encode()
+        templates = Path(__file__).parent / "templates"
+        for src, dest in (("github-workflow.yml", ".github/workflows/modelreg.yml"),
+                          ("pre-commit-config.yaml", ".pre-commit-config.yaml")):
+            if (templates / src).is_file() and not (root / dest).exists():
+                files[dest] = (templates / src).read_bytes()
+        store = GitStore.init(root)
+        with store.lock():
+            store.commit(files, f"Initialise modelreg registry {config['name']}")
+        return cls.open(root)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] = ".", ref: str | None = None) -> Registry:
+        """Open the registry holding ``path``; with ``ref``, read-only as of that commit."""
+        root = find_registry(Path(path))
+        if ref is None:
+            data = (root / CONFIG_FILE).read_bytes()
+            return cls(root, parse_config(data, CONFIG_FILE))
+        store = GitStore.open(root)
+        commit = store.resolve(ref)
+        blob = store.blob_at(commit, CONFIG_FILE)
+        if blob is None:
+            raise NotFoundError(f"no {CONFIG_FILE} at {ref} ({commit[:12]})")
+        config = parse_config(store.read_blob(blob), f"{CONFIG_FILE}@{ref}")
+        return cls(root, config, ref=ref, commit=commit, store=store)
+
+    @property
+    def read_only(self) -> bool:
+        return self.ref is not None
+
+    @property
+    def store(self) -> GitStore:
+        if self._store is None:
+            self._store = GitStore.open(self.root)
+        return self._store
+
+    @property
+    def commit(self) -> str | None:
+        """The commit the registry is read at (HEAD for the working tree)."""
+        return self._commit if self._commit is not None else self.store.head()
+
+    @property
+    def artifact_store(self) -> ArtifactStore:
+        if self._artifact_store is None:
+            from modelreg.artifacts import ArtifactStore
+
+            self._artifact_store = ArtifactStore.from_config(self.config.artifacts, self.root)
+        return self._artifact_store
+
+    def _git_folder(self) -> Path | None:
+        if self._store is not None:
+            return self._store.git_dir
+        top = find_worktree(self.root)
+        if top is None:
+            return None
+        dot_git = top / ".git"
+        return dot_git if dot_git.is_dir() else None
+
+    # ------------------------------------------------------------- reading
+
+    def read_bytes(self, relpath: str) -> bytes | None:
+        """A file of the registry as this registry sees it (pending writes, ref, or disk)."""
+        if self._tx is not None and relpath in self._tx.changes:
+            return self._tx.changes[relpath]
+        if self._commit is not None:
+            blob = self.store.blob_at(self._commit, relpath)
+            return None if blob is None else self.store.read_blob(blob)
+        try:
+            return (self.root / relpath).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def _model_ids(self) -> list[str]:
+        if self._commit is not None:
+            entries = self.store.listdir(self._commit, MODELS_DIR)
+            return sorted(name for name, (_, is_dir) in entries.items() if is_dir)
+        try:
+            return sorted(e.name for e in os.scandir(self.root / MODELS_DIR)
+                          if e.is_dir() and not e.name.startswith("."))
+        except FileNotFoundError:
+            return []
+
+    def _parse(self, model_id: str, data: bytes) -> Model:
+        blob = blob_id(data)
+        cached = self._cache.get(blob)
+        if cached is not None and cached.id == model_id:
+            return cached
+        model = parse_manifest(data, self._display(manifest_path(model_id)), folder_id=model_id,
+                               max_bytes=self.config.policy.max_manifest_bytes)
+        self._cache.put(blob, model)
+        return model
+
+    def _display(self, relpath: str) -> str:
+        """How a file is named in messages: relative to the current folder when inside it."""
+        full = self.root / relpath
+        try:
+            return str(full.relative_to(Path.cwd()))
+        except ValueError:
+            return str(full) if self.ref is None else f"{relpath}@{self.ref}"
+
+    def _load_all(self) -> dict[str, Model]:
+        if self._models is None:
+            models: dict[str, Model] = {}
+            problems: list[Problem] = []
+            for model_id in self._model_ids():
+                data = self.read_bytes(manifest_path(model_id))
+                if data is None:
+                    continue
+                try:
+                    models[model_id] = self._parse(model_id, data)
+                except InvalidManifestError as exc:
+                    problems.extend(exc.problems)
+            self._cache.save()
+            if problems:
+                raise InvalidManifestError(problems)
+            self._models = models
+        if self._tx is None:
+            return self._models
+        merged = dict(self._models)
+        for model_id, model in self._tx.models.items():
+            if model is None:
+                merged.pop(model_id, None)
+            else:
+                merged[model_id] = model
+        return merged
+
+    def _get_one(self, model_id: str) -> Model:
+        if self._tx is not None and model_id in self._tx.models:
+            found = self._tx.models[model_id]
+        elif self._models is not None:
+            found = self._models.get(model_id)
+        else:
+            data = self.read_bytes(manifest_path(model_id))
+            found = None if data is None else self._parse(model_id, data)
+            self._cache.save()
+        if found is None:
+            raise NotFoundError(f"no model {model_id!r} in the registry")
+        return found
+
+    def get(self, model_id: str) -> Model:
+        """The model's manifest. Raises :class:`NotFoundError`."""
+        return self._get_one(model_id)
+
+    def models(self) -> list[Model]:
+        """Every model, sorted by id. Raises :class:`InvalidManifestError` if any is broken."""
+        return [m for _, m in sorted(self._load_all().items())]
+
+    def list(self, query: Query | None = None) -> Page[Model]:
+        """One page of the models that match ``query``, with the total count."""
+        return apply(self._load_all().values(), query or Query())
+
+    def resolve(self, spec: str) -> tuple[Model, Version]:
+        """``id@3``, ``id@latest``, ``id@production``, ``id@v1.2.0`` -> (model, version)."""
+        ref = VersionRef.parse(spec)
+        model = self.get(ref.model_id)
+        return model, select(model, ref.selector)
+
+    # ------------------------------------------------------------- writing
+
+    @contextlib.contextmanager
+    def transaction(self, message: str | None = None) -> Iterator[Registry]:
+        """Group writes into one commit; nothing is committed if the block raises."""
+        with self._writing(message) as _:
+            yield self
+
+    @contextlib.contextmanager
+    def _writing(self, title: str | None = None) -> Iterator[_Tx]:
+        if self.read_only:
+            raise ReadOnlyError(f"the registry is open read-only at {self.ref}")
+        if self._tx is not None:
+            yield self._tx
+            return
+        store = self.store
+        with store.lock():
+            self._models = None  # another writer may have committed before we held the lock
+            tx = _Tx(title=title)
+            self._tx = tx
+            try:
+                yield tx
+                if tx.changes:
+                    store.commit(tx.changes, self._message(tx))
+            except BaseException:
+                for batch in tx.batches:
+                    batch.rollback()
+                raise
+            finally:
+                self._tx = None
+                self._models = None
+                self._cache.save()
+
+    @staticmethod
+    def _message(tx: _Tx) -> str:
+        if tx.title is None and len(tx.messages) == 1:
+            return tx.messages[0]
+        title = tx.title or f"{len(tx.messages)} registry changes"
+        lines = [f"- {m}" for m in tx.messages[:MAX_MESSAGE_LINES]]
+        if len(tx.messages) > MAX_MESSAGE_LINES:
+            lines.append(f"- ... and {len(tx.messages) - MAX_MESSAGE_LINES} more")
+        return title + "\n\n" + "\n".join(lines) + "\n"
+
+    def _text(self, model_id: str) -> str:
+        data = self.read_bytes(manifest_path(model_id))
+        if data is None:
+            raise NotFoundError(f"no model {model_id!r} in the registry")
+        return data.decode("utf-8")
+
+    def _stage(self, model: Model, text: str | None, message: str,
+               extra: Mapping[str, bytes | None] | None = None, *, model_id: str | None = None
+               ) -> None:
+        """Check the new state of one manifest and add it to the pending commit."""
+        tx = self._tx
+        assert tx is not None
+        mid = model_id or model.id
+        path = manifest_path(mid)
+        if text is None:  # deletion
+            tx.changes[path] = None
+            tx.models[mid] = None
+        else:
+            violations = check_model(model, self.config)
+            if violations:
+                raise RuleViolationError("; ".join(
+                    f"{yamlio.format_path(v.path)}: {v.message}" for v in violations))
+            try:
+                ok = parse_manifest(text, path, folder_id=mid) == model
+            except InvalidManifestError:
+                ok = False
+            if not ok:  # an edit we could not make in place: write the file anew
+                text = HEADER + yamlio.dumps(model.to_document())
+            tx.changes[path] = text.encode("utf-8")
+            tx.models[mid] = model
+        for rel, data in (extra or {}).items():
+            tx.changes[rel] = data
+        tx.messages.append(message)
+
+    def _validated(self, model: Model, **update: Any) -> Model:
+        data = model.model_dump(by_alias=True)
+        data.update(update)
+        try:
+            return Model.model_validate(data)
+        except Exception as exc:  # pydantic.ValidationError, phrased for the field
+            raise RuleViolationError(_short_validation(exc)) from None
+
+    def create_model(self, model_id: str, *, name: str, framework: str, description: str = "",
+                     type: str | None = None, source: str | None = None, owner: str | None = None,
+                     organization: str | None = None, workspace: str | None = None,
+                     customer: str | None = None, tags: Sequence[str] = ()) -> Model:
+        """Add a new model manifest (one commit). Raises :class:`ConflictError` if it exists."""
+        with self._writing():
+            if self.read_bytes(manifest_path(model_id)) is not None or (
+                    self._tx and self._tx.models.get(model_id)):
+                raise ConflictError(f"model {model_id!r} already exists")
+            fields: dict[str, Any] = {
+                "id": model_id, "name": name, "description": description, "type": type,
+                "framework": framework, "source": source, "owner": owner,
+                "organization": organization, "workspace": workspace, "customer": customer,
+                "tags": list(tags), "created_at": _now(),
+            }
+            floor = self._retired_versions(model_id)
+            if floor:
+                fields["first_version"] = floor + 1
+            try:
+                model = Model.model_validate({k: v for k, v in fields.items() if v is not None})
+            except Exception as exc:
+                raise RuleViolationError(_short_validation(exc)) from None
+            text = HEADER + yamlio.dumps(model.to_document())
+            self._stage(model, text, f"{model_id}: create model")
+            return model
+
+    def _retired_versions(self, model_id: str) -> int:
+        """The highest version number the model ever had, if it existed before."""
+        store = self.store
+        if store.head() is None:
+            return 0
+        highest = 0
+        for info in store.log(manifest_path(model_id)):
+            blob = store.blob_at(info.sha, manifest_path(model_id))
+            if blob is None:
+                continue
+            with contextlib.suppress(ModelregError):
+                highest = max(highest, self._parse(model_id, store.read_blob(blob)).latest_version)
+            break  # the newest surviving manifest holds the highest number
+        return highest
+
+    def register_version(self, model_id: str, *, label: str | None = None,
+                         description: str | None = None,
+                         metrics: Mapping[str, float] | None = None,
+                         hyperparameters: Mapping[str, Any] | None = None,
+                         training: Training | Mapping[str, Any] | None = None,
+                         artifacts: Mapping[str, Artifact | str | os.PathLike[str]] | None = None,
+                         stage: Stage | str = Stage.NONE, hash: bool = True) -> Version:
+        """Append a new version (number assigned here, never reused), one commit.
+
+        Artifacts given as local paths are uploaded to the artifact store first
+        and removed again if the commit does not happen.
+        """
+        with self._writing() as tx:
+            model = self._get_one(model_id)
+            if model.archived:
+                raise RuleViolationError(f"{model_id} is archived; unarchive it to register versions")
+            number = max(model.latest_version, (model.first_version or 1) - 1) + 1
+            stored: dict[str, Artifact] = {}
+            if artifacts:
+                batch = None
+                for role, src in artifacts.items():
+                    if isinstance(src, Artifact):
+                        stored[role] = src
+                        continue
+                    if batch is None:
+                        batch = self.artifact_store.batch()
+                        tx.batches.append(batch)
+                    stored[role] = batch.add(model_id, number, role, src, hash=hash)
+            try:
+                version = Version.model_validate({
+                    "version": number, "label": label, "description": description,
+                    "stage": Stage(stage), "created_at": _now(), "metrics": dict(metrics or {}),
+                    "hyperparameters": dict(hyperparameters or {}), "training": training,
+                    "artifacts": stored,
+                })
+            except Exception as exc:
+                raise RuleViolationError(_short_validation(exc)) from None
+            new = self._validated(model, versions=[*model.versions, version])
+            if version.stage == Stage.PRODUCTION:
+                new = self._with_stage(new, number, Stage.PRODUCTION)[0]
+            editor = yamlio.Editor(self._text(model_id))
+            _apply_edits(editor, model, new)
+            label_txt = f" ({label})" if label else ""
+            self._stage(new, editor.text, f"{model_id}: register version {number}{label_txt}")
+            return version
+
+    def update(self, model_id: str, **fields: Any) -> Model:
+        """Change metadata (name, description, type, framework, source, owner, organization,
+        workspace, customer, tags); ``None`` removes an optional field. One commit."""
+        unknown = set(fields) - set(UPDATABLE)
+        if unknown:
+            raise RuleViolationError(f"cannot update {', '.join(sorted(unknown))} "
+                                     f"(updatable: {', '.join(UPDATABLE)})")
+        with self._writing():
+            model = self._get_one(model_id)
+            if "tags" in fields and fields["tags"] is not None:
+                fields["tags"] = list(fields["tags"])
+            new = self._validated(model, **fields)
+            if new == model:
+                return model
+            editor = yamlio.Editor(self._text(model_id))
+            _apply_edits(editor, model, new)
+            changed = ", ".join(f for f in fields if getattr(model, f) != getattr(new, f))
+            self._stage(new, editor.text, f"{model_id}: update {changed}")
+            return new
+
+    def _with_stage(self, model: Model, number: int, stage: Stage) -> tuple[Model, list[str]]:
+        target = model.version(number)
+        if target is None:
+            raise NotFoundError(f"{model.id} has no version {number}")
+        notes: list[str] = []
+        d = model.deployment
+        deployed = {d.version, d.challenger.version if d and d.challenger else None} if d else set()
+        if stage == Stage.ARCHIVED and number in deployed:
+            raise RuleViolationError(f"{model.id}@{number} is deployed; undeploy it before archiving")
+        policy = self.config.policy.promotion.production_from
+        if stage == Stage.PRODUCTION and policy is not None and target.stage != Stage.PRODUCTION \
+                and target.stage not in policy:
+            raise RuleViolationError(
+                f"policy: production only from {', '.join(s.value for s in policy)}; "
+                f"{model.id}@{number} is {target.stage.value}")
+        versions = []
+        for v in model.versions:
+            if v.version == number:
+                v = v.model_copy(update={"stage": stage})
+            elif stage == Stage.PRODUCTION and v.stage == Stage.PRODUCTION:
+                # the old production version steps down in the same commit
+                down = Stage.NONE if v.version in deployed else Stage.ARCHIVED
+                notes.append(f"version {v.version} to {down.value}")
+                v = v.model_copy(update={"stage": down})
+            versions.append(v)
+        return self._validated(model, versions=[v.model_dump() for v in versions]), notes
+
+    def set_stage(self, model_id: str, version: int, stage: Stage | str) -> Model:
+        """Move a version to a stage. Promoting to production demotes the previous production
+        version (to archived, or to none while it is still deployed) in the same commit."""
+        stage = Stage(stage)
+        with self._writing():
+            model = self._get_one(model_id)
+            new, notes = self._with_stage(model, version, stage)
+            if new == model:
+                return model
+            editor = yamlio.Editor(self._text(model_id))
+            _apply_edits(editor, model, new)
+            extra = f" ({'; '.join(notes)})" if notes else ""
+            self._stage(new, editor.text, f"{model_id}: move version {version} to {stage.value}{extra}")
+            return new
+
+    def archive(self, model_id: str) -> Model:
+        """Mark the whole model archived (its status becomes archived). One commit."""
+        with self._writing():
+            model = self._get_one(model_id)
+            if model.deployment is not None:
+                raise RuleViolationError(f"{model_id} is deployed; undeploy it before archiving")
+            if model.archived:
+                return model
+            new = self._validated(model, archived=True)
+            editor = yamlio.Editor(self._text(model_id))
+            _apply_edits(editor, model, new)
+            self._stage(new, editor.text, f"{model_id}: archive model")
+            return new
+
+    def delete(self, model_id: str) -> None:
+        """Remove the manifest (git history keeps it). Refused while the model is deployed."""
+        with self._writing():
+            model = self._get_one(model_id)
+            if model.deployment is not None:
+                raise RuleViolationError(
+                    f"{model_id} is deployed (version {model.deployment.version} on "
+                    f"{model.deployment.target}); undeploy it before deleting")
+            self._stage(model, None, f"{model_id}: delete model")
+
+    def set_deployment(self, model_id: str, deployment: Deployment | None, *,
+                       files: Mapping[str, bytes | None] | None = None, message: str) -> Model:
+        """Record (or with None, remove) the deployment block and write rendered files,
+        all in one commit."""
+        with self._writing():
+            model = self._get_one(model_id)
+            new = self._validated(model, deployment=deployment.model_dump() if deployment else None)
+            editor = yamlio.Editor(self._text(model_id))
+            _apply_edits(editor, model, new)
+            self._stage(new, editor.text, message, files)
+            return new
+
+    def deploy(self, spec: str, request: Any, *, target: str | None = None,
+               dry_run: bool = False) -> Any:
+        """Render and record a deployment; see :mod:`modelreg.deploy`."""
+        from modelreg import deploy
+
+        return deploy.deploy(self, spec, request, target=target, dry_run=dry_run)
+
+    def undeploy(self, model_id: str) -> Any:
+        from modelreg import deploy
+
+        return deploy.undeploy(self, model_id)
+
+    # ------------------------------------------------------------- history and checks
+
+    def snapshots(self, model_id: str) -> list[tuple[CommitInfo, Model | None]]:
+        """The manifest after every commit that touched it, oldest first."""
+        store = self.store
+        rev = self._commit or "HEAD"
+        out: list[tuple[CommitInfo, Model | None]] = []
+        for info in reversed(store.log(manifest_path(model_id), rev)):
+            blob = store.blob_at(info.sha, manifest_path(model_id))
+            model = None
+            if blob is not None:
+                try:
+                    model = self._parse(model_id, store.read_blob(blob))
+                except InvalidManifestError:
+                    model = None  # a broken state in history: shown as an event-less commit
+            out.append((info, model))
+        self._cache.save()
+        return out
+
+    def history(self, model_id: str) -> list[Change]:
+        """Every commit that changed the model, newest first, with what it changed."""
+        snaps = self.snapshots(model_id)
+        if not snaps:
+            raise NotFoundError(f"no history for model {model_id!r}")
+        changes = []
+        previous: Model | None = None
+        for info, model in snaps:
+            changes.append(Change(info, tuple(between(previous, model)), model))
+            previous = model
+        return list(reversed(changes))
+
+    def model_times(self) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+        """Per model id: (first, last) commit time of its manifest, from one git call."""
+        times = self.store.path_times(MODELS_DIR, self._commit or "HEAD")
+        out = {}
+        for rel, (first, last) in times.items():
+            parts = rel.split("/")
+            if len(parts) == 3 and parts[2] == MANIFEST_FILE:
+                out[parts[1]] = (dt.datetime.fromtimestamp(first, dt.timezone.utc),
+                                 dt.datetime.fromtimestamp(last, dt.timezone.utc))
+        return out
+
+    def validate(self) -> list[Problem]:
+        """Every schema and rule problem of the config and every manifest (all, not the first)."""
+        problems: list[Problem] = []
+        for model_id in self._model_ids():
+            path = manifest_path(model_id)
+            data = self.read_bytes(path)
+            if data is None:
+                problems.append(Problem(self._display(f"{MODELS_DIR}/{model_id}"), None, None, "",
+                                        f"folder has no {MANIFEST_FILE}"))
+                continue
+            try:
+                model = self._parse(model_id, data)
+            except InvalidManifestError as exc:
+                problems.extend(exc.problems)
+                continue
+            violations = check_model(model, self.config)
+            if violations:
+                loaded = yamlio.loads(data, self._display(path))
+                problems.extend(loaded.problem(v.path, v.message) for v in violations)
+        self._cache.save()
+        with contextlib.suppress(ImportError):
+            from modelreg.artifacts import check_storage_options
+
+            for message in check_storage_options(self.config.artifacts.storage_options):
+                problems.append(Problem(self._display(CONFIG_FILE), None, None,
+                                        "artifacts.storage_options", message))
+        return problems
+
+
+def _apply_edits(editor: yamlio.Editor, old: Model, new: Model) -> None:
+    """Turn the difference between two manifests into in-place text edits."""
+    before, after = old.to_document(), new.to_document()
+    for key in ORDER:
+        if key == "versions":
+            continue
+        if key in after and before.get(key) != after[key]:
+            editor.set((key,), after[key], after=ORDER[: ORDER.index(key)])
+        elif key not in after and key in before:
+            editor.delete((key,))
+    old_versions = before.get("versions", [])
+    new_versions = after.get("versions", [])
+    if not old_versions and new_versions:
+        editor.set(("versions",), new_versions, after=ORDER[: ORDER.index("versions")])
+        return
+    for i, (a, b) in enumerate(zip(old_versions, new_versions)):
+        if a != b:
+            for key in b:
+                if a.get(key) != b[key]:
+                    editor.set(("versions", i, key), b[key],
+                               after=("version", "label", "description", "stage", "created_at",
+                                      "metrics", "hyperparameters", "training"))
+            for key in a:
+                if key not in b:
+                    editor.delete(("versions", i, key))
+    for item in new_versions[len(old_versions):]:
+        editor.append(("versions",), item)
+
+
+def _short_validation(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        return "; ".join(f"{yamlio.format_path([p for p in e['loc'] if isinstance(p, (str, int))])}"
+                         f": {e['msg']}" for e in errors())
+    return str(exc)
