@@ -1,0 +1,37 @@
+"""modelreg: a model registry whose source of truth is a Git repository.
+
+``from modelreg import Registry`` is the library's front door.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from modelreg.errors import (
+    ArtifactError,
+    ConflictError,
+    GitError,
+    InvalidManifestError,
+    ModelregError,
+    NotFoundError,
+    Problem,
+    ReadOnlyError,
+    RuleViolationError,
+)
+
+if TYPE_CHECKING:
+    from modelreg.registry import Registry
+
+__all__ = [
+    "ArtifactError", "ConflictError", "GitError", "InvalidManifestError", "ModelregError",
+    "NotFoundError", "Problem", "ReadOnlyError", "Registry", "RuleViolationError",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The registry pulls in pydantic; load it when asked for, not on `import modelreg.errors`.
+    if name == "Registry":
+        from modelreg.registry import Registry
+
+        return Registry
+    raise AttributeError(name)

@@ -1,0 +1,5 @@
+import sys
+
+from modelreg.cli import main
+
+sys.exit(main())

@@ -1,0 +1,92 @@
+"""What every command shares: finding the registry, --json/--ref, printing tables."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Model, Version
+    from modelreg.registry import Registry
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Ctx:
+    registry: str | None = None
+    traceback: bool = False
+
+
+def open_registry(ref: str | None = None) -> Registry:
+    """The registry named by -R/--registry or $MODELREG_REGISTRY, else found upwards from here."""
+    from modelreg.registry import Registry
+
+    ctx = click.get_current_context()
+    obj = ctx.find_object(Ctx)
+    path = obj.registry if obj and obj.registry else "."
+    return Registry.open(path, ref=ref)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print JSON for scripts instead of a table.")(f)
+
+
+def ref_option(f: F) -> F:
+    return click.option("--ref", metavar="REF",
+                        help="Read the registry as of a commit, tag or branch (time travel).")(f)
+
+
+def registry_options(f: F) -> F:
+    """--ref and --json, for read commands."""
+    return ref_option(json_option(f))
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def emit_table(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> None:
+    """Aligned columns for people; empty cells as '-'."""
+    cells = [[("-" if v is None or v == "" else str(v)) for v in row] for row in rows]
+    widths = [len(c) for c in columns]
+    for row in cells:
+        widths = [max(w, len(v)) for w, v in zip(widths, row)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    click.echo(fmt.format(*columns).rstrip())
+    for row in cells:
+        click.echo(fmt.format(*row).rstrip())
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+def model_json(model: Model) -> dict[str, Any]:
+    data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["status"] = model.status.value
+    data["latest_version"] = model.latest_version
+    return data
+
+
+def version_json(model: Model, version: Version) -> dict[str, Any]:
+    data = version.model_dump(mode="json", exclude_none=True)
+    data["model"] = model.id
+    return data
+
+
+def parse_pairs(pairs: Sequence[str], what: str) -> dict[str, str]:
+    """``k=v`` options into a dict; a clear usage error otherwise."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint=what)
+        out[key] = value
+    return out

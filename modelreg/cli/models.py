@@ -1,0 +1,429 @@
+"""The core commands: init, create, register, list, show, update, promote, archive,
+delete, history, and the plain validate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+
+from modelreg.cli._common import (
+    emit_json,
+    emit_table,
+    json_option,
+    model_json,
+    open_registry,
+    parse_pairs,
+    ref_option,
+    registry_options,
+    version_json,
+)
+
+FRAMEWORKS = ["pytorch", "tensorflow", "xgboost", "sklearn", "onnx", "custom"]
+SOURCES = ["automl", "fine-tuning", "experiment", "manual"]
+STAGES = ["none", "staging", "challenger", "production", "archived"]
+
+
+def _yaml_value(text: str, what: str) -> Any:
+    """A value given on the command line, read as strict YAML (``0.5``, ``[1, 2]``, ``adam``)."""
+    from modelreg.errors import InvalidManifestError
+    from modelreg.yamlio import loads
+
+    try:
+        return loads(text, what).value
+    except InvalidManifestError as exc:
+        raise click.BadParameter(str(exc.problems[0].message), param_hint=what) from None
+
+
+@click.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False))
+@click.option("--name", help="Registry name (default: the folder name).")
+@click.option("--artifact-root", metavar="URL",
+              help="Artifact store root: any fsspec URL (s3://bucket/models) or a local folder "
+                   "(default: ./artifacts).")
+@json_option
+def init(path: str, name: str | None, artifact_root: str | None, as_json: bool) -> None:
+    """Create a registry in PATH: modelreg.yaml, models/, schemas/, CI workflow, one commit.
+
+    PATH may be inside an existing git repository (a monorepo); otherwise a new
+    repository is created.
+    """
+    from modelreg.registry import Registry
+
+    reg = Registry.init(path, name=name, artifact_root=artifact_root)
+    if as_json:
+        emit_json({"root": str(reg.root), "commit": reg.commit})
+    else:
+        click.echo(f"Initialised registry {reg.config.name} in {reg.root}")
+
+
+@click.command()
+@click.argument("model_id")
+@click.option("--name", required=True, help="Human-readable name.")
+@click.option("--framework", required=True, type=click.Choice(FRAMEWORKS))
+@click.option("--description", default="", help="What the model does.")
+@click.option("--type", "type_", metavar="TYPE",
+              help="Model type: classification, forecasting, interpolation, diagnostics, ...")
+@click.option("--source", type=click.Choice(SOURCES))
+@click.option("--owner")
+@click.option("--organization")
+@click.option("--workspace")
+@click.option("--customer")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeat for several).")
+@json_option
+def create(model_id: str, name: str, framework: str, description: str, type_: str | None,
+           source: str | None, owner: str | None, organization: str | None,
+           workspace: str | None, customer: str | None, tags: tuple[str, ...],
+           as_json: bool) -> None:
+    """Register a new model MODEL_ID (one manifest, one commit)."""
+    reg = open_registry()
+    model = reg.create_model(model_id, name=name, framework=framework, description=description,
+                             type=type_, source=source, owner=owner, organization=organization,
+                             workspace=workspace, customer=customer, tags=tags)
+    if as_json:
+        emit_json(model_json(model))
+    else:
+        click.echo(f"Created model {model.id}")
+
+
+@click.command()
+@click.argument("model_id")
+@click.option("--label", help="Human or semver label, e.g. v1.2.0.")
+@click.option("--description")
+@click.option("--stage", type=click.Choice(STAGES), default="none", show_default=True)
+@click.option("--metric", "metrics", multiple=True, metavar="NAME=NUMBER",
+              help="A metric (repeat): --metric accuracy=0.94")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A hyperparameter, value read as YAML (repeat): --param layers='[256, 128]'")
+@click.option("--params-file", type=click.Path(exists=True, dir_okay=False),
+              help="Hyperparameters from a YAML or JSON file.")
+@click.option("--metrics-file", type=click.Path(exists=True, dir_okay=False),
+              help="Metrics from a YAML or JSON file.")
+@click.option("--artifact", "artifacts", multiple=True, metavar="ROLE=PATH_OR_URL",
+              help="An artifact (repeat): a local file is uploaded to the artifact store; "
+                   "a URL is recorded with its size and sha256.")
+@click.option("--no-hash", is_flag=True, help="Record artifact sizes only, no sha256.")
+@click.option("--trained-at", metavar="TIME", help="When training finished (ISO 8601).")
+@click.option("--data-window", metavar="START..END", help="Training data window (ISO 8601).")
+@click.option("--epochs", type=int)
+@click.option("--train-loss", type=float)
+@click.option("--validation-loss", type=float)
+@click.option("--early-stop-epoch", type=int)
+@json_option
+def register(model_id: str, label: str | None, description: str | None, stage: str,
+             metrics: tuple[str, ...], params: tuple[str, ...], params_file: str | None,
+             metrics_file: str | None, artifacts: tuple[str, ...], no_hash: bool,
+             trained_at: str | None, data_window: str | None, epochs: int | None,
+             train_loss: float | None, validation_loss: float | None,
+             early_stop_epoch: int | None, as_json: bool) -> None:
+    """Register a new version of MODEL_ID: uploads artifacts, appends the version, one commit.
+
+    The version number is assigned by the registry and never reused.
+    """
+    metric_values: dict[str, Any] = {}
+    if metrics_file:
+        metric_values.update(_file_mapping(metrics_file, "--metrics-file"))
+    for k, v in parse_pairs(metrics, "--metric").items():
+        try:
+            metric_values[k] = float(v)
+        except ValueError:
+            raise click.BadParameter(f"{k}={v}: not a number", param_hint="--metric") from None
+    hyper: dict[str, Any] = {}
+    if params_file:
+        hyper.update(_file_mapping(params_file, "--params-file"))
+    for k, v in parse_pairs(params, "--param").items():
+        hyper[k] = _yaml_value(v, "--param")
+    training: dict[str, Any] = {}
+    if trained_at:
+        training["trained_at"] = trained_at
+    if data_window:
+        start, sep, end = data_window.partition("..")
+        if not sep:
+            raise click.BadParameter("expected START..END", param_hint="--data-window")
+        training["data_window"] = {"start": start, "end": end}
+    for key, value in (("epochs", epochs), ("train_loss", train_loss),
+                       ("validation_loss", validation_loss), ("early_stop_epoch", early_stop_epoch)):
+        if value is not None:
+            training[key] = value
+    sources: dict[str, Any] = {}
+    for role, src in parse_pairs(artifacts, "--artifact").items():
+        sources[role] = src if "://" in src else Path(src)
+    reg = open_registry()
+    version = reg.register_version(
+        model_id, label=label, description=description, stage=stage, metrics=metric_values,
+        hyperparameters=hyper, training=training or None, artifacts=sources or None,
+        hash=not no_hash)
+    if as_json:
+        emit_json(version_json(reg.get(model_id), version))
+    else:
+        click.echo(f"Registered {model_id}@{version.version}"
+                   + (f" ({version.label})" if version.label else ""))
+        if no_hash and sources:
+            click.echo("note: --no-hash: sizes recorded, no sha256; verify checks sizes only")
+
+
+def _file_mapping(path: str, what: str) -> dict[str, Any]:
+    from modelreg.errors import InvalidManifestError
+    from modelreg.yamlio import loads
+
+    data = Path(path).read_bytes()
+    try:
+        value = loads(data, path).value
+    except InvalidManifestError as exc:
+        raise click.BadParameter(str(exc.problems[0]), param_hint=what) from None
+    if not isinstance(value, dict):
+        raise click.BadParameter(f"{path} must hold a mapping", param_hint=what)
+    return value
+
+
+def _multi(*names: str) -> Any:
+    def deco(f: Any) -> Any:
+        for name in reversed(names):
+            f = click.option(f"--{name}", f"f_{name}", multiple=True, metavar="VALUE",
+                             help=f"Only models whose {name} is VALUE (repeat for OR).")(f)
+        return f
+    return deco
+
+
+@click.command("list")
+@click.option("--search", "-s", help="Text to find in id, name or description.")
+@_multi("framework", "source", "type", "status", "stage", "tag", "owner", "organization",
+        "workspace", "customer")
+@click.option("--sort", default="id", show_default=True,
+              help="Field to sort on, ascending; FIELD:desc or -FIELD for descending "
+                   "(id, name, framework, created_at, updated_at, latest_version, ...).")
+@click.option("--limit", type=click.IntRange(min=0), help="At most this many models.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many models.")
+@registry_options
+def list_(search: str | None, sort: str, limit: int | None, offset: int, ref: str | None,
+          as_json: bool, **filters: tuple[str, ...]) -> None:
+    """List models, with filters, sort and pagination."""
+    from modelreg.query import Query
+
+    query = Query(search=search, filters={k[2:]: v for k, v in filters.items() if v},
+                  sort=sort, limit=limit, offset=offset)
+    page = open_registry(ref).list(query)
+    if as_json:
+        emit_json({"count": page.total, "limit": page.limit, "offset": page.offset,
+                   "models": [model_json(m) for m in page.items]})
+        return
+    emit_table(([m.id, m.name, m.framework.value, m.status.value, m.latest_version,
+                 (m.production.version if m.production else None), ",".join(m.tags)]
+                for m in page.items),
+               ["ID", "NAME", "FRAMEWORK", "STATUS", "LATEST", "PRODUCTION", "TAGS"])
+    shown = len(page.items)
+    if shown < page.total:
+        click.echo(f"({shown} of {page.total}; --offset {offset + shown} for more)")
+
+
+@click.command()
+@click.argument("ref_spec", metavar="MODEL[@VERSION]")
+@registry_options
+def show(ref_spec: str, ref: str | None, as_json: bool) -> None:
+    """Show a model with its versions, or one version (churn-xgb@production)."""
+    reg = open_registry(ref)
+    if "@" in ref_spec:
+        model, version = reg.resolve(ref_spec)
+        if as_json:
+            emit_json(version_json(model, version))
+            return
+        _print_version(model.id, version)
+        return
+    model = reg.get(ref_spec)
+    if as_json:
+        emit_json(model_json(model))
+        return
+    click.echo(f"{model.id}: {model.name}")
+    for label, value in (("description", model.description), ("status", model.status.value),
+                         ("framework", model.framework.value),
+                         ("type", model.type), ("source", model.source and model.source.value),
+                         ("owner", model.owner), ("organization", model.organization),
+                         ("workspace", model.workspace), ("customer", model.customer),
+                         ("tags", ", ".join(model.tags))):
+        if value:
+            click.echo(f"  {label + ':':<14}{value}")
+    d = model.deployment
+    if d is not None:
+        extra = f", challenger {d.challenger.version} at {d.challenger.traffic_percent}%" \
+            if d.challenger else ""
+        click.echo(f"  {'deployment:':<14}version {d.version} on {d.target}, {d.replicas} "
+                   f"replica(s){extra}" + (f", {d.endpoint_url}" if d.endpoint_url else ""))
+    if model.versions:
+        click.echo("")
+        emit_table(([v.version, v.label, v.stage.value, _fmt_time(v.created_at),
+                     " ".join(f"{k}={v2:g}" for k, v2 in list(v.metrics.items())[:4]),
+                     v.description] for v in model.versions),
+                   ["VERSION", "LABEL", "STAGE", "CREATED", "METRICS", "DESCRIPTION"])
+
+
+def _fmt_time(t: dt.datetime | None) -> str:
+    return "" if t is None else t.strftime("%Y-%m-%d %H:%M")
+
+
+def _print_version(model_id: str, v: Any) -> None:
+    click.echo(f"{model_id}@{v.version}" + (f" ({v.label})" if v.label else ""))
+    click.echo(f"  stage:        {v.stage.value}")
+    click.echo(f"  created:      {v.created_at.isoformat()}")
+    if v.description:
+        click.echo(f"  description:  {v.description}")
+    for name, title in (("metrics", "metrics"), ("hyperparameters", "hyperparameters")):
+        values = getattr(v, name)
+        if values:
+            click.echo(f"  {title}:")
+            for k, val in values.items():
+                click.echo(f"    {k}: {val}")
+    if v.training:
+        click.echo("  training:")
+        for k, val in v.training.model_dump(exclude_none=True).items():
+            click.echo(f"    {k}: {val}")
+    if v.artifacts:
+        click.echo("  artifacts:")
+        for role, a in v.artifacts.items():
+            digest = f" sha256:{a.sha256[:12]}" if a.sha256 else ""
+            size = f" {a.size} bytes" if a.size is not None else ""
+            click.echo(f"    {role}: {a.uri}{size}{digest}")
+
+
+@click.command()
+@click.argument("model_id")
+@click.option("--name")
+@click.option("--description")
+@click.option("--type", "type_")
+@click.option("--framework", type=click.Choice(FRAMEWORKS))
+@click.option("--source", type=click.Choice(SOURCES))
+@click.option("--owner")
+@click.option("--organization")
+@click.option("--workspace")
+@click.option("--customer")
+@click.option("--tag", "tags", multiple=True, help="Replace the tags (repeat).")
+@click.option("--add-tag", multiple=True, help="Add a tag (repeat).")
+@click.option("--remove-tag", multiple=True, help="Remove a tag (repeat).")
+@json_option
+def update(model_id: str, tags: tuple[str, ...], add_tag: tuple[str, ...],
+           remove_tag: tuple[str, ...], as_json: bool, type_: str | None,
+           **fields: str | None) -> None:
+    """Change a model's metadata (one commit)."""
+    reg = open_registry()
+    changes: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+    if type_ is not None:
+        changes["type"] = type_
+    if tags or add_tag or remove_tag:
+        current = list(tags) if tags else list(reg.get(model_id).tags)
+        current += [t for t in add_tag if t not in current]
+        changes["tags"] = [t for t in current if t not in remove_tag]
+    if not changes:
+        raise click.UsageError("nothing to update: give at least one option")
+    model = reg.update(model_id, **changes)
+    if as_json:
+        emit_json(model_json(model))
+    else:
+        click.echo(f"Updated {model_id}")
+
+
+@click.command()
+@click.argument("ref_spec", metavar="MODEL@VERSION")
+@click.argument("stage", type=click.Choice(STAGES))
+@json_option
+def promote(ref_spec: str, stage: str, as_json: bool) -> None:
+    """Move a version to STAGE (production demotes the previous production version)."""
+    reg = open_registry()
+    model, version = reg.resolve(ref_spec)
+    new = reg.set_stage(model.id, version.version, stage)
+    if as_json:
+        emit_json(model_json(new))
+    else:
+        click.echo(f"{model.id}@{version.version} is now {stage}")
+
+
+@click.command()
+@click.argument("model_id")
+@json_option
+def archive(model_id: str, as_json: bool) -> None:
+    """Archive a model (status archived; refused while deployed)."""
+    model = open_registry().archive(model_id)
+    if as_json:
+        emit_json(model_json(model))
+    else:
+        click.echo(f"Archived {model_id}")
+
+
+@click.command()
+@click.argument("model_id")
+@json_option
+def delete(model_id: str, as_json: bool) -> None:
+    """Delete a model's manifest (git history keeps it; refused while deployed)."""
+    open_registry().delete(model_id)
+    if as_json:
+        emit_json({"deleted": model_id})
+    else:
+        click.echo(f"Deleted {model_id} (its history stays in git)")
+
+
+@click.command()
+@click.argument("model_id")
+@click.option("--stage", type=click.Choice(STAGES),
+              help="Audit view: which version held STAGE, from when to when, by which commit.")
+@registry_options
+def history(model_id: str, stage: str | None, ref: str | None, as_json: bool) -> None:
+    """Every change of a model, from git (newest first)."""
+    reg = open_registry(ref)
+    if stage is not None:
+        _stage_history(reg, model_id, stage, as_json)
+        return
+    changes = reg.history(model_id)
+    if as_json:
+        emit_json([c.to_dict() for c in changes])
+        return
+    for c in changes:
+        when = dt.datetime.fromtimestamp(c.commit.time, dt.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M:%S")
+        what = "; ".join(str(e) for e in c.events) or "(no change to the manifest)"
+        click.echo(f"{c.commit.sha[:10]}  {when}  {c.commit.author:<16}  {what}")
+
+
+def _stage_history(reg: Any, model_id: str, stage: str, as_json: bool) -> None:
+    from modelreg.manifest import Stage
+
+    snaps = reg.snapshots(model_id)
+    periods: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for info, model in snaps:
+        holder = None
+        if model is not None:
+            found = model.in_stage(Stage(stage))
+            holder = found[-1].version if found else None
+        when = dt.datetime.fromtimestamp(info.time, dt.timezone.utc).isoformat().replace(
+            "+00:00", "Z")
+        if current is not None and current["version"] != holder:
+            current["until"], current["ended_by"] = when, info.sha
+            periods.append(current)
+            current = None
+        if holder is not None and current is None:
+            current = {"version": holder, "since": when, "commit": info.sha,
+                       "author": info.author, "until": None, "ended_by": None}
+    if current is not None:
+        periods.append(current)
+    if as_json:
+        emit_json(periods)
+        return
+    emit_table(([p["version"], p["since"], p["until"] or "now", p["commit"][:10], p["author"]]
+                for p in periods), ["VERSION", "FROM", "UNTIL", "COMMIT", "BY"])
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@ref_option
+def validate(fmt: str, ref: str | None) -> None:
+    """Check the config and every manifest against the schemas and rules; report all problems."""
+    problems = open_registry(ref).validate()
+    if fmt == "json":
+        emit_json({"valid": not problems, "problems": [p.to_dict() for p in problems]})
+    else:
+        for p in problems:
+            click.echo(str(p))
+        click.echo(f"{len(problems)} problem(s)" if problems else "valid", err=bool(problems))
+    if problems:
+        raise SystemExit(3)
