@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from modelreg.config import RegistryConfig
 from modelreg.errors import InvalidManifestError, Problem
 from modelreg.manifest import Model
-from modelreg.yamlio import Loaded, loads
+from modelreg.yamlio import Loaded, is_plain, loads
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -62,7 +62,7 @@ def _hint(loaded: Loaded, path: Sequence[str | int], err_type: str) -> str:
         node = found
         if node is None:
             return ""
-    if not isinstance(node, yaml.ScalarNode) or node.style is not None:
+    if not isinstance(node, yaml.ScalarNode) or not is_plain(node):
         return ""
     kind = node.tag.rsplit(":", 1)[-1]
     if err_type == "string_type" and kind in ("int", "float", "timestamp", "bool", "null"):

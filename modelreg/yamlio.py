@@ -138,7 +138,7 @@ class _Builder:
 
     def _scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
         tag, text = node.tag, node.value
-        plain = node.style is None
+        plain = is_plain(node)
         if tag == _STR:
             return text
         if tag == _NULL:
@@ -167,6 +167,11 @@ class _Builder:
         if tag == _TS:
             return _TIMESTAMP_CONSTRUCTOR.construct_yaml_timestamp(node)
         return text  # pragma: no cover - tags are checked in build()
+
+
+def is_plain(node: yaml.Node) -> bool:
+    """An unquoted scalar (libyaml reports its style as '', the pure parser as None)."""
+    return isinstance(node, yaml.ScalarNode) and not node.style
 
 
 class _TooLarge(Exception):

@@ -323,7 +323,7 @@ class GitStore:
             for rel, data in changes.items():
                 full = self.worktree / (self.prefix + rel)
                 old_files[rel] = full.read_bytes() if full.exists() else None
-                _write_file(full, data)
+                _write_file(full, data, self.worktree)
             index = self._load_index()
             for rel, data in changes.items():
                 full_rel = self.prefix + rel
@@ -378,13 +378,19 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_size)
 
 
-def _write_file(path: Path, data: bytes | None) -> None:
-    """Replace a file atomically (a temporary file renamed over it), or remove it."""
+def _write_file(path: Path, data: bytes | None, top: Path | None = None) -> None:
+    """Replace a file atomically (a temporary file renamed over it), or remove it
+    together with the folders it leaves empty (up to ``top``)."""
     if data is None:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        with contextlib.suppress(OSError):
-            path.parent.rmdir()  # an emptied model folder goes too
+        folder = path.parent
+        while top is not None and folder != top and top in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
