@@ -15,13 +15,14 @@ from typing import Any
 from modelreg.manifest import Model
 
 # Bump when parsing or the models change, so old entries are never trusted.
-CACHE_VERSION = "modelreg-cache-3"
+CACHE_VERSION = "modelreg-cache-4"
 
 
 class ManifestCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.entries: dict[str, Model] = {}
+        # blob id -> (model, where appended versions go in its text, if known)
+        self.entries: dict[str, tuple[Model, tuple[int, int] | None]] = {}
         self.used: set[str] = set()
         self.dirty = False
         if path is not None:
@@ -38,14 +39,14 @@ class ManifestCache:
         if isinstance(data, tuple) and len(data) == 2 and data[0] == CACHE_VERSION:
             self.entries = data[1]
 
-    def get(self, blob: str) -> Model | None:
+    def get(self, blob: str) -> tuple[Model, tuple[int, int] | None] | None:
         found = self.entries.get(blob)
         if found is not None:
             self.used.add(blob)
         return found
 
-    def put(self, blob: str, model: Model) -> None:
-        self.entries[blob] = model
+    def put(self, blob: str, model: Model, append_at: tuple[int, int] | None) -> None:
+        self.entries[blob] = (model, append_at)
         self.used.add(blob)
         self.dirty = True
 

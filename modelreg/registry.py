@@ -7,6 +7,7 @@ commit; :meth:`Registry.transaction` groups several writes into one.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import os
@@ -33,7 +34,7 @@ from modelreg.manifest import Artifact, Deployment, Model, Stage, Training, Vers
 from modelreg.query import Page, Query, apply
 from modelreg.refs import VersionRef, select
 from modelreg.rules import check_model
-from modelreg.schema import parse_config, parse_manifest
+from modelreg.schema import load_manifest, parse_config
 
 if TYPE_CHECKING:
     from modelreg.artifacts import ArtifactBatch, ArtifactStore
@@ -85,8 +86,9 @@ class Change:
 
 @dataclass
 class _Tx:
-    changes: dict[str, bytes | None] = field(default_factory=dict)
-    models: dict[str, Model | None] = field(default_factory=dict)
+    models: dict[str, Model | None] = field(default_factory=dict)  # state after the writes
+    originals: dict[str, tuple[str | None, Model | None]] = field(default_factory=dict)
+    extra: dict[str, bytes | None] = field(default_factory=dict)  # other files (deploy specs)
     messages: list[str] = field(default_factory=list)
     batches: list[ArtifactBatch] = field(default_factory=list)
     title: str | None = None
@@ -108,6 +110,8 @@ class Registry:
         git_folder = self._git_folder()
         self._cache = ManifestCache(git_folder / "modelreg" / "manifests.pickle"
                                     if git_folder else None)
+        # parsed manifests are kept for the next process; written once, at exit
+        atexit.register(self._cache.save)
 
     # ------------------------------------------------------------- opening
 
@@ -196,8 +200,8 @@ class Registry:
 
     def read_bytes(self, relpath: str) -> bytes | None:
         """A file of the registry as this registry sees it (pending writes, ref, or disk)."""
-        if self._tx is not None and relpath in self._tx.changes:
-            return self._tx.changes[relpath]
+        if self._tx is not None and relpath in self._tx.extra:
+            return self._tx.extra[relpath]
         if self._commit is not None:
             blob = self.store.blob_at(self._commit, relpath)
             return None if blob is None else self.store.read_blob(blob)
@@ -217,14 +221,21 @@ class Registry:
             return []
 
     def _parse(self, model_id: str, data: bytes) -> Model:
+        return self._parse_full(model_id, data)[0]
+
+    def _parse_full(self, model_id: str, data: bytes) -> tuple[Model, tuple[int, int] | None]:
+        """The manifest in ``data`` (from the cache when these exact bytes were seen), and
+        where appended versions go in its text."""
         blob = blob_id(data)
         cached = self._cache.get(blob)
-        if cached is not None and cached.id == model_id:
+        if cached is not None and cached[0].id == model_id:
             return cached
-        model = parse_manifest(data, self._display(manifest_path(model_id)), folder_id=model_id,
-                               max_bytes=self.config.policy.max_manifest_bytes)
-        self._cache.put(blob, model)
-        return model
+        model, loaded = load_manifest(data, self._display(manifest_path(model_id)),
+                                      folder_id=model_id,
+                                      max_bytes=self.config.policy.max_manifest_bytes)
+        point = yamlio.append_point(loaded.text, loaded.root, ("versions",))
+        self._cache.put(blob, model, point)
+        return model, point
 
     def _display(self, relpath: str) -> str:
         """How a file is named in messages: relative to the current folder when inside it."""
@@ -268,7 +279,6 @@ class Registry:
         else:
             data = self.read_bytes(manifest_path(model_id))
             found = None if data is None else self._parse(model_id, data)
-            self._cache.save()
         if found is None:
             raise NotFoundError(f"no model {model_id!r} in the registry")
         return found
@@ -313,8 +323,9 @@ class Registry:
             self._tx = tx
             try:
                 yield tx
-                if tx.changes:
-                    store.commit(tx.changes, self._message(tx))
+                changes = self._render(tx)
+                if changes:
+                    store.commit(changes, self._message(tx))
             except BaseException:
                 for batch in tx.batches:
                     batch.rollback()
@@ -322,7 +333,6 @@ class Registry:
             finally:
                 self._tx = None
                 self._models = None
-                self._cache.save()
 
     @staticmethod
     def _message(tx: _Tx) -> str:
@@ -334,39 +344,89 @@ class Registry:
             lines.append(f"- ... and {len(tx.messages) - MAX_MESSAGE_LINES} more")
         return title + "\n\n" + "\n".join(lines) + "\n"
 
-    def _text(self, model_id: str) -> str:
-        data = self.read_bytes(manifest_path(model_id))
-        if data is None:
-            raise NotFoundError(f"no model {model_id!r} in the registry")
-        return data.decode("utf-8")
-
-    def _stage(self, model: Model, text: str | None, message: str,
-               extra: Mapping[str, bytes | None] | None = None, *, model_id: str | None = None
-               ) -> None:
-        """Check the new state of one manifest and add it to the pending commit."""
+    def _put(self, model_id: str, model: Model | None, message: str,
+             extra: Mapping[str, bytes | None] | None = None) -> None:
+        """Record the new state of one manifest in the pending commit."""
         tx = self._tx
         assert tx is not None
-        mid = model_id or model.id
-        path = manifest_path(mid)
-        if text is None:  # deletion
-            tx.changes[path] = None
-            tx.models[mid] = None
-        else:
+        if model_id not in tx.originals:
+            data = self.read_bytes(manifest_path(model_id))
+            old = None if data is None else self._parse(model_id, data)
+            tx.originals[model_id] = (None if data is None else data.decode("utf-8"), old)
+        tx.models[model_id] = model
+        tx.extra.update(extra or {})
+        tx.messages.append(message)
+
+    def _render(self, tx: _Tx) -> dict[str, bytes | None]:
+        """The files of the pending commit: each touched manifest checked and written once,
+        by in-place edits of the text a person wrote where possible."""
+        changes: dict[str, bytes | None] = dict(tx.extra)
+        problems: list[str] = []
+        for model_id, model in tx.models.items():
+            path = manifest_path(model_id)
+            text, old = tx.originals[model_id]
+            if model is None:
+                changes[path] = None
+                continue
             violations = check_model(model, self.config)
             if violations:
-                raise RuleViolationError("; ".join(
-                    f"{yamlio.format_path(v.path)}: {v.message}" for v in violations))
-            try:
-                ok = parse_manifest(text, path, folder_id=mid) == model
-            except InvalidManifestError:
-                ok = False
-            if not ok:  # an edit we could not make in place: write the file anew
-                text = HEADER + yamlio.dumps(model.to_document())
-            tx.changes[path] = text.encode("utf-8")
-            tx.models[mid] = model
-        for rel, data in (extra or {}).items():
-            tx.changes[rel] = data
-        tx.messages.append(message)
+                problems += [f"{model_id}: {yamlio.format_path(v.path)}: {v.message}"
+                             for v in violations]
+                continue
+            new_text = None
+            if text is not None and old is not None:
+                fast = self._appended(model_id, text, old, model)
+                if fast is not None:
+                    changes[path] = fast
+                    continue
+                if new_text is None:
+                    editor = yamlio.Editor(text, path)
+                    with contextlib.suppress(ValueError, InvalidManifestError):
+                        _apply_edits(editor, old, model)
+                        new_text = editor.text
+            data = new_text.encode("utf-8") if new_text is not None else None
+            if data is None or self._reparse(model_id, data) != model:
+                # an edit we could not make in place: write the file anew, in canonical order
+                data = (HEADER + yamlio.dumps(model.to_document())).encode("utf-8")
+                if self._reparse(model_id, data) != model:
+                    raise ModelregError(f"internal error: {path} does not round-trip")
+            changes[path] = data
+        if problems:
+            raise RuleViolationError("; ".join(problems))
+        return changes
+
+    def _appended(self, model_id: str, text: str, old: Model, new: Model) -> bytes | None:
+        """The file with new versions appended, when that is the whole change.
+
+        The place to append comes from the node tree of the last parse, and the
+        appended block is checked by reading it back, so the file is not parsed
+        again: registering costs the same for a model with 10 or 10,000 versions.
+        """
+        n = len(old.versions)
+        if len(new.versions) <= n or new.model_copy(update={"versions": new.versions[:n]}) != old:
+            return None
+        point = self._parse_full(model_id, text.encode("utf-8"))[1]
+        if point is None:
+            return None
+        docs = [to_document(v) for v in new.versions[n:]]
+        block = yamlio.dumps(docs)
+        try:
+            back = [Version.model_validate(d) for d in yamlio.loads(block, "<appended>").value]
+        except (InvalidManifestError, ValueError):
+            return None
+        if back != new.versions[n:]:
+            return None
+        new_text = yamlio.splice_append(text, point, docs)
+        data = new_text.encode("utf-8")
+        # the appended block ends where the next append goes
+        self._cache.put(blob_id(data), new, (point[0] + len(new_text) - len(text), point[1]))
+        return data
+
+    def _reparse(self, model_id: str, data: bytes) -> Model | None:
+        try:
+            return self._parse(model_id, data)
+        except InvalidManifestError:
+            return None
 
     def _validated(self, model: Model, **update: Any) -> Model:
         data = model.model_dump(by_alias=True)
@@ -382,8 +442,9 @@ class Registry:
                      customer: str | None = None, tags: Sequence[str] = ()) -> Model:
         """Add a new model manifest (one commit). Raises :class:`ConflictError` if it exists."""
         with self._writing():
-            if self.read_bytes(manifest_path(model_id)) is not None or (
-                    self._tx and self._tx.models.get(model_id)):
+            exists = (self._tx.models[model_id] is not None if self._tx and model_id in
+                      self._tx.models else self.read_bytes(manifest_path(model_id)) is not None)
+            if exists:
                 raise ConflictError(f"model {model_id!r} already exists")
             fields: dict[str, Any] = {
                 "id": model_id, "name": name, "description": description, "type": type,
@@ -398,8 +459,7 @@ class Registry:
                 model = Model.model_validate({k: v for k, v in fields.items() if v is not None})
             except Exception as exc:
                 raise RuleViolationError(_short_validation(exc)) from None
-            text = HEADER + yamlio.dumps(model.to_document())
-            self._stage(model, text, f"{model_id}: create model")
+            self._put(model_id, model, f"{model_id}: create model")
             return model
 
     def _retired_versions(self, model_id: str) -> int:
@@ -433,7 +493,9 @@ class Registry:
             model = self._get_one(model_id)
             if model.archived:
                 raise RuleViolationError(f"{model_id} is archived; unarchive it to register versions")
-            number = max(model.latest_version, (model.first_version or 1) - 1) + 1
+            # versions are in ascending order (a rule checked at commit), so the last is the latest
+            last = model.versions[-1].version if model.versions else 0
+            number = max(last, (model.first_version or 1) - 1) + 1
             stored: dict[str, Artifact] = {}
             if artifacts:
                 batch = None
@@ -454,13 +516,12 @@ class Registry:
                 })
             except Exception as exc:
                 raise RuleViolationError(_short_validation(exc)) from None
-            new = self._validated(model, versions=[*model.versions, version])
+            # the version is validated on its own; the rest of the model is unchanged
+            new = model.model_copy(update={"versions": [*model.versions, version]})
             if version.stage == Stage.PRODUCTION:
                 new = self._with_stage(new, number, Stage.PRODUCTION)[0]
-            editor = yamlio.Editor(self._text(model_id))
-            _apply_edits(editor, model, new)
             label_txt = f" ({label})" if label else ""
-            self._stage(new, editor.text, f"{model_id}: register version {number}{label_txt}")
+            self._put(model_id, new, f"{model_id}: register version {number}{label_txt}")
             return version
 
     def update(self, model_id: str, **fields: Any) -> Model:
@@ -477,10 +538,8 @@ class Registry:
             new = self._validated(model, **fields)
             if new == model:
                 return model
-            editor = yamlio.Editor(self._text(model_id))
-            _apply_edits(editor, model, new)
             changed = ", ".join(f for f in fields if getattr(model, f) != getattr(new, f))
-            self._stage(new, editor.text, f"{model_id}: update {changed}")
+            self._put(model_id, new, f"{model_id}: update {changed}")
             return new
 
     def _with_stage(self, model: Model, number: int, stage: Stage) -> tuple[Model, list[str]]:
@@ -519,10 +578,8 @@ class Registry:
             new, notes = self._with_stage(model, version, stage)
             if new == model:
                 return model
-            editor = yamlio.Editor(self._text(model_id))
-            _apply_edits(editor, model, new)
             extra = f" ({'; '.join(notes)})" if notes else ""
-            self._stage(new, editor.text, f"{model_id}: move version {version} to {stage.value}{extra}")
+            self._put(model_id, new, f"{model_id}: move version {version} to {stage.value}{extra}")
             return new
 
     def archive(self, model_id: str) -> Model:
@@ -534,9 +591,7 @@ class Registry:
             if model.archived:
                 return model
             new = self._validated(model, archived=True)
-            editor = yamlio.Editor(self._text(model_id))
-            _apply_edits(editor, model, new)
-            self._stage(new, editor.text, f"{model_id}: archive model")
+            self._put(model_id, new, f"{model_id}: archive model")
             return new
 
     def delete(self, model_id: str) -> None:
@@ -547,7 +602,7 @@ class Registry:
                 raise RuleViolationError(
                     f"{model_id} is deployed (version {model.deployment.version} on "
                     f"{model.deployment.target}); undeploy it before deleting")
-            self._stage(model, None, f"{model_id}: delete model")
+            self._put(model_id, None, f"{model_id}: delete model")
 
     def set_deployment(self, model_id: str, deployment: Deployment | None, *,
                        files: Mapping[str, bytes | None] | None = None, message: str) -> Model:
@@ -556,9 +611,7 @@ class Registry:
         with self._writing():
             model = self._get_one(model_id)
             new = self._validated(model, deployment=deployment.model_dump() if deployment else None)
-            editor = yamlio.Editor(self._text(model_id))
-            _apply_edits(editor, model, new)
-            self._stage(new, editor.text, message, files)
+            self._put(model_id, new, message, files)
             return new
 
     def deploy(self, spec: str, request: Any, *, target: str | None = None,
@@ -669,8 +722,8 @@ def _apply_edits(editor: yamlio.Editor, old: Model, new: Model) -> None:
             for key in a:
                 if key not in b:
                     editor.delete(("versions", i, key))
-    for item in new_versions[len(old_versions):]:
-        editor.append(("versions",), item)
+    if len(new_versions) > len(old_versions):
+        editor.append(("versions",), *new_versions[len(old_versions):])
 
 
 def _short_validation(exc: Exception) -> str:

@@ -97,13 +97,19 @@ def validate(model: type[M], loaded: Loaded) -> M:
 def parse_manifest(data: str | bytes, file: str, *, folder_id: str | None = None,
                    max_bytes: int | None = None) -> Model:
     """Load and validate one manifest; ``folder_id`` must equal its ``id``."""
+    return load_manifest(data, file, folder_id=folder_id, max_bytes=max_bytes)[0]
+
+
+def load_manifest(data: str | bytes, file: str, *, folder_id: str | None = None,
+                  max_bytes: int | None = None) -> tuple[Model, Loaded]:
+    """Like :func:`parse_manifest`, also returning the loaded document (text and nodes)."""
     loaded = loads(data, file, **({"max_bytes": max_bytes} if max_bytes else {}))
     model = validate(Model, loaded)
     if folder_id is not None and model.id != folder_id:
         raise InvalidManifestError(
             [loaded.problem(("id",), f"id {model.id!r} must equal its folder name {folder_id!r}")]
         )
-    return model
+    return model, loaded
 
 
 def parse_config(data: str | bytes, file: str) -> RegistryConfig:

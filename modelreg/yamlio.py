@@ -29,6 +29,24 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 
+
+class _MemoLoader(_Loader):  # type: ignore[misc,valid-type]
+    """libyaml's parser with the implicit-tag resolver memoised: manifests repeat the
+    same keys and values, and resolving each scalar with regexes is most of the cost."""
+
+    _memo: dict[tuple[type, str, tuple[bool, bool] | bool], str] = {}
+
+    def resolve(self, kind: type, value: str | None, implicit: Any) -> str:
+        if value is None or len(value) > 64:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        key = (kind, value, tuple(implicit) if isinstance(implicit, list) else implicit)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) > 50_000:
+                self._memo.clear()
+            found = self._memo[key] = super().resolve(kind, value, implicit)
+        return found
+
 Path_ = tuple[str | int, ...]
 
 _T = "tag:yaml.org,2002:"
@@ -181,7 +199,7 @@ class _TooLarge(Exception):
 
 def compose(text: str, file: str) -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=_Loader)  # type: ignore[no-any-return]
+        return yaml.compose(text, Loader=_MemoLoader)  # type: ignore[no-any-return]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -395,23 +413,37 @@ class Editor:
         end = len(self.text) if nl < 0 else nl + 1
         self.text = self.text[:start] + self.text[end:]
 
-    def append(self, path: Sequence[str | int], item: Any) -> None:
-        """Append an item to a sequence (a block sequence keeps its style)."""
-        root, lines = self._root()
-        seq = _walk(root, path)
-        if not isinstance(seq, yaml.SequenceNode) or seq.flow_style or not seq.value:
-            found = _child(_walk(root, path[:-1]), path[-1])
-            current = [] if seq is None or not isinstance(seq, yaml.SequenceNode) else None
-            if current is not None or (isinstance(seq, yaml.SequenceNode) and not seq.value):
-                self.set(path, [item])
-                return
-            if found is not None and isinstance(seq, yaml.SequenceNode):
-                raise ValueError("cannot append to a flow-style sequence with items")
-        assert isinstance(seq, yaml.SequenceNode)
-        col = seq.value[0].start_mark.column - 2
-        pos = _end_of_content(self.text, lines.offset(seq.value[-1].end_mark))
-        block = dumps([item])
-        self.text = self.text[:pos] + "\n" + _indent_block(block, col).rstrip("\n") + self.text[pos:]
+    def append(self, path: Sequence[str | int], *items: Any) -> None:
+        """Append items to a sequence (a block sequence keeps its style)."""
+        root, _ = self._root()
+        point = append_point(self.text, root, path)
+        if point is None:
+            seq = _walk(root, path)
+            if isinstance(seq, yaml.SequenceNode) and seq.value:
+                raise ValueError(f"{format_path(path)} is a flow sequence: rewrite it as a block")
+            self.set(path, list(items))
+            return
+        self.text = splice_append(self.text, point, items)
+
+
+def append_point(text: str, root: yaml.Node | None, path: Sequence[str | int]
+                 ) -> tuple[int, int] | None:
+    """Where items appended to the block sequence at ``path`` go: (offset, indent).
+
+    None when there is no such non-empty block sequence.
+    """
+    seq = _walk(root, path)
+    if not isinstance(seq, yaml.SequenceNode) or seq.flow_style or not seq.value:
+        return None
+    lines = _Lines(text)
+    col = seq.value[0].start_mark.column - 2
+    return _end_of_content(text, lines.offset(seq.value[-1].end_mark)), col
+
+
+def splice_append(text: str, point: tuple[int, int], items: Sequence[Any]) -> str:
+    pos, col = point
+    block = dumps(list(items))
+    return text[:pos] + "\n" + _indent_block(block, col).rstrip("\n") + text[pos:]
 
 
 def _is_block_collection(node: yaml.Node) -> bool:

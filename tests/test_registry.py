@@ -215,7 +215,7 @@ def test_failed_commit_leaves_tree_index_and_head(churn: Registry, monkeypatch) 
     index = (churn.root / ".git/index").read_bytes()
     tip = head(churn)
 
-    def broken(self, parent, new, message):  # type: ignore[no-untyped-def]
+    def broken(self, *args):  # type: ignore[no-untyped-def]
         raise OSError("disk full")
 
     monkeypatch.setattr(GitStore, "_move_head", broken)

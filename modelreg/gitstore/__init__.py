@@ -16,12 +16,11 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
-from struct import pack
 from typing import TYPE_CHECKING, Any
 
 from modelreg.errors import ConflictError, GitError, NotFoundError
+from modelreg.gitstore import objects
 
 if TYPE_CHECKING:
     import git
@@ -67,8 +66,11 @@ class GitStore:
         self.repo = repo
         self.prefix = prefix  # "" or "sub/dir/" (posix, with trailing slash)
         self._trees: dict[bytes, list[tuple[bytes, int, str]]] = {}
-        self._index: Any = None
-        self._index_stamp: tuple[int, int] | None = None
+        self._index: objects.Index | None = None
+        self._config: Any = None
+        self._commit_trees: dict[str, bytes] = {}
+        self._tree_bodies: dict[bytes, tuple[bytes, dict[str, int]]] = {}
+        self._git_dir = Path(repo.git_dir)
 
     # ------------------------------------------------------------- opening
 
@@ -94,7 +96,7 @@ class GitStore:
 
     @property
     def git_dir(self) -> Path:
-        return Path(self.repo.git_dir)
+        return self._git_dir
 
     @property
     def worktree(self) -> Path:
@@ -103,10 +105,24 @@ class GitStore:
     # ------------------------------------------------------------- refs
 
     def head(self) -> str | None:
+        """The commit HEAD points at (None on an unborn branch), read from git's files."""
+        git_dir = self.git_dir
+        text = (git_dir / "HEAD").read_text().strip()
+        if not text.startswith("ref: "):
+            return text
+        ref = text[5:]
         try:
-            return self.repo.head.commit.hexsha
-        except ValueError:  # unborn branch: no commit yet
+            return (git_dir / ref).read_text().strip()
+        except FileNotFoundError:
+            pass
+        try:
+            packed = (git_dir / "packed-refs").read_text()
+        except FileNotFoundError:
             return None
+        for line in packed.splitlines():
+            if line.endswith(" " + ref) and not line.startswith(("#", "^")):
+                return line.split(" ", 1)[0]
+        return None
 
     def resolve(self, ref: str) -> str:
         """The commit a ref names; a clear error for an unknown or unfetched one."""
@@ -133,12 +149,18 @@ class GitStore:
 
         cached = self._trees.get(binsha)
         if cached is None:
-            cached = tree_entries_from_data(self.repo.odb.stream(binsha).read())
+            body = self.repo.odb.stream(binsha).read()
+            cached = tree_entries_from_data(body)
             self._trees[binsha] = cached
+            self._remember_body(binsha, body, cached)
         return cached
 
     def _root_tree(self, commit: str) -> bytes:
-        return self.repo.commit(commit).tree.binsha
+        found = self._commit_trees.get(commit)
+        if found is None:
+            found = self.repo.commit(commit).tree.binsha
+            self._commit_trees[commit] = found
+        return found
 
     def _lookup(self, tree: bytes, path: str) -> tuple[bytes, int] | None:
         binsha, mode = tree, TREE_MODE
@@ -222,38 +244,87 @@ class GitStore:
             os.close(fd)  # closing releases the lock
 
     def _store(self, kind: bytes, data: bytes) -> bytes:
-        from gitdb.base import IStream
+        return objects.write_loose(self.git_dir / "objects", kind, data)
 
-        return self.repo.odb.store(IStream(kind, len(data), BytesIO(data))).binsha  # type: ignore[no-any-return]
-
-    def _write_tree(self, entries: list[tuple[bytes, int, str]]) -> bytes:
-        from git.objects.fun import tree_to_stream
-
-        entries = sorted(entries, key=_tree_key)
-        buf = BytesIO()
-        tree_to_stream(entries, buf.write)
-        binsha = self._store(b"tree", buf.getvalue())
-        self._trees[binsha] = entries
+    def _write_tree(self, ordered: list[tuple[bytes, int, str]]) -> bytes:
+        body = objects.tree_bytes(ordered)
+        binsha = self._store(b"tree", body)
+        self._trees[binsha] = ordered
+        self._remember_body(binsha, body, ordered)
         return binsha
 
-    def _update_tree(self, tree: bytes | None, parts: list[str],
-                     blob: bytes | None) -> bytes | None:
-        entries = list(self._tree(tree)) if tree is not None else []
-        name = parts[0]
-        old = next((e for e in entries if e[2] == name), None)
-        entries = [e for e in entries if e[2] != name]
-        if len(parts) == 1:
-            new: bytes | None = blob
-            mode = BLOB_MODE if old is None or old[1] == TREE_MODE else old[1]
-        else:
-            sub = old[0] if old is not None and old[1] == TREE_MODE else None
-            new = self._update_tree(sub, parts[1:], blob)
-            mode = TREE_MODE
-        if new is not None:
-            entries.append((new, mode, name))
-        if not entries:
+    def _remember_body(self, binsha: bytes, body: bytes,
+                       ordered: list[tuple[bytes, int, str]]) -> None:
+        if len(ordered) < 64:  # small trees are cheap to serialise again
+            return
+        offsets, pos = {}, 0
+        for i, (_, mode, name) in enumerate(ordered):
+            pos += len(b"%o %s\0" % (mode, name.encode()))
+            offsets[name] = (pos, i)
+            pos += 20
+        self._tree_bodies[binsha] = (body, offsets)
+
+    def _update_tree(self, tree: bytes | None, path: list[str],
+                     changes: dict[tuple[str, ...], bytes | None]) -> bytes | None:
+        """A new tree for ``path`` with ``changes`` (full path parts -> blob or None) applied.
+
+        When only object ids of existing entries change, the old body is patched in
+        place: a big folder with one changed model costs a copy, not a sort.
+        """
+        depth = len(path)
+        old = self._tree(tree) if tree is not None else []
+        by_name = {e[2]: e for e in old}
+        updates: dict[str, tuple[bytes, int] | None] = {}
+        below: dict[str, dict[tuple[str, ...], bytes | None]] = {}
+        for parts, blob in changes.items():
+            name = parts[depth]
+            if len(parts) == depth + 1:
+                if blob is None:
+                    updates[name] = None
+                else:
+                    prev = by_name.get(name)
+                    mode = prev[1] if prev is not None and prev[1] != TREE_MODE else BLOB_MODE
+                    updates[name] = (blob, mode)
+            else:
+                below.setdefault(name, {})[parts] = blob
+        for name, sub_changes in below.items():
+            prev = by_name.get(name)
+            sub = prev[0] if prev is not None and prev[1] == TREE_MODE else None
+            new = self._update_tree(sub, [*path, name], sub_changes)
+            updates[name] = None if new is None else (new, TREE_MODE)
+        same_shape = all(u is not None and name in by_name and by_name[name][1] == u[1]
+                         for name, u in updates.items())
+        known = self._tree_bodies.get(tree) if tree is not None else None
+        if same_shape and known is not None:
+            body, offsets = known
+            buf = bytearray(body)
+            ordered = list(old)
+            for name, u in updates.items():
+                assert u is not None
+                at, i = offsets[name]
+                buf[at:at + 20] = u[0]
+                ordered[i] = (u[0], u[1], name)
+            binsha = self._store(b"tree", bytes(buf))
+            self._trees[binsha] = ordered
+            self._tree_bodies[binsha] = (bytes(buf), offsets)
+            return binsha
+        for name, u in updates.items():
+            if u is None:
+                by_name.pop(name, None)
+            else:
+                by_name[name] = (u[0], u[1], name)
+        if not by_name and depth > 0:
             return None
-        return self._write_tree(entries)
+        return self._write_tree(sorted(by_name.values(), key=_tree_key))
+
+    def _load_index(self) -> objects.Index:
+        if self._index is None or not self._index.fresh():
+            self._index = objects.Index(self.git_dir / "index")
+        if not self._index.supported:
+            raise GitError("this repository's index format (v4 or split index) is not "
+                           "supported for in-process commits; run `git update-index "
+                           "--index-version 2 --no-split-index`")
+        return self._index
 
     def uncommitted(self, paths: list[str]) -> list[str]:
         """Which of these registry-relative files differ between working tree, index and HEAD."""
@@ -263,29 +334,25 @@ class GitStore:
         for rel in paths:
             full = self.prefix + rel
             in_head = self.blob_at(head, rel) if head else None
-            entry = index.entries.get((full, 0))
-            in_index = entry.binsha.hex() if entry is not None else None
+            entry = index.get(full)
+            in_index = entry.hex() if entry is not None else None
             try:
                 on_disk: str | None = blob_id((self.worktree / full).read_bytes())
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 on_disk = None
             if not (in_head == in_index == on_disk):
                 dirty.append(rel)
         return dirty
 
-    def _load_index(self) -> Any:
-        from git.index.base import IndexFile
+    def _identity(self) -> tuple[bytes, bytes]:
+        from git.util import Actor
 
-        path = self.git_dir / "index"
-        try:
-            st = path.stat()
-            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
-        except FileNotFoundError:
-            stamp = None
-        if self._index is None or stamp != self._index_stamp:
-            self._index = IndexFile(self.repo)
-            self._index_stamp = stamp
-        return self._index
+        if self._config is None:
+            self._config = self.repo.config_reader()
+        author = Actor.author(self._config)
+        committer = Actor.committer(self._config)
+        return (objects.signature(str(author.name), str(author.email)),
+                objects.signature(str(committer.name), str(committer.email)))
 
     def commit(self, changes: Mapping[str, bytes | None], message: str) -> str:
         """Commit registry-relative file changes (None deletes) on the current branch.
@@ -293,10 +360,6 @@ class GitStore:
         Call under :meth:`lock`. Refuses files with uncommitted edits. On any
         failure the working tree, the index and HEAD are as they were.
         """
-        from git.index.typ import IndexEntry
-        from git.objects.commit import Commit
-        from git.objects.tree import Tree
-
         dirty = self.uncommitted(sorted(changes))
         if dirty:
             raise ConflictError(
@@ -305,17 +368,21 @@ class GitStore:
             )
         parent = self.head()
         root = self._root_tree(parent) if parent else None
-        blobs: dict[str, bytes | None] = {}
-        for rel, data in sorted(changes.items()):
-            blob = self._store(b"blob", data) if data is not None else None
-            blobs[rel] = blob
-            root = self._update_tree(root, (self.prefix + rel).split("/"), blob)
-        if root is None:
-            root = self._write_tree([])
-        parents = [self.repo.commit(parent)] if parent else []
-        new = Commit.create_from_tree(self.repo, Tree(self.repo, root), message,
-                                      parent_commits=parents, head=False)
+        blobs: dict[str, bytes | None] = {
+            rel: (self._store(b"blob", data) if data is not None else None)
+            for rel, data in changes.items()
+        }
+        tree = self._update_tree(
+            root, [], {tuple((self.prefix + rel).split("/")): b for rel, b in blobs.items()})
+        assert tree is not None
+        author, committer = self._identity()
+        parents = [bytes.fromhex(parent)] if parent else []
+        new = self._store(b"commit", objects.commit_bytes(tree, parents, author, committer,
+                                                          message))
+        self._commit_trees[new.hex()] = tree
 
+        index = self._load_index()
+        old_entries = dict(index.entries)
         index_path = self.git_dir / "index"
         old_index = index_path.read_bytes() if index_path.exists() else None
         old_files: dict[str, bytes | None] = {}
@@ -324,28 +391,19 @@ class GitStore:
                 full = self.worktree / (self.prefix + rel)
                 old_files[rel] = full.read_bytes() if full.exists() else None
                 _write_file(full, data, self.worktree)
-            index = self._load_index()
-            for rel, data in changes.items():
+            for rel, blob in blobs.items():
                 full_rel = self.prefix + rel
-                if data is None:
-                    index.entries.pop((full_rel, 0), None)
-                    continue
-                st = (self.worktree / full_rel).stat()
-                index.entries[(full_rel, 0)] = IndexEntry((
-                    BLOB_MODE, blobs[rel], 0, full_rel,
-                    pack(">LL", int(st.st_ctime), st.st_ctime_ns % 1_000_000_000),
-                    pack(">LL", int(st.st_mtime), st.st_mtime_ns % 1_000_000_000),
-                    st.st_dev & 0xFFFFFFFF, st.st_ino & 0xFFFFFFFF, st.st_uid, st.st_gid,
-                    st.st_size & 0xFFFFFFFF,
-                ))
-            # the cached-tree extension would describe the old trees: drop it
-            index.write(ignore_extension_data=True)
-            self._index_stamp = _stamp(index_path)
-            self._move_head(parent, new, message)
+                if blob is None:
+                    index.remove(full_rel)
+                else:
+                    index.set(full_rel, blob, BLOB_MODE, (self.worktree / full_rel).stat())
+            index.write()
+            self._move_head(parent, new, committer, message)
         except BaseException:
             for rel, data in old_files.items():
                 with contextlib.suppress(OSError):
-                    _write_file(self.worktree / (self.prefix + rel), data)
+                    _write_file(self.worktree / (self.prefix + rel), data, self.worktree)
+            index.entries = old_entries
             with contextlib.suppress(OSError):
                 if old_index is None:
                     index_path.unlink(missing_ok=True)
@@ -353,21 +411,17 @@ class GitStore:
                     _write_file(index_path, old_index)
             self._index = None
             raise
-        return new.hexsha
+        return new.hex()
 
-    def _move_head(self, parent: str | None, new: Any, message: str) -> None:
+    def _move_head(self, parent: str | None, new: bytes, ident: bytes, message: str) -> None:
         if self.head() != parent:
             raise ConflictError("the branch moved while modelreg was writing; try again")
-        head = self.repo.head
-        logmsg = "commit: " + message.splitlines()[0]
-        if head.is_detached:
-            head.set_commit(new, logmsg=logmsg)
-        elif parent is None:  # unborn branch: the first commit creates it
-            from git.refs.head import Head
-
-            Head.create(self.repo, head.reference.path, new, logmsg=logmsg)
-        else:
-            head.reference.set_commit(new, logmsg=logmsg)
+        head_file = (self.git_dir / "HEAD").read_text().strip()
+        ref = head_file[5:] if head_file.startswith("ref: ") else "HEAD"
+        subject = message.splitlines()[0] if message else ""
+        kind = "commit (initial)" if parent is None else "commit"
+        objects.update_ref(self.git_dir, ref, bytes.fromhex(parent) if parent else None, new,
+                           ident, f"{kind}: {subject}")
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

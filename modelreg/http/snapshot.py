@@ -1,0 +1,201 @@
+"""The catalog at one commit, pre-serialised for serving, and the thread that follows a ref.
+
+Everything a request needs is computed once per commit: each model's full
+``RegisteredModel`` as JSON bytes, each list summary as bytes, each version's
+terminal entry as bytes, and sort orders (lazily, once per sort key). A list
+request filters an in-memory index and joins bytes; it never serialises a model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modelreg.catalog import Catalog, Entry, dumps
+from modelreg.keys import Keyring, load
+
+GZIP_MIN = 1024  # smaller bodies are not worth a compressor round trip
+SORT_KEYS: dict[str, Callable[[Item], Any]] = {}
+
+
+def gz(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=5, mtime=0)
+
+
+@dataclass
+class Item:
+    """One model of a snapshot, with what filters and sorts look at."""
+
+    entry: Entry
+    full: bytes
+    summary: bytes
+    metrics: tuple[bytes, ...]
+    haystack: str
+    framework: str
+    source: str | None
+    status: str
+    tags: frozenset[str]
+    organization: str | None
+    workspace: str | None
+    customer: str | None
+    created: str | None
+    updated: str | None
+    full_gz: bytes | None = None
+
+    @classmethod
+    def of(cls, e: Entry) -> Item:
+        m = e.model
+        summary = e.summary()
+        return cls(
+            entry=e, full=dumps(e.registered_model()), summary=dumps(summary),
+            metrics=tuple(dumps(x) for x in e.model_metrics()),
+            haystack=f"{m.id}\n{m.name}\n{m.description}".lower(),
+            framework=m.framework.value, source=m.source.value if m.source else None,
+            status=m.status.value, tags=frozenset(m.tags), organization=m.organization,
+            workspace=m.workspace, customer=m.customer,
+            created=summary["createdAt"], updated=summary["updatedAt"],
+        )
+
+    def gzipped(self) -> bytes:
+        if self.full_gz is None:
+            self.full_gz = gz(self.full)
+        return self.full_gz
+
+
+SORT_KEYS.update({
+    "id": lambda i: i.entry.id,
+    "name": lambda i: i.entry.model.name.lower(),
+    "createdAt": lambda i: i.created,  # ISO UTC strings sort as times
+    "updatedAt": lambda i: i.updated,
+    "latestVersion": lambda i: i.entry.model.latest_version,
+    "framework": lambda i: i.framework,
+    "source": lambda i: i.source,
+    "status": lambda i: i.status,
+})
+
+
+class Snapshot:
+    """The catalog at one commit, ready to serve."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.commit = catalog.commit or "working-tree"
+        self.items = [Item.of(e) for e in catalog.entries]  # sorted by id
+        self.by_id = {i.entry.id: i for i in self.items}
+        self._orders: dict[tuple[str, bool], list[Item]] = {}
+        # Responses that are costly to assemble, per (tenant, request); bounded.
+        self.cache: dict[Any, tuple[bytes, bytes | None]] = {}
+        self._lock = threading.Lock()
+
+    def ordered(self, field: str, desc: bool) -> list[Item]:
+        found = self._orders.get((field, desc))
+        if found is None:
+            key = SORT_KEYS[field]
+            present = [i for i in self.items if key(i) is not None]
+            missing = [i for i in self.items if key(i) is None]
+            present.sort(key=key, reverse=desc)  # stable: ties keep id order
+            found = self._orders[(field, desc)] = present + missing
+        return found
+
+    def remember(self, key: Any, body: bytes) -> tuple[bytes, bytes | None]:
+        value = (body, gz(body) if len(body) >= GZIP_MIN else None)
+        with self._lock:
+            if len(self.cache) >= 4096:
+                self.cache.clear()
+            self.cache[key] = value
+        return value
+
+    def catalog_document(self, items: Sequence[Item]) -> bytes:
+        return dumps(self.catalog.document([i.entry for i in items]))
+
+
+class Follower:
+    """Holds the current snapshot and keyring; a thread re-reads them when they change.
+
+    The ref is re-resolved every ``interval`` seconds (a few ms of git), and a new
+    snapshot is built off the request path and swapped in whole. If the new commit
+    cannot be read (a broken manifest merged), the old snapshot stays and
+    ``error`` says why.
+    """
+
+    def __init__(self, path: str | Path, ref: str | None = "HEAD", *,
+                 keys_file: Path | None = None, interval: float = 1.0) -> None:
+        self.path = str(path)
+        self.ref = ref
+        self.keys_file = keys_file
+        self.interval = interval
+        self.error: str | None = None
+        self.checked_at = 0.0
+        self._keys_stamp: tuple[float, int] | None = None
+        self.keyring: Keyring | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.snapshot = self._build(self._resolve())
+        self._reload_keys()
+
+    def _resolve(self) -> str | None:
+        from modelreg.registry import Registry
+
+        return Registry.open(self.path, ref=self.ref).commit
+
+    def _build(self, commit: str | None) -> Snapshot:
+        from modelreg.export import read_catalog
+        from modelreg.registry import Registry
+
+        # Open at the resolved sha, not the ref name, so the snapshot is one commit.
+        reg = Registry.open(self.path, ref=commit or self.ref)
+        catalog = read_catalog(reg)
+        catalog = Catalog(catalog.commit, self.ref, catalog.entries)
+        return Snapshot(catalog)
+
+    def _reload_keys(self) -> None:
+        if self.keys_file is None:
+            return
+        try:
+            st = self.keys_file.stat()
+            stamp: tuple[float, int] | None = (st.st_mtime, st.st_size)
+        except FileNotFoundError:
+            stamp = None
+        if stamp != self._keys_stamp or self.keyring is None:
+            # A missing keys file is an empty keyring: no key works (never open access).
+            self.keyring = load(self.keys_file)
+            self._keys_stamp = stamp
+
+    def check(self) -> bool:
+        """Re-resolve the ref and reload keys; True if a new snapshot was swapped in."""
+        self.checked_at = time.time()
+        try:
+            self._reload_keys()
+            commit = self._resolve()
+            if commit == self.snapshot.catalog.commit:
+                self.error = None
+                return False
+            self.snapshot = self._build(commit)
+            self.error = None
+            return True
+        except Exception as exc:  # keep serving the last good snapshot, and say why
+            self.error = f"{type(exc).__name__}: {exc}"
+            return False
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.check()
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="modelreg-follow",
+                                            daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            with contextlib.suppress(RuntimeError):
+                self._thread.join(timeout=5)
+            self._thread = None
