@@ -1,0 +1,128 @@
+"""End-to-end demo: a copy of registry_example/ becomes a real git repository, and a
+realistic session runs against it through the `modelreg` CLI, printing each command.
+
+Run through `scripts/demo` (which sets up the environment first).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "demo"
+REG = DEMO / "registry"
+WORK = DEMO / "work"
+MODELREG = [sys.executable, "-m", "modelreg"]
+
+# A machine without a git identity still gets a readable history.
+ENV = {**os.environ, "MODELREG_REGISTRY": str(REG)}
+for key, value in (("GIT_AUTHOR_NAME", "modelreg demo"), ("GIT_AUTHOR_EMAIL", "demo@modelreg.dev"),
+                   ("GIT_COMMITTER_NAME", "modelreg demo"),
+                   ("GIT_COMMITTER_EMAIL", "demo@modelreg.dev")):
+    ENV.setdefault(key, value)
+
+
+def step(title: str) -> None:
+    print(f"\n=== {title}", flush=True)
+
+
+def run(*args: str, expect: int = 0) -> str:
+    shown = " ".join(a if " " not in a else repr(a) for a in args)
+    print(f"$ modelreg {shown}", flush=True)
+    done = subprocess.run([*MODELREG, *args], env=ENV, cwd=REG, text=True, capture_output=True)
+    out = done.stdout + done.stderr
+    print(out.rstrip("\n"))
+    if done.returncode != expect:
+        print(f"demo: expected exit code {expect}, got {done.returncode}", file=sys.stderr)
+        sys.exit(1)
+    return done.stdout
+
+
+def git(*args: str) -> None:
+    subprocess.run(["git", *args], cwd=REG, env=ENV, check=True, capture_output=True)
+
+
+def main() -> None:
+    step("A real git repository from registry_example/")
+    shutil.rmtree(DEMO, ignore_errors=True)
+    shutil.copytree(ROOT / "registry_example", REG, symlinks=False)
+    WORK.mkdir(parents=True)
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "Import the example registry")
+    print(f"registry at {REG}")
+    run("list")
+    run("validate")
+
+    step("Register a new model and a version with real artifacts")
+    (WORK / "model.bst").write_bytes(os.urandom(256 * 1024))
+    (WORK / "encoders.pkl").write_bytes(os.urandom(16 * 1024))
+    (WORK / "config.json").write_text('{"threshold": 0.42}\n')
+    run("create", "fraud-detector", "--name", "Fraud Detector", "--framework", "xgboost",
+        "--type", "classification", "--source", "experiment", "--owner", "user_789",
+        "--organization", "org_xyz", "--workspace", "ws_001", "--customer", "demo-customer",
+        "--tag", "fraud", "--tag", "xgboost",
+        "--description", "Flags suspicious card transactions")
+    run("register", "fraud-detector", "--label", "v0.1.0", "--description", "Baseline",
+        "--metric", "auc=0.91", "--metric", "f1_score=0.84",
+        "--param", "max_depth=6", "--param", "eta=0.3",
+        "--trained-at", "2025-03-01T08:00:00Z",
+        "--data-window", "2024-01-01T00:00:00Z..2025-02-28T23:59:59Z",
+        "--artifact", f"model={WORK / 'model.bst'}",
+        "--artifact", f"encoders={WORK / 'encoders.pkl'}",
+        "--artifact", f"config={WORK / 'config.json'}")
+    run("register", "fraud-detector", "--label", "v0.2.0", "--description", "More trees",
+        "--metric", "auc=0.94", "--metric", "f1_score=0.88", "--param", "max_depth=8",
+        "--artifact", f"model={WORK / 'model.bst'}")
+
+    step("Promote: staging, then production (one production version at a time)")
+    run("promote", "fraud-detector@v0.1.0", "production")
+    run("promote", "fraud-detector@2", "staging")
+    run("promote", "fraud-detector@2", "production")
+    run("show", "fraud-detector")
+    run("show", "fraud-detector@production")
+
+    step("Find models")
+    run("list", "--framework", "xgboost", "--framework", "tensorflow", "--sort", "name")
+    run("list", "--customer", "demo-customer", "--json")
+
+    step("History and audit, from git")
+    run("history", "fraud-detector")
+    run("history", "fraud-detector", "--stage", "production")
+    run("list", "--ref", "HEAD~3")
+
+    step("Rules hold")
+    run("promote", "churn-xgb@1", "archived")
+    run("delete", "churn-xgb", expect=5)
+    run("register", "no-such-model", expect=4)
+
+    step("A hand edit that breaks the schema is caught with file, line and field")
+    manifest = REG / "models" / "fraud-detector" / "model.yaml"
+    good = manifest.read_text()
+    manifest.write_text(good.replace("stage: production", "stage: no"))
+    run("validate", expect=3)
+    manifest.write_text(good)
+    run("validate")
+
+    step("Extensions")
+    for args in (("artifacts", "verify", "fraud-detector"),
+                 ("deploy", "churn-xgb@production", "--target", "kserve", "--dry-run"),
+                 ("diff", "HEAD~6", "HEAD"),
+                 ("export", str(DEMO / "catalog"))):
+        if command_available(args[0]):
+            run(*args)
+
+    print(f"\nDemo finished: the registry is in {REG} (try `git -C {REG} log --oneline`).")
+
+
+def command_available(name: str) -> bool:
+    done = subprocess.run([*MODELREG, name, "--help"], env=ENV, cwd=REG, capture_output=True)
+    return done.returncode == 0
+
+
+if __name__ == "__main__":
+    main()
