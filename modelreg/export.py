@@ -20,6 +20,7 @@ files it does not share.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -128,10 +129,8 @@ class _Remote:
         self.fs.pipe_file(self._p(path), data)
 
     def remove(self, path: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self.fs.rm_file(self._p(path))
-        except FileNotFoundError:
-            pass
 
 
 def _ours(path: str) -> bool:

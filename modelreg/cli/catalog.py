@@ -1,0 +1,139 @@
+"""``modelreg export``, ``modelreg serve`` and ``modelreg keys``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from modelreg.cli._common import emit_json, emit_table, json_option, open_registry, ref_option
+
+
+def _keys_path(explicit: str | None) -> Path:
+    """--keys-file, else $MODELREG_KEYS_FILE, else .modelreg/keys.yaml in the registry."""
+    from modelreg.keys import DEFAULT_KEYS_FILE
+
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("MODELREG_KEYS_FILE")
+    if env:
+        return Path(env)
+    return open_registry().root / DEFAULT_KEYS_FILE
+
+
+@click.command()
+@click.argument("dest")
+@ref_option
+@click.option("--storage-option", "options", multiple=True, metavar="KEY=VALUE",
+              help="fsspec option for DEST (endpoint_url=..., repeat for several).")
+@json_option
+def export(dest: str, ref: str | None, options: tuple[str, ...], as_json: bool) -> None:
+    """Write the static catalog JSON to DEST (a folder or any fsspec URL).
+
+    catalog.json, models/<id>.json, api/v1/model-registry/models.json and
+    terminal/ml-models.json. Unchanged files are not rewritten.
+    """
+    from modelreg.cli._common import parse_pairs
+    from modelreg.export import export as run_export
+    from modelreg.export import read_catalog
+
+    reg = open_registry(ref)
+    result = run_export(read_catalog(reg), dest,
+                        storage_options=parse_pairs(options, "--storage-option"))
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    commit = (result.commit or "working tree")[:12]
+    click.echo(f"Exported {result.models} models at {commit} to {dest}: "
+               f"{len(result.written)} written, {result.unchanged} unchanged, "
+               f"{len(result.removed)} removed")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--ref", default="HEAD", show_default=True,
+              help="Branch, tag or commit to serve; a branch is followed as it moves.")
+@click.option("--keys", "keys_file", metavar="FILE",
+              help="Keys file (default: $MODELREG_KEYS_FILE or .modelreg/keys.yaml in the "
+                   "registry, when it exists). Without keys every request is allowed.")
+@click.option("--allow-anonymous", is_flag=True,
+              help="Allow serving without keys on a non-loopback address.")
+@click.option("--reload-interval", default=1000, show_default=True,
+              type=click.IntRange(10, 3_600_000), metavar="MS",
+              help="How often to check whether the ref moved.")
+def serve(host: str, port: int, ref: str, keys_file: str | None, allow_anonymous: bool,
+          reload_interval: int) -> None:
+    """Serve the catalog read-only over HTTP (seed APIs, /catalog.json, /openapi.json)."""
+    from modelreg.http import serve as run_server
+
+    reg = open_registry()
+    path = Path(keys_file) if keys_file else _keys_path(None)
+    chosen = path if (keys_file or path.exists()) else None
+    who = f"keys from {chosen}" if chosen else "no keys: every request allowed"
+    click.echo(f"Serving {reg.root} at {ref} on http://{host}:{port} ({who})", err=True)
+    run_server(reg.root, host=host, port=port, ref=ref, keys_file=chosen,
+               allow_anonymous=allow_anonymous, interval=reload_interval / 1000)
+
+
+@click.group()
+def keys() -> None:
+    """API keys of the HTTP API (stored hashed; a key is shown once)."""
+
+
+@keys.command("add")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, default=("model-registry:read",),
+              show_default=True, type=click.Choice(["model-registry:read",
+                                                    "model-registry:write"]))
+@click.option("--organization", help="Bind the key to this organization.")
+@click.option("--workspace", help="Bind the key to this workspace.")
+@click.option("--customer", help="Bind the key to this customer.")
+@click.option("--keys-file", metavar="FILE", help="Default: .modelreg/keys.yaml in the registry.")
+@json_option
+def add(name: str, scopes: tuple[str, ...], organization: str | None, workspace: str | None,
+        customer: str | None, keys_file: str | None, as_json: bool) -> None:
+    """Create key NAME and print it (once: only its hash is stored)."""
+    from modelreg.keys import Tenant, load, save
+
+    path = _keys_path(keys_file)
+    ring, key = load(path).add(name, scopes, Tenant(organization, workspace, customer))
+    save(ring, path)
+    if as_json:
+        emit_json({"name": name, "key": key, "keys_file": str(path), "scopes": list(scopes)})
+    else:
+        click.echo(key)
+        click.echo(f"Stored the hash of key {name!r} in {path}; the key is not shown again.",
+                   err=True)
+
+
+@keys.command("list")
+@click.option("--keys-file", metavar="FILE")
+@json_option
+def list_(keys_file: str | None, as_json: bool) -> None:
+    """The stored keys (names, ids, scopes, bindings; never the keys)."""
+    from modelreg.keys import load
+
+    ring = load(_keys_path(keys_file))
+    rows = [k.to_dict() for k in ring.keys]
+    for row in rows:
+        row.pop("hash")
+    if as_json:
+        emit_json(rows)
+        return
+    emit_table([(r["name"], r["id"], ",".join(r["scopes"]), r.get("organization"),
+                 r.get("workspace"), r.get("customer")) for r in rows],
+               ["NAME", "ID", "SCOPES", "ORGANIZATION", "WORKSPACE", "CUSTOMER"])
+
+
+@keys.command("remove")
+@click.argument("name")
+@click.option("--keys-file", metavar="FILE")
+def remove(name: str, keys_file: str | None) -> None:
+    """Revoke key NAME (a running server notices within its reload interval)."""
+    from modelreg.keys import load, save
+
+    path = _keys_path(keys_file)
+    save(load(path).remove(name), path)
+    click.echo(f"Removed key {name!r} from {path}")

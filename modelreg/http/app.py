@@ -1,0 +1,367 @@
+"""The read-only HTTP API: a bare ASGI app over a :class:`Follower`'s snapshot.
+
+Bare ASGI rather than a framework router: the hot path (list a page, get a
+model) is a dict lookup, a filter over an in-memory index and a join of
+pre-serialised bytes, and a framework's request/response objects would cost
+more than that work. Every answer is JSON, errors included.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from modelreg.http.openapi import openapi_document
+from modelreg.http.snapshot import GZIP_MIN, SORT_KEYS, Follower, Item, Snapshot, gz
+from modelreg.keys import ANYONE, READ_SCOPE, Tenant
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+API = "/api/v1/model-registry/models"
+TERMINAL = "/terminal/ml-models"
+MAX_BODY = 64 * 1024
+MAX_LIMIT = 1000
+FRAMEWORKS = ("pytorch", "tensorflow", "xgboost", "sklearn", "onnx", "custom")
+SOURCES = ("automl", "fine-tuning", "experiment", "manual")
+STATUSES = ("registered", "deployed", "archived")
+READ_ONLY = ("This registry is read-only over HTTP: changes are made through pull requests "
+             "editing models/<id>/model.yaml, the modelreg CLI, or the Python library "
+             "(from modelreg import Registry).")
+JSON = b"application/json"
+VARY = b"Accept-Encoding, Authorization, X-API-Key"
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, error: str, message: str | None = None,
+                 headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+        super().__init__(message or error)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.headers = headers
+
+    def body(self) -> bytes:
+        data: dict[str, Any] = {"success": False, "error": self.error}
+        if self.message:
+            data["message"] = self.message
+        return json.dumps(data).encode()
+
+
+def _unauthorized(terminal: bool) -> HttpError:
+    # The terminal seed documents exactly {"success": false, "error": "Unauthorized"}.
+    return HttpError(401, "Unauthorized", None if terminal else "missing or invalid API key",
+                     ((b"www-authenticate", b'Bearer realm="modelreg"'),))
+
+
+def _not_allowed(allowed: str, write: bool) -> HttpError:
+    return HttpError(405, "Method Not Allowed",
+                     READ_ONLY if write else f"allowed methods: {allowed}",
+                     ((b"allow", allowed.encode()),))
+
+
+class Request:
+    __slots__ = ("accept_gzip", "api_key", "if_none_match", "method", "query", "segments")
+
+    def __init__(self, scope: Scope) -> None:
+        self.method: str = scope["method"]
+        raw = scope.get("raw_path") or scope["path"].encode()
+        raw = raw.split(b"?", 1)[0]
+        # Split the raw path before decoding, so an id holding "%2F" stays one segment.
+        self.segments = [unquote(s.decode("latin-1")) for s in raw.split(b"/")[1:]]
+        self.query: bytes = scope.get("query_string", b"")
+        self.api_key: str | None = None
+        self.if_none_match: bytes | None = None
+        self.accept_gzip = False
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and self.api_key is None:
+                    self.api_key = token.strip()
+            elif name == b"x-api-key":
+                self.api_key = value.decode("latin-1").strip()
+            elif name == b"if-none-match":
+                self.if_none_match = value
+            elif name == b"accept-encoding":
+                self.accept_gzip = b"gzip" in value
+
+
+class App:
+    """The ASGI application. ``follower`` supplies the snapshot and the keyring."""
+
+    def __init__(self, follower: Follower, *, follow: bool = True) -> None:
+        self.follower = follower
+        self.follow = follow
+        self.openapi = json.dumps(openapi_document()).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if self.follow:
+                    self.follower.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.follower.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        req = Request(scope)
+        try:
+            status, body, etag, gzipped = await self._route(req, receive)
+        except HttpError as exc:
+            await _send(send, exc.status, exc.body(), None, None, exc.headers, req.method)
+            return
+        except Exception:  # never a traceback on the wire; one line in the log
+            traceback.print_exc()
+            terminal = req.segments[:2] == ["terminal", "ml-models"]
+            err = HttpError(500, "Failed to retrieve model registry" if terminal
+                            else "Internal Server Error")
+            await _send(send, 500, err.body(), None, None, (), req.method)
+            return
+        if etag is not None and req.if_none_match is not None and _matches(req.if_none_match,
+                                                                           etag):
+            await _send(send, 304, b"", etag, None, (), req.method)
+            return
+        await _send(send, status, body, etag, gzipped, (), req.method)
+
+    # ----------------------------------------------------------- routing
+
+    def _auth(self, req: Request, terminal: bool = False) -> Tenant:
+        ring = self.follower.keyring
+        if ring is None:
+            return ANYONE
+        key = ring.authenticate(req.api_key)
+        if key is None:
+            raise _unauthorized(terminal)
+        if READ_SCOPE not in key.scopes:
+            raise HttpError(403, "Forbidden", None if terminal
+                            else f"this key lacks the scope {READ_SCOPE}")
+        return key.tenant
+
+    def _etag(self, snap: Snapshot, tenant: Tenant, gzipped: bool) -> bytes:
+        tag = tenant.tag()
+        return (f'"{snap.commit[:20]}{"-" + tag if tag else ""}'
+                f'{"-gz" if gzipped else ""}"').encode()
+
+    async def _route(self, req: Request, receive: Receive
+                     ) -> tuple[int, bytes, bytes | None, bool | None]:
+        seg = req.segments
+        method = "GET" if req.method == "HEAD" else req.method
+        n = len(seg)
+        if n >= 4 and seg[:4] == ["api", "v1", "model-registry", "models"]:
+            tenant = self._auth(req)
+            if n == 4:
+                if method != "GET":
+                    raise _not_allowed("GET, HEAD", write=method == "POST")
+                return self._cached(req, tenant, ("list", req.query),
+                                    lambda s: self._list(s, req, tenant))
+            if n == 5 and seg[4]:
+                if method != "GET":
+                    raise _not_allowed("GET, HEAD", write=method in ("PUT", "DELETE", "PATCH"))
+                return self._model(req, tenant, seg[4])
+            if n == 6 and seg[5] == "deploy" and seg[4]:
+                raise _not_allowed("", write=True)  # no method reads this route
+            raise HttpError(404, "Not Found", f"no route {'/'.join(['', *seg])}")
+        if seg == ["terminal", "ml-models"]:
+            tenant = self._auth(req, terminal=True)
+            if method != "POST":
+                raise _not_allowed("POST", write=False)
+            customer = await _customer_id(receive)
+            return self._cached(req, tenant, ("terminal", customer),
+                                lambda s: self._terminal(s, tenant, customer))
+        if seg == ["healthz"]:
+            self._method(method, "GET, HEAD")
+            f = self.follower
+            body = json.dumps({"status": "ok", "commit": f.snapshot.catalog.commit,
+                               "ref": f.ref, "error": f.error}).encode()
+            return 200, body, None, None
+        if seg == ["openapi.json"]:
+            self._method(method, "GET, HEAD")
+            return 200, self.openapi, None, None
+        if seg == ["catalog.json"]:
+            tenant = self._auth(req)
+            self._method(method, "GET, HEAD")
+            return self._cached(req, tenant, ("catalog",), lambda s: s.catalog_document(
+                [i for i in s.items if tenant.allows(i.entry.model)]))
+        raise HttpError(404, "Not Found", f"no route {'/'.join(['', *seg]) or '/'}")
+
+    @staticmethod
+    def _method(method: str, allowed: str) -> None:
+        if method != "GET":
+            raise _not_allowed(allowed, write=False)
+
+    def _cached(self, req: Request, tenant: Tenant, key: tuple[Any, ...],
+                build: Callable[[Snapshot], bytes]
+                ) -> tuple[int, bytes, bytes | None, bool | None]:
+        snap = self.follower.snapshot
+        full_key = (tenant.tag(), *key)
+        hit = snap.cache.get(full_key)
+        if hit is None:
+            hit = snap.remember(full_key, build(snap))
+        body, zipped = hit
+        if req.accept_gzip and zipped is not None:
+            return 200, zipped, self._etag(snap, tenant, True), True
+        return 200, body, self._etag(snap, tenant, False), False
+
+    def _model(self, req: Request, tenant: Tenant, model_id: str
+               ) -> tuple[int, bytes, bytes | None, bool | None]:
+        snap = self.follower.snapshot
+        item = snap.by_id.get(model_id)
+        # Another tenant's model is as absent as a model that does not exist.
+        if item is None or not tenant.allows(item.entry.model):
+            raise HttpError(404, "Not Found", f"no model {model_id!r}")
+        if req.accept_gzip and len(item.full) >= GZIP_MIN:
+            return 200, item.gzipped(), self._etag(snap, tenant, True), True
+        return 200, item.full, self._etag(snap, tenant, False), False
+
+    def _list(self, snap: Snapshot, req: Request, tenant: Tenant) -> bytes:
+        p = dict(parse_qsl(req.query.decode("latin-1"), keep_blank_values=True))
+        limit = _int(p.get("limit"), "limit", 20, MAX_LIMIT)
+        offset = _int(p.get("offset"), "offset", 0, None)
+        field, desc = _sort(p.get("sort") or "createdAt:desc")
+        framework = _choice(p.get("framework"), "framework", FRAMEWORKS)
+        source = _choice(p.get("source"), "source", SOURCES)
+        status = _choice(p.get("status"), "status", STATUSES)
+        tag = p.get("tag") or None
+        workspace = p.get("workspaceId") or None
+        search = (p.get("search") or "").lower() or None
+        ordered = snap.ordered(field, desc)
+        if not (framework or source or status or tag or workspace or search or tenant.bound):
+            page: list[Item] = ordered[offset:offset + limit]
+            total = len(ordered)
+        else:
+            matched = [
+                i for i in ordered
+                if (framework is None or i.framework == framework)
+                and (source is None or i.source == source)
+                and (status is None or i.status == status)
+                and (tag is None or tag in i.tags)
+                and (workspace is None or i.workspace == workspace)
+                and (search is None or search in i.haystack)
+                and tenant.allows(i.entry.model)
+            ]
+            total = len(matched)
+            page = matched[offset:offset + limit]
+        return b'{"count":%d,"limit":%d,"offset":%d,"models":[%s]}' % (
+            total, limit, offset, b",".join(i.summary for i in page))
+
+    def _terminal(self, snap: Snapshot, tenant: Tenant, customer: str | None) -> bytes:
+        parts = [m for i in snap.items
+                 if tenant.allows(i.entry.model) and (customer is None or i.customer == customer)
+                 for m in i.metrics]
+        return b'{"success":true,"model_metrics":[%s],"count":%d}' % (b",".join(parts),
+                                                                       len(parts))
+
+
+# ------------------------------------------------------------- helpers
+
+
+def _int(raw: str | None, name: str, default: int, maximum: int | None) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise HttpError(400, "Bad Request", f"{name} must be an integer, not {raw!r}") from None
+    if value < 0 or (maximum is not None and value > maximum):
+        bound = f"between 0 and {maximum}" if maximum is not None else "0 or more"
+        raise HttpError(400, "Bad Request", f"{name} must be {bound}, not {value}")
+    return value
+
+
+def _choice(raw: str | None, name: str, allowed: tuple[str, ...]) -> str | None:
+    if not raw:
+        return None
+    if raw not in allowed:
+        raise HttpError(400, "Bad Request",
+                        f"{name} must be one of {', '.join(allowed)}, not {raw!r}")
+    return raw
+
+
+def _sort(raw: str) -> tuple[str, bool]:
+    name, _, direction = raw.partition(":")
+    if name.startswith("-"):
+        name, direction = name[1:], direction or "desc"
+    if name not in SORT_KEYS or direction not in ("", "asc", "desc"):
+        raise HttpError(400, "Bad Request",
+                        f"sort must be FIELD[:asc|:desc] with FIELD one of "
+                        f"{', '.join(SORT_KEYS)}, not {raw!r}")
+    return name, direction == "desc"
+
+
+async def _customer_id(receive: Receive) -> str | None:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise HttpError(413, "Payload Too Large", f"the body is over {MAX_BODY} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    raw = b"".join(chunks).strip()
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise HttpError(400, "Bad Request", "the body must be JSON: {} or "
+                        '{"customer_id": "..."}') from None
+    if not isinstance(data, dict):
+        raise HttpError(400, "Bad Request", 'the body must be a JSON object: {} or '
+                        '{"customer_id": "..."}')
+    customer = data.get("customer_id")
+    if customer is not None and not isinstance(customer, str):
+        raise HttpError(400, "Bad Request", "customer_id must be a string")
+    return customer
+
+
+def _matches(header: bytes, etag: bytes) -> bool:
+    for candidate in header.split(b","):
+        c = candidate.strip()
+        if c.startswith(b"W/"):
+            c = c[2:]
+        if c == etag or c == b"*":
+            return True
+    return False
+
+
+async def _send(send: Send, status: int, body: bytes, etag: bytes | None,
+                gzipped: bool | None, extra: tuple[tuple[bytes, bytes], ...],
+                method: str) -> None:
+    headers = [(b"content-type", JSON)] if status != 304 else []
+    if status != 304:
+        headers.append((b"content-length", str(len(body)).encode()))
+    if etag is not None:
+        headers += [(b"etag", etag), (b"cache-control", b"no-cache"), (b"vary", VARY)]
+    if gzipped:
+        headers.append((b"content-encoding", b"gzip"))
+    headers.extend(extra)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body",
+                "body": b"" if method == "HEAD" or status == 304 else body})
+
+
+def create_app(follower: Follower, *, follow: bool = True) -> App:
+    """The ASGI app serving ``follower``'s snapshots (it starts following on startup)."""
+    return App(follower, follow=follow)
+
+
+__all__ = ["App", "create_app", "gz"]
