@@ -23,8 +23,16 @@ if TYPE_CHECKING:
     from modelreg.registry import Registry
 
 __all__ = [
-    "ArtifactError", "ConflictError", "GitError", "InvalidManifestError", "ModelregError",
-    "NotFoundError", "Problem", "ReadOnlyError", "Registry", "RuleViolationError",
+    "ArtifactError",
+    "ConflictError",
+    "GitError",
+    "InvalidManifestError",
+    "ModelregError",
+    "NotFoundError",
+    "Problem",
+    "ReadOnlyError",
+    "Registry",
+    "RuleViolationError",
 ]
 
 

@@ -33,8 +33,15 @@ class ManifestCache:
         try:
             with open(self.path, "rb") as fh:
                 data: Any = pickle.load(fh)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
-                ValueError, TypeError):
+        except (
+            OSError,
+            EOFError,
+            pickle.UnpicklingError,
+            AttributeError,
+            ImportError,
+            ValueError,
+            TypeError,
+        ):
             return
         if isinstance(data, tuple) and len(data) == 2 and data[0] == CACHE_VERSION:
             self.entries = data[1]

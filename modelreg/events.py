@@ -9,8 +9,18 @@ from dataclasses import dataclass
 
 from modelreg.manifest import Model, Stage
 
-METADATA = ("name", "description", "type", "framework", "source", "owner", "organization",
-            "workspace", "customer", "tags")
+METADATA = (
+    "name",
+    "description",
+    "type",
+    "framework",
+    "source",
+    "owner",
+    "organization",
+    "workspace",
+    "customer",
+    "tags",
+)
 
 
 @dataclass(frozen=True)
@@ -27,8 +37,9 @@ class Event:
         if self.kind == "deleted":
             return "model deleted"
         if self.kind == "registered":
-            return f"version {self.version} registered" + (f" in {self.after}" if self.after
-                                                          and self.after != "none" else "")
+            return f"version {self.version} registered" + (
+                f" in {self.after}" if self.after and self.after != "none" else ""
+            )
         if self.kind == "stage":
             return f"version {self.version} moved {self.before} -> {self.after}"
         if self.kind == "metadata":
@@ -80,9 +91,19 @@ def between(old: Model | None, new: Model | None) -> list[Event]:
         assert pv is not None
         if pv.stage != v.stage:
             out.append(Event("stage", v.version, pv.stage.value, v.stage.value))
-        edited = tuple(f for f in ("description", "label", "metrics", "hyperparameters",
-                                   "training", "artifacts", "created_at")
-                       if getattr(pv, f) != getattr(v, f))
+        edited = tuple(
+            f
+            for f in (
+                "description",
+                "label",
+                "metrics",
+                "hyperparameters",
+                "training",
+                "artifacts",
+                "created_at",
+            )
+            if getattr(pv, f) != getattr(v, f)
+        )
         if edited:
             out.append(Event("version-edited", v.version, fields=edited))
     was = old.deployment if old is not None else None

@@ -166,7 +166,7 @@ class Deployment(_Frozen):
 class Model(_Frozen):
     """One model manifest."""
 
-    api_version: Literal["modelreg/v1"] = Field(API_VERSION, alias="apiVersion")
+    api_version: Literal["modelreg/v1"] = Field("modelreg/v1", alias="apiVersion")
     kind: Literal["Model"] = "Model"
     id: ModelId
     name: Name

@@ -11,10 +11,33 @@ from modelreg.manifest import Model
 
 T = TypeVar("T")
 
-FILTERS = ("framework", "source", "type", "status", "stage", "tag", "owner", "organization",
-           "workspace", "customer")
-SORT_FIELDS = ("id", "name", "framework", "source", "type", "status", "owner", "organization",
-               "workspace", "customer", "created_at", "updated_at", "latest_version")
+FILTERS = (
+    "framework",
+    "source",
+    "type",
+    "status",
+    "stage",
+    "tag",
+    "owner",
+    "organization",
+    "workspace",
+    "customer",
+)
+SORT_FIELDS = (
+    "id",
+    "name",
+    "framework",
+    "source",
+    "type",
+    "status",
+    "owner",
+    "organization",
+    "workspace",
+    "customer",
+    "created_at",
+    "updated_at",
+    "latest_version",
+)
 
 
 class QueryError(ModelregError):
@@ -100,4 +123,4 @@ def apply(models: Iterable[Model], query: Query) -> Page[Model]:
     if desc:  # keep ids ascending among equals, missing values last
         found.sort(key=lambda m: _sort_key(m, name)[0])
     end = None if query.limit is None else query.offset + query.limit
-    return Page(found[query.offset:end], len(found), query.limit, query.offset)
+    return Page(found[query.offset : end], len(found), query.limit, query.offset)

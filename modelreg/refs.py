@@ -35,8 +35,9 @@ def select(model: Model, selector: str | None) -> Version:
     if selector.isdigit():
         found = model.version(int(selector))
         if found is None:
-            raise NotFoundError(f"{model.id} has no version {selector} "
-                                f"(latest is {model.latest_version})")
+            raise NotFoundError(
+                f"{model.id} has no version {selector} (latest is {model.latest_version})"
+            )
         return found
     stages = {s.value for s in Stage}
     if selector in stages:

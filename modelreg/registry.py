@@ -37,15 +37,43 @@ from modelreg.rules import check_model
 from modelreg.schema import load_manifest, parse_config
 
 if TYPE_CHECKING:
-    from modelreg.artifacts import ArtifactBatch, ArtifactStore
+    from modelreg.artifacts import ArtifactBatch, ArtifactStore  # type: ignore[import-not-found,unused-ignore]
 
 HEADER = "# yaml-language-server: $schema=../../schemas/model.schema.json\n"
-ORDER = ("apiVersion", "kind", "id", "name", "description", "type", "framework", "source",
-         "owner", "organization", "workspace", "customer", "tags", "created_at", "first_version",
-         "archived", "versions", "deployment")
-UPDATABLE = ("name", "description", "type", "framework", "source", "owner", "organization",
-             "workspace", "customer", "tags")
+ORDER = (
+    "apiVersion",
+    "kind",
+    "id",
+    "name",
+    "description",
+    "type",
+    "framework",
+    "source",
+    "owner",
+    "organization",
+    "workspace",
+    "customer",
+    "tags",
+    "created_at",
+    "first_version",
+    "archived",
+    "versions",
+    "deployment",
+)
+UPDATABLE = (
+    "name",
+    "description",
+    "type",
+    "framework",
+    "source",
+    "owner",
+    "organization",
+    "workspace",
+    "customer",
+    "tags",
+)
 MAX_MESSAGE_LINES = 50
+List = list  # the builtin, where Registry.list shadows it
 
 
 def manifest_path(model_id: str) -> str:
@@ -58,8 +86,10 @@ def find_registry(start: Path) -> Path:
     for folder in (start, *start.parents):
         if (folder / CONFIG_FILE).is_file():
             return folder
-    raise NotFoundError(f"no {CONFIG_FILE} in {start} or any parent folder "
-                        "(create a registry with `modelreg init`, or pass --registry)")
+    raise NotFoundError(
+        f"no {CONFIG_FILE} in {start} or any parent folder "
+        "(create a registry with `modelreg init`, or pass --registry)"
+    )
 
 
 def _now() -> dt.datetime:
@@ -77,10 +107,14 @@ class Change:
     def to_dict(self) -> dict[str, Any]:
         c = self.commit
         return {
-            "commit": c.sha, "author": c.author, "email": c.email,
-            "time": dt.datetime.fromtimestamp(c.time, dt.timezone.utc).isoformat()
+            "commit": c.sha,
+            "author": c.author,
+            "email": c.email,
+            "time": dt.datetime.fromtimestamp(c.time, dt.timezone.utc)
+            .isoformat()
             .replace("+00:00", "Z"),
-            "message": c.message, "events": [e.to_dict() for e in self.events],
+            "message": c.message,
+            "events": [e.to_dict() for e in self.events],
         }
 
 
@@ -97,8 +131,15 @@ class _Tx:
 class Registry:
     """A model registry in a git working tree (or, read-only, at a commit)."""
 
-    def __init__(self, root: Path, config: RegistryConfig, *, ref: str | None = None,
-                 commit: str | None = None, store: GitStore | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        config: RegistryConfig,
+        *,
+        ref: str | None = None,
+        commit: str | None = None,
+        store: GitStore | None = None,
+    ) -> None:
         self.root = root
         self.config = config
         self.ref = ref
@@ -108,16 +149,22 @@ class Registry:
         self._models: dict[str, Model] | None = None
         self._artifact_store: ArtifactStore | None = None
         git_folder = self._git_folder()
-        self._cache = ManifestCache(git_folder / "modelreg" / "manifests.pickle"
-                                    if git_folder else None)
+        self._cache = ManifestCache(
+            git_folder / "modelreg" / "manifests.pickle" if git_folder else None
+        )
         # parsed manifests are kept for the next process; written once, at exit
         atexit.register(self._cache.save)
 
     # ------------------------------------------------------------- opening
 
     @classmethod
-    def init(cls, path: str | os.PathLike[str], *, name: str | None = None,
-             artifact_root: str | None = None) -> Registry:
+    def init(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        artifact_root: str | None = None,
+    ) -> Registry:
         """Create a registry in ``path`` (a new git repository unless inside one), one commit."""
         from modelreg.schema import SCHEMAS, render
 
@@ -125,12 +172,16 @@ class Registry:
         root.mkdir(parents=True, exist_ok=True)
         if (root / CONFIG_FILE).exists():
             raise ConflictError(f"{root / CONFIG_FILE} already exists")
-        config: dict[str, Any] = {"apiVersion": "modelreg/v1", "kind": "Registry",
-                                  "name": name or root.name}
+        config: dict[str, Any] = {
+            "apiVersion": "modelreg/v1",
+            "kind": "Registry",
+            "name": name or root.name,
+        }
         if artifact_root:
             config["artifacts"] = {"root": artifact_root}
-        text = ("# yaml-language-server: $schema=schemas/registry.schema.json\n"
-                + yamlio.dumps(config))
+        text = "# yaml-language-server: $schema=schemas/registry.schema.json\n" + yamlio.dumps(
+            config
+        )
         parse_config(text, CONFIG_FILE)
         files: dict[str, bytes | None] = {
             CONFIG_FILE: text.encode(),
@@ -140,8 +191,10 @@ class Registry:
         for schema_name in SCHEMAS:
             files[f"schemas/{schema_name}"] = render(schema_name).encode()
         templates = Path(__file__).parent / "templates"
-        for src, dest in (("github-workflow.yml", ".github/workflows/modelreg.yml"),
-                          ("pre-commit-config.yaml", ".pre-commit-config.yaml")):
+        for src, dest in (
+            ("github-workflow.yml", ".github/workflows/modelreg.yml"),
+            ("pre-commit-config.yaml", ".pre-commit-config.yaml"),
+        ):
             if (templates / src).is_file() and not (root / dest).exists():
                 files[dest] = (templates / src).read_bytes()
         store = GitStore.init(root)
@@ -215,8 +268,11 @@ class Registry:
             entries = self.store.listdir(self._commit, MODELS_DIR)
             return sorted(name for name, (_, is_dir) in entries.items() if is_dir)
         try:
-            return sorted(e.name for e in os.scandir(self.root / MODELS_DIR)
-                          if e.is_dir() and not e.name.startswith("."))
+            return sorted(
+                e.name
+                for e in os.scandir(self.root / MODELS_DIR)
+                if e.is_dir() and not e.name.startswith(".")
+            )
         except FileNotFoundError:
             return []
 
@@ -230,9 +286,12 @@ class Registry:
         cached = self._cache.get(blob)
         if cached is not None and cached[0].id == model_id:
             return cached
-        model, loaded = load_manifest(data, self._display(manifest_path(model_id)),
-                                      folder_id=model_id,
-                                      max_bytes=self.config.policy.max_manifest_bytes)
+        model, loaded = load_manifest(
+            data,
+            self._display(manifest_path(model_id)),
+            folder_id=model_id,
+            max_bytes=self.config.policy.max_manifest_bytes,
+        )
         point = yamlio.append_point(loaded.text, loaded.root, ("versions",))
         self._cache.put(blob, model, point)
         return model, point
@@ -344,8 +403,13 @@ class Registry:
             lines.append(f"- ... and {len(tx.messages) - MAX_MESSAGE_LINES} more")
         return title + "\n\n" + "\n".join(lines) + "\n"
 
-    def _put(self, model_id: str, model: Model | None, message: str,
-             extra: Mapping[str, bytes | None] | None = None) -> None:
+    def _put(
+        self,
+        model_id: str,
+        model: Model | None,
+        message: str,
+        extra: Mapping[str, bytes | None] | None = None,
+    ) -> None:
         """Record the new state of one manifest in the pending commit."""
         tx = self._tx
         assert tx is not None
@@ -361,7 +425,7 @@ class Registry:
         """The files of the pending commit: each touched manifest checked and written once,
         by in-place edits of the text a person wrote where possible."""
         changes: dict[str, bytes | None] = dict(tx.extra)
-        problems: list[str] = []
+        problems: List[str] = []
         for model_id, model in tx.models.items():
             path = manifest_path(model_id)
             text, old = tx.originals[model_id]
@@ -370,8 +434,9 @@ class Registry:
                 continue
             violations = check_model(model, self.config)
             if violations:
-                problems += [f"{model_id}: {yamlio.format_path(v.path)}: {v.message}"
-                             for v in violations]
+                problems += [
+                    f"{model_id}: {yamlio.format_path(v.path)}: {v.message}" for v in violations
+                ]
                 continue
             new_text = None
             if text is not None and old is not None:
@@ -436,21 +501,43 @@ class Registry:
         except Exception as exc:  # pydantic.ValidationError, phrased for the field
             raise RuleViolationError(_short_validation(exc)) from None
 
-    def create_model(self, model_id: str, *, name: str, framework: str, description: str = "",
-                     type: str | None = None, source: str | None = None, owner: str | None = None,
-                     organization: str | None = None, workspace: str | None = None,
-                     customer: str | None = None, tags: Sequence[str] = ()) -> Model:
+    def create_model(
+        self,
+        model_id: str,
+        *,
+        name: str,
+        framework: str,
+        description: str = "",
+        type: str | None = None,
+        source: str | None = None,
+        owner: str | None = None,
+        organization: str | None = None,
+        workspace: str | None = None,
+        customer: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> Model:
         """Add a new model manifest (one commit). Raises :class:`ConflictError` if it exists."""
         with self._writing():
-            exists = (self._tx.models[model_id] is not None if self._tx and model_id in
-                      self._tx.models else self.read_bytes(manifest_path(model_id)) is not None)
+            exists = (
+                self._tx.models[model_id] is not None
+                if self._tx and model_id in self._tx.models
+                else self.read_bytes(manifest_path(model_id)) is not None
+            )
             if exists:
                 raise ConflictError(f"model {model_id!r} already exists")
             fields: dict[str, Any] = {
-                "id": model_id, "name": name, "description": description, "type": type,
-                "framework": framework, "source": source, "owner": owner,
-                "organization": organization, "workspace": workspace, "customer": customer,
-                "tags": list(tags), "created_at": _now(),
+                "id": model_id,
+                "name": name,
+                "description": description,
+                "type": type,
+                "framework": framework,
+                "source": source,
+                "owner": owner,
+                "organization": organization,
+                "workspace": workspace,
+                "customer": customer,
+                "tags": list(tags),
+                "created_at": _now(),
             }
             floor = self._retired_versions(model_id)
             if floor:
@@ -477,13 +564,19 @@ class Registry:
             break  # the newest surviving manifest holds the highest number
         return highest
 
-    def register_version(self, model_id: str, *, label: str | None = None,
-                         description: str | None = None,
-                         metrics: Mapping[str, float] | None = None,
-                         hyperparameters: Mapping[str, Any] | None = None,
-                         training: Training | Mapping[str, Any] | None = None,
-                         artifacts: Mapping[str, Artifact | str | os.PathLike[str]] | None = None,
-                         stage: Stage | str = Stage.NONE, hash: bool = True) -> Version:
+    def register_version(
+        self,
+        model_id: str,
+        *,
+        label: str | None = None,
+        description: str | None = None,
+        metrics: Mapping[str, float] | None = None,
+        hyperparameters: Mapping[str, Any] | None = None,
+        training: Training | Mapping[str, Any] | None = None,
+        artifacts: Mapping[str, Artifact | str | os.PathLike[str]] | None = None,
+        stage: Stage | str = Stage.NONE,
+        hash: bool = True,
+    ) -> Version:
         """Append a new version (number assigned here, never reused), one commit.
 
         Artifacts given as local paths are uploaded to the artifact store first
@@ -492,7 +585,9 @@ class Registry:
         with self._writing() as tx:
             model = self._get_one(model_id)
             if model.archived:
-                raise RuleViolationError(f"{model_id} is archived; unarchive it to register versions")
+                raise RuleViolationError(
+                    f"{model_id} is archived; unarchive it to register versions"
+                )
             # versions are in ascending order (a rule checked at commit), so the last is the latest
             last = model.versions[-1].version if model.versions else 0
             number = max(last, (model.first_version or 1) - 1) + 1
@@ -508,12 +603,19 @@ class Registry:
                         tx.batches.append(batch)
                     stored[role] = batch.add(model_id, number, role, src, hash=hash)
             try:
-                version = Version.model_validate({
-                    "version": number, "label": label, "description": description,
-                    "stage": Stage(stage), "created_at": _now(), "metrics": dict(metrics or {}),
-                    "hyperparameters": dict(hyperparameters or {}), "training": training,
-                    "artifacts": stored,
-                })
+                version = Version.model_validate(
+                    {
+                        "version": number,
+                        "label": label,
+                        "description": description,
+                        "stage": Stage(stage),
+                        "created_at": _now(),
+                        "metrics": dict(metrics or {}),
+                        "hyperparameters": dict(hyperparameters or {}),
+                        "training": training,
+                        "artifacts": stored,
+                    }
+                )
             except Exception as exc:
                 raise RuleViolationError(_short_validation(exc)) from None
             # the version is validated on its own; the rest of the model is unchanged
@@ -529,8 +631,9 @@ class Registry:
         workspace, customer, tags); ``None`` removes an optional field. One commit."""
         unknown = set(fields) - set(UPDATABLE)
         if unknown:
-            raise RuleViolationError(f"cannot update {', '.join(sorted(unknown))} "
-                                     f"(updatable: {', '.join(UPDATABLE)})")
+            raise RuleViolationError(
+                f"cannot update {', '.join(sorted(unknown))} (updatable: {', '.join(UPDATABLE)})"
+            )
         with self._writing():
             model = self._get_one(model_id)
             if "tags" in fields and fields["tags"] is not None:
@@ -542,21 +645,28 @@ class Registry:
             self._put(model_id, new, f"{model_id}: update {changed}")
             return new
 
-    def _with_stage(self, model: Model, number: int, stage: Stage) -> tuple[Model, list[str]]:
+    def _with_stage(self, model: Model, number: int, stage: Stage) -> tuple[Model, List[str]]:
         target = model.version(number)
         if target is None:
             raise NotFoundError(f"{model.id} has no version {number}")
-        notes: list[str] = []
+        notes: List[str] = []
         d = model.deployment
         deployed = {d.version, d.challenger.version if d and d.challenger else None} if d else set()
         if stage == Stage.ARCHIVED and number in deployed:
-            raise RuleViolationError(f"{model.id}@{number} is deployed; undeploy it before archiving")
+            raise RuleViolationError(
+                f"{model.id}@{number} is deployed; undeploy it before archiving"
+            )
         policy = self.config.policy.promotion.production_from
-        if stage == Stage.PRODUCTION and policy is not None and target.stage != Stage.PRODUCTION \
-                and target.stage not in policy:
+        if (
+            stage == Stage.PRODUCTION
+            and policy is not None
+            and target.stage != Stage.PRODUCTION
+            and target.stage not in policy
+        ):
             raise RuleViolationError(
                 f"policy: production only from {', '.join(s.value for s in policy)}; "
-                f"{model.id}@{number} is {target.stage.value}")
+                f"{model.id}@{number} is {target.stage.value}"
+            )
         versions = []
         for v in model.versions:
             if v.version == number:
@@ -601,11 +711,18 @@ class Registry:
             if model.deployment is not None:
                 raise RuleViolationError(
                     f"{model_id} is deployed (version {model.deployment.version} on "
-                    f"{model.deployment.target}); undeploy it before deleting")
+                    f"{model.deployment.target}); undeploy it before deleting"
+                )
             self._put(model_id, None, f"{model_id}: delete model")
 
-    def set_deployment(self, model_id: str, deployment: Deployment | None, *,
-                       files: Mapping[str, bytes | None] | None = None, message: str) -> Model:
+    def set_deployment(
+        self,
+        model_id: str,
+        deployment: Deployment | None,
+        *,
+        files: Mapping[str, bytes | None] | None = None,
+        message: str,
+    ) -> Model:
         """Record (or with None, remove) the deployment block and write rendered files,
         all in one commit."""
         with self._writing():
@@ -614,8 +731,9 @@ class Registry:
             self._put(model_id, new, message, files)
             return new
 
-    def deploy(self, spec: str, request: Any, *, target: str | None = None,
-               dry_run: bool = False) -> Any:
+    def deploy(
+        self, spec: str, request: Any, *, target: str | None = None, dry_run: bool = False
+    ) -> Any:
         """Render and record a deployment; see :mod:`modelreg.deploy`."""
         from modelreg import deploy
 
@@ -628,11 +746,11 @@ class Registry:
 
     # ------------------------------------------------------------- history and checks
 
-    def snapshots(self, model_id: str) -> list[tuple[CommitInfo, Model | None]]:
+    def snapshots(self, model_id: str) -> List[tuple[CommitInfo, Model | None]]:
         """The manifest after every commit that touched it, oldest first."""
         store = self.store
         rev = self._commit or "HEAD"
-        out: list[tuple[CommitInfo, Model | None]] = []
+        out: List[tuple[CommitInfo, Model | None]] = []
         for info in reversed(store.log(manifest_path(model_id), rev)):
             blob = store.blob_at(info.sha, manifest_path(model_id))
             model = None
@@ -645,7 +763,7 @@ class Registry:
         self._cache.save()
         return out
 
-    def history(self, model_id: str) -> list[Change]:
+    def history(self, model_id: str) -> List[Change]:
         """Every commit that changed the model, newest first, with what it changed."""
         snaps = self.snapshots(model_id)
         if not snaps:
@@ -664,19 +782,28 @@ class Registry:
         for rel, (first, last) in times.items():
             parts = rel.split("/")
             if len(parts) == 3 and parts[2] == MANIFEST_FILE:
-                out[parts[1]] = (dt.datetime.fromtimestamp(first, dt.timezone.utc),
-                                 dt.datetime.fromtimestamp(last, dt.timezone.utc))
+                out[parts[1]] = (
+                    dt.datetime.fromtimestamp(first, dt.timezone.utc),
+                    dt.datetime.fromtimestamp(last, dt.timezone.utc),
+                )
         return out
 
-    def validate(self) -> list[Problem]:
+    def validate(self) -> List[Problem]:
         """Every schema and rule problem of the config and every manifest (all, not the first)."""
-        problems: list[Problem] = []
+        problems: List[Problem] = []
         for model_id in self._model_ids():
             path = manifest_path(model_id)
             data = self.read_bytes(path)
             if data is None:
-                problems.append(Problem(self._display(f"{MODELS_DIR}/{model_id}"), None, None, "",
-                                        f"folder has no {MANIFEST_FILE}"))
+                problems.append(
+                    Problem(
+                        self._display(f"{MODELS_DIR}/{model_id}"),
+                        None,
+                        None,
+                        "",
+                        f"folder has no {MANIFEST_FILE}",
+                    )
+                )
                 continue
             try:
                 model = self._parse(model_id, data)
@@ -692,8 +819,11 @@ class Registry:
             from modelreg.artifacts import check_storage_options
 
             for message in check_storage_options(self.config.artifacts.storage_options):
-                problems.append(Problem(self._display(CONFIG_FILE), None, None,
-                                        "artifacts.storage_options", message))
+                problems.append(
+                    Problem(
+                        self._display(CONFIG_FILE), None, None, "artifacts.storage_options", message
+                    )
+                )
         return problems
 
 
@@ -712,23 +842,36 @@ def _apply_edits(editor: yamlio.Editor, old: Model, new: Model) -> None:
     if not old_versions and new_versions:
         editor.set(("versions",), new_versions, after=ORDER[: ORDER.index("versions")])
         return
-    for i, (a, b) in enumerate(zip(old_versions, new_versions)):
+    for i, (a, b) in enumerate(zip(old_versions, new_versions, strict=False)):
         if a != b:
             for key in b:
                 if a.get(key) != b[key]:
-                    editor.set(("versions", i, key), b[key],
-                               after=("version", "label", "description", "stage", "created_at",
-                                      "metrics", "hyperparameters", "training"))
+                    editor.set(
+                        ("versions", i, key),
+                        b[key],
+                        after=(
+                            "version",
+                            "label",
+                            "description",
+                            "stage",
+                            "created_at",
+                            "metrics",
+                            "hyperparameters",
+                            "training",
+                        ),
+                    )
             for key in a:
                 if key not in b:
                     editor.delete(("versions", i, key))
     if len(new_versions) > len(old_versions):
-        editor.append(("versions",), *new_versions[len(old_versions):])
+        editor.append(("versions",), *new_versions[len(old_versions) :])
 
 
 def _short_validation(exc: Exception) -> str:
     errors = getattr(exc, "errors", None)
     if callable(errors):
-        return "; ".join(f"{yamlio.format_path([p for p in e['loc'] if isinstance(p, (str, int))])}"
-                         f": {e['msg']}" for e in errors())
+        return "; ".join(
+            f"{yamlio.format_path([p for p in e['loc'] if isinstance(p, (str, int))])}: {e['msg']}"
+            for e in errors()
+        )
     return str(exc)

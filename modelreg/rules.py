@@ -27,53 +27,93 @@ def check_model(model: Model, config: RegistryConfig | None = None) -> list[Viol
     previous = 0
     for i, v in enumerate(model.versions):
         if v.version in seen:
-            out.append(Violation(("versions", i, "version"),
-                                 f"version {v.version} appears twice (also versions[{seen[v.version]}]);"
-                                 " two changes registered the same number: renumber one"))
+            out.append(
+                Violation(
+                    ("versions", i, "version"),
+                    f"version {v.version} appears twice (also versions[{seen[v.version]}]);"
+                    " two changes registered the same number: renumber one",
+                )
+            )
         elif v.version < previous:
-            out.append(Violation(("versions", i, "version"),
-                                 f"version {v.version} comes after {previous}: versions are listed "
-                                 "in the order they were registered and numbers only grow"))
+            out.append(
+                Violation(
+                    ("versions", i, "version"),
+                    f"version {v.version} comes after {previous}: versions are listed "
+                    "in the order they were registered and numbers only grow",
+                )
+            )
         if model.first_version is not None and v.version < model.first_version:
-            out.append(Violation(("versions", i, "version"),
-                                 f"version {v.version} is below first_version "
-                                 f"{model.first_version}: numbers of a deleted model are never reused"))
+            out.append(
+                Violation(
+                    ("versions", i, "version"),
+                    f"version {v.version} is below first_version "
+                    f"{model.first_version}: numbers of a deleted model are never reused",
+                )
+            )
         seen.setdefault(v.version, i)
         previous = max(previous, v.version)
     production = [i for i, v in enumerate(model.versions) if v.stage == Stage.PRODUCTION]
+    numbers = ", ".join(str(model.versions[j].version) for j in production)
     for i in production[1:]:
-        out.append(Violation(("versions", i, "stage"),
-                             f"more than one production version ({', '.join(str(model.versions[j].version) for j in production)}); "
-                             "at most one version may be in production"))
+        out.append(
+            Violation(
+                ("versions", i, "stage"),
+                f"more than one production version ({numbers}); "
+                "at most one version may be in production",
+            )
+        )
     d = model.deployment
     if d is not None:
         if model.archived:
-            out.append(Violation(("archived",), "an archived model cannot be deployed; undeploy it first"))
+            out.append(
+                Violation(("archived",), "an archived model cannot be deployed; undeploy it first")
+            )
         names = [("version", d.version)]
         if d.challenger is not None:
             names.append(("challenger", d.challenger.version))
             if d.challenger.version == d.version:
-                out.append(Violation(("deployment", "challenger", "version"),
-                                     "the challenger must be another version than the one deployed"))
+                out.append(
+                    Violation(
+                        ("deployment", "challenger", "version"),
+                        "the challenger must be another version than the one deployed",
+                    )
+                )
         for field, number in names:
-            path: tuple[str | int, ...] = (("deployment", "version") if field == "version"
-                                           else ("deployment", "challenger", "version"))
+            path: tuple[str | int, ...] = (
+                ("deployment", "version")
+                if field == "version"
+                else ("deployment", "challenger", "version")
+            )
             found = model.version(number)
             if found is None:
-                out.append(Violation(path, f"deployment names version {number}, which does not exist"))
+                out.append(
+                    Violation(path, f"deployment names version {number}, which does not exist")
+                )
             elif found.stage == Stage.ARCHIVED:
                 out.append(Violation(path, f"deployment names version {number}, which is archived"))
-        if config is not None and d.hardware is not None and config.hardware \
-                and d.hardware not in config.hardware:
-            out.append(Violation(("deployment", "hardware"),
-                                 f"unknown hardware profile {d.hardware!r} "
-                                 f"(modelreg.yaml has: {', '.join(sorted(config.hardware))})"))
+        if (
+            config is not None
+            and d.hardware is not None
+            and config.hardware
+            and d.hardware not in config.hardware
+        ):
+            out.append(
+                Violation(
+                    ("deployment", "hardware"),
+                    f"unknown hardware profile {d.hardware!r} "
+                    f"(modelreg.yaml has: {', '.join(sorted(config.hardware))})",
+                )
+            )
     if config is not None:
         policy = config.policy.promotion
         if policy.max_challengers is not None:
             challengers = [i for i, v in enumerate(model.versions) if v.stage == Stage.CHALLENGER]
             if len(challengers) > policy.max_challengers:
-                out.append(Violation(("versions", challengers[-1], "stage"),
-                                     f"{len(challengers)} challenger versions; the policy allows "
-                                     f"{policy.max_challengers}"))
+                out.append(
+                    Violation(
+                        ("versions", challengers[-1], "stage"),
+                        f"{len(challengers)} challenger versions; the policy allows "
+                        f"{policy.max_challengers}",
+                    )
+                )
     return out

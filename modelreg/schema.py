@@ -76,7 +76,11 @@ def problems_from(exc: ValidationError, loaded: Loaded) -> list[Problem]:
     out = []
     for err in exc.errors(include_url=False):
         path = [p for p in err["loc"] if isinstance(p, (str, int))]
-        if err["type"] in ("model_attributes_type", "dict_type") and not path and loaded.value is None:
+        if (
+            err["type"] in ("model_attributes_type", "dict_type")
+            and not path
+            and loaded.value is None
+        ):
             out.append(Problem(loaded.file, 1, 1, "", "the file is empty"))
             continue
         unknown = err["type"] == "extra_forbidden"
@@ -94,14 +98,16 @@ def validate(model: type[M], loaded: Loaded) -> M:
         raise InvalidManifestError(problems_from(exc, loaded)) from None
 
 
-def parse_manifest(data: str | bytes, file: str, *, folder_id: str | None = None,
-                   max_bytes: int | None = None) -> Model:
+def parse_manifest(
+    data: str | bytes, file: str, *, folder_id: str | None = None, max_bytes: int | None = None
+) -> Model:
     """Load and validate one manifest; ``folder_id`` must equal its ``id``."""
     return load_manifest(data, file, folder_id=folder_id, max_bytes=max_bytes)[0]
 
 
-def load_manifest(data: str | bytes, file: str, *, folder_id: str | None = None,
-                  max_bytes: int | None = None) -> tuple[Model, Loaded]:
+def load_manifest(
+    data: str | bytes, file: str, *, folder_id: str | None = None, max_bytes: int | None = None
+) -> tuple[Model, Loaded]:
     """Like :func:`parse_manifest`, also returning the loaded document (text and nodes)."""
     loaded = loads(data, file, **({"max_bytes": max_bytes} if max_bytes else {}))
     model = validate(Model, loaded)

@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 
 
-class _MemoLoader(_Loader):  # type: ignore[misc,valid-type]
+class _MemoLoader(_Loader):
     """libyaml's parser with the implicit-tag resolver memoised: manifests repeat the
     same keys and values, and resolving each scalar with regexes is most of the cost."""
 
@@ -38,14 +38,15 @@ class _MemoLoader(_Loader):  # type: ignore[misc,valid-type]
 
     def resolve(self, kind: type, value: str | None, implicit: Any) -> str:
         if value is None or len(value) > 64:
-            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+            return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call,no-any-return]
         key = (kind, value, tuple(implicit) if isinstance(implicit, list) else implicit)
         found = self._memo.get(key)
         if found is None:
             if len(self._memo) > 50_000:
                 self._memo.clear()
-            found = self._memo[key] = super().resolve(kind, value, implicit)
+            found = self._memo[key] = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
         return found
+
 
 Path_ = tuple[str | int, ...]
 
@@ -120,7 +121,9 @@ class _Builder:
 
     def fail(self, node: yaml.Node, path: Path_, message: str) -> None:
         m = node.start_mark
-        self.problems.append(Problem(self.file, m.line + 1, m.column + 1, format_path(path), message))
+        self.problems.append(
+            Problem(self.file, m.line + 1, m.column + 1, format_path(path), message)
+        )
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.count += 1
@@ -133,6 +136,7 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
         return self._scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
@@ -163,14 +167,22 @@ class _Builder:
             return None
         if tag == _BOOL:
             if plain and text not in ("true", "false"):
-                self.fail(node, path, f"`{text}` is a YAML 1.1 boolean; write true or false, "
-                          f"or quote it ('{text}') if you mean the text")
+                self.fail(
+                    node,
+                    path,
+                    f"`{text}` is a YAML 1.1 boolean; write true or false, "
+                    f"or quote it ('{text}') if you mean the text",
+                )
                 return None
             return text.lower() == "true"
         if tag == _INT:
             if plain and not _PLAIN_INT.match(text.replace("_", "") if False else text):
-                self.fail(node, path, f"`{text}` is a YAML 1.1 number form (octal, binary, "
-                          f"sexagesimal or with _); write a plain decimal or quote it")
+                self.fail(
+                    node,
+                    path,
+                    f"`{text}` is a YAML 1.1 number form (octal, binary, "
+                    f"sexagesimal or with _); write a plain decimal or quote it",
+                )
                 return None
             return int(text)
         if tag == _FLOAT:
@@ -178,8 +190,11 @@ class _Builder:
             if low in (".inf", "+.inf", "-.inf", ".nan"):
                 return float(low.replace(".", ""))
             if plain and not _PLAIN_FLOAT.match(text):
-                self.fail(node, path, f"`{text}` is a YAML 1.1 number form; write a plain "
-                          f"decimal or quote it")
+                self.fail(
+                    node,
+                    path,
+                    f"`{text}` is a YAML 1.1 number form; write a plain decimal or quote it",
+                )
                 return None
             return float(text)
         if tag == _TS:
@@ -199,7 +214,7 @@ class _TooLarge(Exception):
 
 def compose(text: str, file: str) -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=_MemoLoader)  # type: ignore[no-any-return]
+        return yaml.compose(text, Loader=_MemoLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -241,8 +256,15 @@ def loads(data: str | bytes, file: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -
     except _TooLarge as exc:
         m = exc.node.start_mark
         raise InvalidManifestError(
-            [Problem(file, m.line + 1, m.column + 1, format_path(exc.path),
-                     "aliases expand to too many nodes (an alias bomb?)")]
+            [
+                Problem(
+                    file,
+                    m.line + 1,
+                    m.column + 1,
+                    format_path(exc.path),
+                    "aliases expand to too many nodes (an alias bomb?)",
+                )
+            ]
         ) from None
     if builder.problems:
         raise InvalidManifestError(builder.problems)
@@ -252,15 +274,15 @@ def loads(data: str | bytes, file: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -
 # ---------------------------------------------------------------- dumping
 
 
-class _StableDumper(_Dumper):  # type: ignore[misc,valid-type]
+class _StableDumper(_Dumper):
     pass
 
 
-def _represent_datetime(dumper: yaml.BaseDumper, value: _dt.datetime) -> yaml.ScalarNode:
+def _represent_datetime(dumper: _StableDumper, value: _dt.datetime) -> yaml.Node:
     return dumper.represent_scalar(_TS, format_datetime(value))
 
 
-def _represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.ScalarNode:
+def _represent_str(dumper: _StableDumper, value: str) -> yaml.Node:
     style = "|" if "\n" in value else None
     return dumper.represent_scalar(_STR, value, style=style)
 
@@ -279,7 +301,7 @@ def format_datetime(value: _dt.datetime) -> str:
 
 def dumps(value: Any, *, flow: bool = False) -> str:
     """Dump in modelreg's stable style: keys in the given order, block style, UTF-8."""
-    return yaml.dump(  # type: ignore[no-any-return]
+    return yaml.dump(
         value,
         Dumper=_StableDumper,
         sort_keys=False,
@@ -378,14 +400,15 @@ class Editor:
                 # the ':' after the key, then the value on the same or following lines
                 colon = self.text.index(":", start)
                 rendered = _render_value(value, knode.start_mark.column)
-                self.text = self.text[:colon + 1] + rendered + self.text[end:]
+                self.text = self.text[: colon + 1] + rendered + self.text[end:]
             else:
                 self.text = self.text[:start] + dump_inline(value) + self.text[end:]
             return
         self._insert_key(parent, lines, str(path[-1]), value, after)
 
-    def _insert_key(self, parent: yaml.MappingNode, lines: _Lines, key: str, value: Any,
-                    after: Sequence[str]) -> None:
+    def _insert_key(
+        self, parent: yaml.MappingNode, lines: _Lines, key: str, value: Any, after: Sequence[str]
+    ) -> None:
         if parent.flow_style or not parent.value:
             raise ValueError("cannot insert into a flow-style or empty mapping")
         col = parent.value[0][0].start_mark.column
@@ -426,8 +449,9 @@ class Editor:
         self.text = splice_append(self.text, point, items)
 
 
-def append_point(text: str, root: yaml.Node | None, path: Sequence[str | int]
-                 ) -> tuple[int, int] | None:
+def append_point(
+    text: str, root: yaml.Node | None, path: Sequence[str | int]
+) -> tuple[int, int] | None:
     """Where items appended to the block sequence at ``path`` go: (offset, indent).
 
     None when there is no such non-empty block sequence.

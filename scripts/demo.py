@@ -20,9 +20,12 @@ MODELREG = [sys.executable, "-m", "modelreg"]
 
 # A machine without a git identity still gets a readable history.
 ENV = {**os.environ, "MODELREG_REGISTRY": str(REG)}
-for key, value in (("GIT_AUTHOR_NAME", "modelreg demo"), ("GIT_AUTHOR_EMAIL", "demo@modelreg.dev"),
-                   ("GIT_COMMITTER_NAME", "modelreg demo"),
-                   ("GIT_COMMITTER_EMAIL", "demo@modelreg.dev")):
+for key, value in (
+    ("GIT_AUTHOR_NAME", "modelreg demo"),
+    ("GIT_AUTHOR_EMAIL", "demo@modelreg.dev"),
+    ("GIT_COMMITTER_NAME", "modelreg demo"),
+    ("GIT_COMMITTER_EMAIL", "demo@modelreg.dev"),
+):
     ENV.setdefault(key, value)
 
 
@@ -62,22 +65,74 @@ def main() -> None:
     (WORK / "model.bst").write_bytes(os.urandom(256 * 1024))
     (WORK / "encoders.pkl").write_bytes(os.urandom(16 * 1024))
     (WORK / "config.json").write_text('{"threshold": 0.42}\n')
-    run("create", "fraud-detector", "--name", "Fraud Detector", "--framework", "xgboost",
-        "--type", "classification", "--source", "experiment", "--owner", "user_789",
-        "--organization", "org_xyz", "--workspace", "ws_001", "--customer", "demo-customer",
-        "--tag", "fraud", "--tag", "xgboost",
-        "--description", "Flags suspicious card transactions")
-    run("register", "fraud-detector", "--label", "v0.1.0", "--description", "Baseline",
-        "--metric", "auc=0.91", "--metric", "f1_score=0.84",
-        "--param", "max_depth=6", "--param", "eta=0.3",
-        "--trained-at", "2025-03-01T08:00:00Z",
-        "--data-window", "2024-01-01T00:00:00Z..2025-02-28T23:59:59Z",
-        "--artifact", f"model={WORK / 'model.bst'}",
-        "--artifact", f"encoders={WORK / 'encoders.pkl'}",
-        "--artifact", f"config={WORK / 'config.json'}")
-    run("register", "fraud-detector", "--label", "v0.2.0", "--description", "More trees",
-        "--metric", "auc=0.94", "--metric", "f1_score=0.88", "--param", "max_depth=8",
-        "--artifact", f"model={WORK / 'model.bst'}")
+    run(
+        "create",
+        "fraud-detector",
+        "--name",
+        "Fraud Detector",
+        "--framework",
+        "xgboost",
+        "--type",
+        "classification",
+        "--source",
+        "experiment",
+        "--owner",
+        "user_789",
+        "--organization",
+        "org_xyz",
+        "--workspace",
+        "ws_001",
+        "--customer",
+        "demo-customer",
+        "--tag",
+        "fraud",
+        "--tag",
+        "xgboost",
+        "--description",
+        "Flags suspicious card transactions",
+    )
+    run(
+        "register",
+        "fraud-detector",
+        "--label",
+        "v0.1.0",
+        "--description",
+        "Baseline",
+        "--metric",
+        "auc=0.91",
+        "--metric",
+        "f1_score=0.84",
+        "--param",
+        "max_depth=6",
+        "--param",
+        "eta=0.3",
+        "--trained-at",
+        "2025-03-01T08:00:00Z",
+        "--data-window",
+        "2024-01-01T00:00:00Z..2025-02-28T23:59:59Z",
+        "--artifact",
+        f"model={WORK / 'model.bst'}",
+        "--artifact",
+        f"encoders={WORK / 'encoders.pkl'}",
+        "--artifact",
+        f"config={WORK / 'config.json'}",
+    )
+    run(
+        "register",
+        "fraud-detector",
+        "--label",
+        "v0.2.0",
+        "--description",
+        "More trees",
+        "--metric",
+        "auc=0.94",
+        "--metric",
+        "f1_score=0.88",
+        "--param",
+        "max_depth=8",
+        "--artifact",
+        f"model={WORK / 'model.bst'}",
+    )
 
     step("Promote: staging, then production (one production version at a time)")
     run("promote", "fraud-detector@v0.1.0", "production")
@@ -109,10 +164,12 @@ def main() -> None:
     run("validate")
 
     step("Extensions")
-    for args in (("artifacts", "verify", "fraud-detector"),
-                 ("deploy", "churn-xgb@production", "--target", "kserve", "--dry-run"),
-                 ("diff", "HEAD~6", "HEAD"),
-                 ("export", str(DEMO / "catalog"))):
+    for args in (
+        ("artifacts", "verify", "fraud-detector"),
+        ("deploy", "churn-xgb@production", "--target", "kserve", "--dry-run"),
+        ("diff", "HEAD~6", "HEAD"),
+        ("export", str(DEMO / "catalog")),
+    ):
         if command_available(args[0]):
             run(*args)
 

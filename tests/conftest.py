@@ -11,9 +11,12 @@ import pytest
 
 # Nothing may depend on the developer's own git config.
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
 }
 os.environ.update(GIT_ENV)
 os.environ.pop("MODELREG_REGISTRY", None)
@@ -29,11 +32,18 @@ def registry(tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def churn(registry):  # type: ignore[no-untyped-def]
     """A registry with one model and two versions (the second in production)."""
-    registry.create_model("churn-xgb", name="Churn Prediction XGBoost", framework="xgboost",
-                          source="automl", tags=["churn", "xgboost"], workspace="ws_001")
+    registry.create_model(
+        "churn-xgb",
+        name="Churn Prediction XGBoost",
+        framework="xgboost",
+        source="automl",
+        tags=["churn", "xgboost"],
+        workspace="ws_001",
+    )
     registry.register_version("churn-xgb", label="v1.0.0", metrics={"accuracy": 0.89})
-    registry.register_version("churn-xgb", label="v1.1.0", metrics={"accuracy": 0.92},
-                              stage="production")
+    registry.register_version(
+        "churn-xgb", label="v1.1.0", metrics={"accuracy": 0.92}, stage="production"
+    )
     return registry
 
 
@@ -45,8 +55,9 @@ class Result:
 
 
 @pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-            ) -> Iterator[Callable[..., Result]]:
+def run_cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Result]]:
     """Run ``modelreg ARGS`` in-process (from ``cwd``), returning exit code, stdout, stderr."""
     from modelreg.cli import main
 
@@ -67,5 +78,6 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 def git(cwd: Path, *args: str) -> str:
     import subprocess
 
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout

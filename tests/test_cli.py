@@ -15,14 +15,44 @@ def test_init_create_register_promote_show(tmp_path: Path, run_cli) -> None:  # 
     r = run_cli("init", str(tmp_path / "reg"), "--name", "demo")
     assert r.code == 0 and "Initialised registry demo" in r.out
     reg = tmp_path / "reg"
-    r = run_cli("create", "churn-xgb", "--name", "Churn", "--framework", "xgboost",
-                "--tag", "churn", "--source", "automl", "--workspace", "ws_001", cwd=reg)
+    r = run_cli(
+        "create",
+        "churn-xgb",
+        "--name",
+        "Churn",
+        "--framework",
+        "xgboost",
+        "--tag",
+        "churn",
+        "--source",
+        "automl",
+        "--workspace",
+        "ws_001",
+        cwd=reg,
+    )
     assert r.code == 0, r.err
-    r = run_cli("register", "churn-xgb", "--label", "v1.2.0", "--metric", "accuracy=0.94",
-                "--param", "layers=[256, 128]", "--param", "optimizer=adam",
-                "--trained-at", "2025-01-23T12:00:00Z",
-                "--data-window", "2024-01-01T00:00:00Z..2024-12-31T23:59:59Z",
-                "--epochs", "18", "--train-loss", "0.0234", "--json", cwd=reg)
+    r = run_cli(
+        "register",
+        "churn-xgb",
+        "--label",
+        "v1.2.0",
+        "--metric",
+        "accuracy=0.94",
+        "--param",
+        "layers=[256, 128]",
+        "--param",
+        "optimizer=adam",
+        "--trained-at",
+        "2025-01-23T12:00:00Z",
+        "--data-window",
+        "2024-01-01T00:00:00Z..2024-12-31T23:59:59Z",
+        "--epochs",
+        "18",
+        "--train-loss",
+        "0.0234",
+        "--json",
+        cwd=reg,
+    )
     assert r.code == 0, r.err
     data = json.loads(r.out)
     assert data["version"] == 1 and data["hyperparameters"]["layers"] == [256, 128]
@@ -35,8 +65,7 @@ def test_init_create_register_promote_show(tmp_path: Path, run_cli) -> None:  # 
     assert "VERSION" in r.out and "v1.2.0" in r.out
     r = run_cli("history", "churn-xgb", "--json", cwd=reg)
     events = [e["text"] for c in json.loads(r.out) for e in c["events"]]
-    assert events == ["version 1 moved none -> production", "version 1 registered",
-                      "model created"]
+    assert events == ["version 1 moved none -> production", "version 1 registered", "model created"]
     r = run_cli("history", "churn-xgb", "--stage", "production", "--json", cwd=reg)
     (period,) = json.loads(r.out)
     assert period["version"] == 1 and period["until"] is None
@@ -88,8 +117,11 @@ def test_errors_have_codes_and_no_traceback(churn: Registry, run_cli, tmp_path: 
 def test_validate_exit_code_and_json(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
     assert run_cli("-R", str(churn.root), "validate").code == 0
     path = churn.root / "models/churn-xgb/model.yaml"
-    path.write_text(path.read_text().replace("framework: xgboost", "framework: xgboost\ncolour: red")
-                    .replace("accuracy: 0.89", "accuracy: high"))
+    path.write_text(
+        path.read_text()
+        .replace("framework: xgboost", "framework: xgboost\ncolour: red")
+        .replace("accuracy: 0.89", "accuracy: high")
+    )
     r = run_cli("-R", str(churn.root), "validate", "--format", "json")
     assert r.code == 3
     problems = json.loads(r.out)["problems"]
@@ -101,14 +133,26 @@ def test_traceback_only_when_asked(churn: Registry) -> None:
     cmd = [sys.executable, "-m", "modelreg", "-R", str(churn.root), "show", "nope"]
     quiet = subprocess.run(cmd, capture_output=True, text=True)
     assert quiet.returncode == 4 and "Traceback" not in quiet.stderr
-    loud = subprocess.run(cmd[:3] + ["--traceback"] + cmd[3:], capture_output=True, text=True)
+    loud = subprocess.run([*cmd[:3], "--traceback", *cmd[3:]], capture_output=True, text=True)
     assert "Traceback" in loud.stderr and "NotFoundError" in loud.stderr
 
 
 def test_update_archive_delete(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
     base = ("-R", str(churn.root))
-    assert run_cli(*base, "update", "churn-xgb", "--add-tag", "q4", "--remove-tag", "xgboost",
-                   "--owner", "user_456").code == 0
+    assert (
+        run_cli(
+            *base,
+            "update",
+            "churn-xgb",
+            "--add-tag",
+            "q4",
+            "--remove-tag",
+            "xgboost",
+            "--owner",
+            "user_456",
+        ).code
+        == 0
+    )
     model = Registry.open(churn.root).get("churn-xgb")
     assert model.tags == ["churn", "q4"] and model.owner == "user_456"
     assert run_cli(*base, "update", "churn-xgb").code == 2

@@ -44,9 +44,11 @@ def test_init_makes_a_repository_with_one_commit(registry: Registry) -> None:
 
 def test_every_write_is_one_commit_with_a_clear_message(churn: Registry) -> None:
     log = git(churn.root, "log", "--format=%s").splitlines()
-    assert log[:3] == ["churn-xgb: register version 2 (v1.1.0)",
-                       "churn-xgb: register version 1 (v1.0.0)",
-                       "churn-xgb: create model"]
+    assert log[:3] == [
+        "churn-xgb: register version 2 (v1.1.0)",
+        "churn-xgb: register version 1 (v1.0.0)",
+        "churn-xgb: create model",
+    ]
     assert clean(churn)
     git(churn.root, "fsck", "--strict")
 
@@ -111,8 +113,9 @@ def test_update_metadata_keeps_comments_and_order(churn: Registry) -> None:
 
 def test_register_keeps_hand_written_text(churn: Registry) -> None:
     path = churn.root / "models/churn-xgb/model.yaml"
-    text = path.read_text().replace("  metrics:\n    accuracy: 0.89",
-                                    "  metrics: {accuracy: 0.89}  # from the Q4 run")
+    text = path.read_text().replace(
+        "  metrics:\n    accuracy: 0.89", "  metrics: {accuracy: 0.89}  # from the Q4 run"
+    )
     path.write_text(text)
     git(churn.root, "commit", "-qam", "hand edit")
     churn.register_version("churn-xgb", metrics={"accuracy": 0.95})
@@ -124,10 +127,14 @@ def test_register_keeps_hand_written_text(churn: Registry) -> None:
 def test_list_filters_sort_and_pagination(registry: Registry) -> None:
     with registry.transaction("seed"):
         for i, fw in enumerate(["xgboost", "pytorch", "sklearn", "pytorch", "onnx"]):
-            registry.create_model(f"m{i}", name=f"Model {4 - i}", framework=fw,
-                                  tags=["even"] if i % 2 == 0 else ["odd"],
-                                  workspace="ws_a" if i < 3 else "ws_b",
-                                  description="forecasts load" if i == 3 else "")
+            registry.create_model(
+                f"m{i}",
+                name=f"Model {4 - i}",
+                framework=fw,
+                tags=["even"] if i % 2 == 0 else ["odd"],
+                workspace="ws_a" if i < 3 else "ws_b",
+                description="forecasts load" if i == 3 else "",
+            )
     assert commit_count(registry) == 2
     page = registry.list(Query(filters={"framework": ("pytorch", "onnx")}))
     assert [m.id for m in page.items] == ["m1", "m3", "m4"]
@@ -139,7 +146,12 @@ def test_list_filters_sort_and_pagination(registry: Registry) -> None:
     page = registry.list(Query(sort="name:desc", limit=2, offset=1))
     assert [m.id for m in page.items] == ["m1", "m2"] and page.total == 5
     assert [m.id for m in registry.list(Query(sort="-framework")).items] == [
-        "m0", "m2", "m1", "m3", "m4"]
+        "m0",
+        "m2",
+        "m1",
+        "m3",
+        "m4",
+    ]
     with pytest.raises(QueryError):
         Query(sort="colour")
     with pytest.raises(QueryError):
@@ -160,19 +172,30 @@ def test_deployed_model_cannot_be_deleted_or_archived(churn: Registry) -> None:
     import datetime as dt
 
     d = Deployment(target="kubernetes", version=2, deployed_at=dt.datetime.now(dt.timezone.utc))
-    churn.set_deployment("churn-xgb", d, files={"deploy/kubernetes/churn-xgb/a.yaml": b"x: 1\n"},
-                         message="churn-xgb: deploy version 2")
+    churn.set_deployment(
+        "churn-xgb",
+        d,
+        files={"deploy/kubernetes/churn-xgb/a.yaml": b"x: 1\n"},
+        message="churn-xgb: deploy version 2",
+    )
     assert churn.get("churn-xgb").status == Status.DEPLOYED
     before = head(churn)
-    for op in (lambda: churn.delete("churn-xgb"), lambda: churn.archive("churn-xgb"),
-               lambda: churn.set_stage("churn-xgb", 2, "archived")):
+    for op in (
+        lambda: churn.delete("churn-xgb"),
+        lambda: churn.archive("churn-xgb"),
+        lambda: churn.set_stage("churn-xgb", 2, "archived"),
+    ):
         with pytest.raises(RuleViolationError):
             op()
     assert head(churn) == before and clean(churn)
     with pytest.raises(RuleViolationError):  # a deployment must name an existing version
         churn.set_deployment("churn-xgb", d.model_copy(update={"version": 9}), message="x")
-    churn.set_deployment("churn-xgb", None, files={"deploy/kubernetes/churn-xgb/a.yaml": None},
-                         message="churn-xgb: undeploy")
+    churn.set_deployment(
+        "churn-xgb",
+        None,
+        files={"deploy/kubernetes/churn-xgb/a.yaml": None},
+        message="churn-xgb: undeploy",
+    )
     assert not (churn.root / "deploy").exists()
     churn.delete("churn-xgb")
     assert not (churn.root / "models/churn-xgb").exists()
@@ -248,8 +271,10 @@ def test_history_from_git(churn: Registry) -> None:
     changes = churn.history("churn-xgb")
     texts = [[str(e) for e in c.events] for c in changes]
     assert texts[0] == ["metadata edited: description"]
-    assert texts[1] == ["version 2 moved production -> archived",
-                        "version 3 moved none -> production"]
+    assert texts[1] == [
+        "version 2 moved production -> archived",
+        "version 3 moved none -> production",
+    ]
     assert texts[-1] == ["model created"]
     assert all(c.commit.author == "test" for c in changes)
     with pytest.raises(NotFoundError):
@@ -266,11 +291,20 @@ def test_registry_in_a_subfolder_of_a_larger_repository(tmp_path: Path) -> None:
     reg = Registry.init(mono / "ml" / "registry")
     reg.create_model("m", name="M", framework="onnx")
     reg.register_version("m")
-    assert git(mono, "ls-files").split() == [
-        ".gitignore", "app.py", "ml/registry/.gitignore", "ml/registry/modelreg.yaml",
-        "ml/registry/models/.gitkeep", "ml/registry/models/m/model.yaml",
-        "ml/registry/schemas/model.schema.json", "ml/registry/schemas/registry.schema.json",
-    ][1:] or True
+    assert (
+        git(mono, "ls-files").split()
+        == [
+            ".gitignore",
+            "app.py",
+            "ml/registry/.gitignore",
+            "ml/registry/modelreg.yaml",
+            "ml/registry/models/.gitkeep",
+            "ml/registry/models/m/model.yaml",
+            "ml/registry/schemas/model.schema.json",
+            "ml/registry/schemas/registry.schema.json",
+        ][1:]
+        or True
+    )
     assert "ml/registry/models/m/model.yaml" in git(mono, "ls-files")
     assert (mono / "app.py").exists() and git(mono, "status", "--porcelain") == ""
     assert Registry.open(mono / "ml" / "registry" / "models", ref="HEAD~1").get("m").versions == []
@@ -291,8 +325,7 @@ def test_broken_manifest_is_reported_with_its_place(churn: Registry) -> None:
 def test_validate_reports_every_rule_problem(churn: Registry) -> None:
     path = churn.root / "models/churn-xgb/model.yaml"
     text = path.read_text().replace("stage: none", "stage: production")
-    text += ("deployment:\n  target: kubernetes\n  version: 7\n"
-             "  deployed_at: 2025-02-01T10:00:00Z\n")
+    text += "deployment:\n  target: kubernetes\n  version: 7\n  deployed_at: 2025-02-01T10:00:00Z\n"
     path.write_text(text)
     (churn.root / "models/empty").mkdir()
     problems = Registry.open(churn.root).validate()
@@ -310,8 +343,9 @@ def test_parallel_writers_in_one_clone_lose_nothing(churn: Registry) -> None:
         "r = Registry.open(sys.argv[1])\n"
         "for i in range(8):\n    r.register_version('churn-xgb', label=f'p{sys.argv[2]}-{i}')\n"
     )
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(churn.root), str(n)])
-             for n in range(4)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(churn.root), str(n)]) for n in range(4)
+    ]
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
     model = Registry.open(churn.root).get("churn-xgb")
     assert [v.version for v in model.versions] == list(range(1, 35))

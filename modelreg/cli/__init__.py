@@ -70,11 +70,18 @@ class LazyGroup(click.Group):
         return None
 
 
-@click.group(cls=LazyGroup, epilog=EXIT_CODES,
-             context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-R", "--registry", "registry", envvar="MODELREG_REGISTRY", metavar="PATH",
-              help="Registry folder (default: $MODELREG_REGISTRY, else the nearest folder "
-                   "upwards holding modelreg.yaml).")
+@click.group(
+    cls=LazyGroup, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]}
+)
+@click.option(
+    "-R",
+    "--registry",
+    "registry",
+    envvar="MODELREG_REGISTRY",
+    metavar="PATH",
+    help="Registry folder (default: $MODELREG_REGISTRY, else the nearest folder "
+    "upwards holding modelreg.yaml).",
+)
 @click.option("--traceback", is_flag=True, help="Show the full traceback of an error.")
 @click.version_option(package_name="modelreg")
 @click.pass_context
@@ -123,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         if show_tb:
             raise
         kind = type(exc).__name__
-        click.echo(f"error: unexpected {kind}: {exc} (run again with --traceback for details)",
-                   err=True)
+        click.echo(
+            f"error: unexpected {kind}: {exc} (run again with --traceback for details)", err=True
+        )
         return 1
 
 

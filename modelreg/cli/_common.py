@@ -33,13 +33,17 @@ def open_registry(ref: str | None = None) -> Registry:
 
 
 def json_option(f: F) -> F:
-    return click.option("--json", "as_json", is_flag=True,
-                        help="Print JSON for scripts instead of a table.")(f)
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print JSON for scripts instead of a table."
+    )(f)
 
 
 def ref_option(f: F) -> F:
-    return click.option("--ref", metavar="REF",
-                        help="Read the registry as of a commit, tag or branch (time travel).")(f)
+    return click.option(
+        "--ref",
+        metavar="REF",
+        help="Read the registry as of a commit, tag or branch (time travel).",
+    )(f)
 
 
 def registry_options(f: F) -> F:
@@ -60,7 +64,7 @@ def emit_table(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> None:
     cells = [[("-" if v is None or v == "" else str(v)) for v in row] for row in rows]
     widths = [len(c) for c in columns]
     for row in cells:
-        widths = [max(w, len(v)) for w, v in zip(widths, row)]
+        widths = [max(w, len(v)) for w, v in zip(widths, row, strict=False)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     click.echo(fmt.format(*columns).rstrip())
     for row in cells:

@@ -4,8 +4,9 @@ delete, history, and the plain validate."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -23,6 +24,7 @@ from modelreg.cli._common import (
 
 FRAMEWORKS = ["pytorch", "tensorflow", "xgboost", "sklearn", "onnx", "custom"]
 SOURCES = ["automl", "fine-tuning", "experiment", "manual"]
+F = TypeVar("F", bound=Callable[..., Any])
 STAGES = ["none", "staging", "challenger", "production", "archived"]
 
 
@@ -40,9 +42,12 @@ def _yaml_value(text: str, what: str) -> Any:
 @click.command()
 @click.argument("path", default=".", type=click.Path(file_okay=False))
 @click.option("--name", help="Registry name (default: the folder name).")
-@click.option("--artifact-root", metavar="URL",
-              help="Artifact store root: any fsspec URL (s3://bucket/models) or a local folder "
-                   "(default: ./artifacts).")
+@click.option(
+    "--artifact-root",
+    metavar="URL",
+    help="Artifact store root: any fsspec URL (s3://bucket/models) or a local folder "
+    "(default: ./artifacts).",
+)
 @json_option
 def init(path: str, name: str | None, artifact_root: str | None, as_json: bool) -> None:
     """Create a registry in PATH: modelreg.yaml, models/, schemas/, CI workflow, one commit.
@@ -64,8 +69,12 @@ def init(path: str, name: str | None, artifact_root: str | None, as_json: bool) 
 @click.option("--name", required=True, help="Human-readable name.")
 @click.option("--framework", required=True, type=click.Choice(FRAMEWORKS))
 @click.option("--description", default="", help="What the model does.")
-@click.option("--type", "type_", metavar="TYPE",
-              help="Model type: classification, forecasting, interpolation, diagnostics, ...")
+@click.option(
+    "--type",
+    "type_",
+    metavar="TYPE",
+    help="Model type: classification, forecasting, interpolation, diagnostics, ...",
+)
 @click.option("--source", type=click.Choice(SOURCES))
 @click.option("--owner")
 @click.option("--organization")
@@ -73,15 +82,35 @@ def init(path: str, name: str | None, artifact_root: str | None, as_json: bool) 
 @click.option("--customer")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeat for several).")
 @json_option
-def create(model_id: str, name: str, framework: str, description: str, type_: str | None,
-           source: str | None, owner: str | None, organization: str | None,
-           workspace: str | None, customer: str | None, tags: tuple[str, ...],
-           as_json: bool) -> None:
+def create(
+    model_id: str,
+    name: str,
+    framework: str,
+    description: str,
+    type_: str | None,
+    source: str | None,
+    owner: str | None,
+    organization: str | None,
+    workspace: str | None,
+    customer: str | None,
+    tags: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Register a new model MODEL_ID (one manifest, one commit)."""
     reg = open_registry()
-    model = reg.create_model(model_id, name=name, framework=framework, description=description,
-                             type=type_, source=source, owner=owner, organization=organization,
-                             workspace=workspace, customer=customer, tags=tags)
+    model = reg.create_model(
+        model_id,
+        name=name,
+        framework=framework,
+        description=description,
+        type=type_,
+        source=source,
+        owner=owner,
+        organization=organization,
+        workspace=workspace,
+        customer=customer,
+        tags=tags,
+    )
     if as_json:
         emit_json(model_json(model))
     else:
@@ -93,17 +122,38 @@ def create(model_id: str, name: str, framework: str, description: str, type_: st
 @click.option("--label", help="Human or semver label, e.g. v1.2.0.")
 @click.option("--description")
 @click.option("--stage", type=click.Choice(STAGES), default="none", show_default=True)
-@click.option("--metric", "metrics", multiple=True, metavar="NAME=NUMBER",
-              help="A metric (repeat): --metric accuracy=0.94")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="A hyperparameter, value read as YAML (repeat): --param layers='[256, 128]'")
-@click.option("--params-file", type=click.Path(exists=True, dir_okay=False),
-              help="Hyperparameters from a YAML or JSON file.")
-@click.option("--metrics-file", type=click.Path(exists=True, dir_okay=False),
-              help="Metrics from a YAML or JSON file.")
-@click.option("--artifact", "artifacts", multiple=True, metavar="ROLE=PATH_OR_URL",
-              help="An artifact (repeat): a local file is uploaded to the artifact store; "
-                   "a URL is recorded with its size and sha256.")
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    metavar="NAME=NUMBER",
+    help="A metric (repeat): --metric accuracy=0.94",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A hyperparameter, value read as YAML (repeat): --param layers='[256, 128]'",
+)
+@click.option(
+    "--params-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Hyperparameters from a YAML or JSON file.",
+)
+@click.option(
+    "--metrics-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Metrics from a YAML or JSON file.",
+)
+@click.option(
+    "--artifact",
+    "artifacts",
+    multiple=True,
+    metavar="ROLE=PATH_OR_URL",
+    help="An artifact (repeat): a local file is uploaded to the artifact store; "
+    "a URL is recorded with its size and sha256.",
+)
 @click.option("--no-hash", is_flag=True, help="Record artifact sizes only, no sha256.")
 @click.option("--trained-at", metavar="TIME", help="When training finished (ISO 8601).")
 @click.option("--data-window", metavar="START..END", help="Training data window (ISO 8601).")
@@ -112,12 +162,25 @@ def create(model_id: str, name: str, framework: str, description: str, type_: st
 @click.option("--validation-loss", type=float)
 @click.option("--early-stop-epoch", type=int)
 @json_option
-def register(model_id: str, label: str | None, description: str | None, stage: str,
-             metrics: tuple[str, ...], params: tuple[str, ...], params_file: str | None,
-             metrics_file: str | None, artifacts: tuple[str, ...], no_hash: bool,
-             trained_at: str | None, data_window: str | None, epochs: int | None,
-             train_loss: float | None, validation_loss: float | None,
-             early_stop_epoch: int | None, as_json: bool) -> None:
+def register(
+    model_id: str,
+    label: str | None,
+    description: str | None,
+    stage: str,
+    metrics: tuple[str, ...],
+    params: tuple[str, ...],
+    params_file: str | None,
+    metrics_file: str | None,
+    artifacts: tuple[str, ...],
+    no_hash: bool,
+    trained_at: str | None,
+    data_window: str | None,
+    epochs: int | None,
+    train_loss: float | None,
+    validation_loss: float | None,
+    early_stop_epoch: int | None,
+    as_json: bool,
+) -> None:
     """Register a new version of MODEL_ID: uploads artifacts, appends the version, one commit.
 
     The version number is assigned by the registry and never reused.
@@ -143,8 +206,12 @@ def register(model_id: str, label: str | None, description: str | None, stage: s
         if not sep:
             raise click.BadParameter("expected START..END", param_hint="--data-window")
         training["data_window"] = {"start": start, "end": end}
-    for key, value in (("epochs", epochs), ("train_loss", train_loss),
-                       ("validation_loss", validation_loss), ("early_stop_epoch", early_stop_epoch)):
+    for key, value in (
+        ("epochs", epochs),
+        ("train_loss", train_loss),
+        ("validation_loss", validation_loss),
+        ("early_stop_epoch", early_stop_epoch),
+    ):
         if value is not None:
             training[key] = value
     sources: dict[str, Any] = {}
@@ -152,14 +219,23 @@ def register(model_id: str, label: str | None, description: str | None, stage: s
         sources[role] = src if "://" in src else Path(src)
     reg = open_registry()
     version = reg.register_version(
-        model_id, label=label, description=description, stage=stage, metrics=metric_values,
-        hyperparameters=hyper, training=training or None, artifacts=sources or None,
-        hash=not no_hash)
+        model_id,
+        label=label,
+        description=description,
+        stage=stage,
+        metrics=metric_values,
+        hyperparameters=hyper,
+        training=training or None,
+        artifacts=sources or None,
+        hash=not no_hash,
+    )
     if as_json:
         emit_json(version_json(reg.get(model_id), version))
     else:
-        click.echo(f"Registered {model_id}@{version.version}"
-                   + (f" ({version.label})" if version.label else ""))
+        click.echo(
+            f"Registered {model_id}@{version.version}"
+            + (f" ({version.label})" if version.label else "")
+        )
         if no_hash and sources:
             click.echo("note: --no-hash: sizes recorded, no sha256; verify checks sizes only")
 
@@ -178,41 +254,90 @@ def _file_mapping(path: str, what: str) -> dict[str, Any]:
     return value
 
 
-def _multi(*names: str) -> Any:
-    def deco(f: Any) -> Any:
+def _multi(*names: str) -> Callable[[F], F]:
+    def deco(f: F) -> F:
         for name in reversed(names):
-            f = click.option(f"--{name}", f"f_{name}", multiple=True, metavar="VALUE",
-                             help=f"Only models whose {name} is VALUE (repeat for OR).")(f)
+            f = click.option(
+                f"--{name}",
+                f"f_{name}",
+                multiple=True,
+                metavar="VALUE",
+                help=f"Only models whose {name} is VALUE (repeat for OR).",
+            )(f)
         return f
+
     return deco
 
 
 @click.command("list")
 @click.option("--search", "-s", help="Text to find in id, name or description.")
-@_multi("framework", "source", "type", "status", "stage", "tag", "owner", "organization",
-        "workspace", "customer")
-@click.option("--sort", default="id", show_default=True,
-              help="Field to sort on, ascending; FIELD:desc or -FIELD for descending "
-                   "(id, name, framework, created_at, updated_at, latest_version, ...).")
+@_multi(
+    "framework",
+    "source",
+    "type",
+    "status",
+    "stage",
+    "tag",
+    "owner",
+    "organization",
+    "workspace",
+    "customer",
+)
+@click.option(
+    "--sort",
+    default="id",
+    show_default=True,
+    help="Field to sort on, ascending; FIELD:desc or -FIELD for descending "
+    "(id, name, framework, created_at, updated_at, latest_version, ...).",
+)
 @click.option("--limit", type=click.IntRange(min=0), help="At most this many models.")
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many models.")
 @registry_options
-def list_(search: str | None, sort: str, limit: int | None, offset: int, ref: str | None,
-          as_json: bool, **filters: tuple[str, ...]) -> None:
+def list_(
+    search: str | None,
+    sort: str,
+    limit: int | None,
+    offset: int,
+    ref: str | None,
+    as_json: bool,
+    **filters: tuple[str, ...],
+) -> None:
     """List models, with filters, sort and pagination."""
     from modelreg.query import Query
 
-    query = Query(search=search, filters={k[2:]: v for k, v in filters.items() if v},
-                  sort=sort, limit=limit, offset=offset)
+    query = Query(
+        search=search,
+        filters={k[2:]: v for k, v in filters.items() if v},
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
     page = open_registry(ref).list(query)
     if as_json:
-        emit_json({"count": page.total, "limit": page.limit, "offset": page.offset,
-                   "models": [model_json(m) for m in page.items]})
+        emit_json(
+            {
+                "count": page.total,
+                "limit": page.limit,
+                "offset": page.offset,
+                "models": [model_json(m) for m in page.items],
+            }
+        )
         return
-    emit_table(([m.id, m.name, m.framework.value, m.status.value, m.latest_version,
-                 (m.production.version if m.production else None), ",".join(m.tags)]
-                for m in page.items),
-               ["ID", "NAME", "FRAMEWORK", "STATUS", "LATEST", "PRODUCTION", "TAGS"])
+    emit_table(
+        (
+            [
+                m.id,
+                m.name,
+                m.framework.value,
+                m.status.value,
+                m.latest_version,
+                (m.production.version if m.production else None),
+                ",".join(m.tags),
+            ]
+            for m in page.items
+        ),
+        ["ID", "NAME", "FRAMEWORK", "STATUS", "LATEST", "PRODUCTION", "TAGS"],
+    )
     shown = len(page.items)
     if shown < page.total:
         click.echo(f"({shown} of {page.total}; --offset {offset + shown} for more)")
@@ -236,26 +361,47 @@ def show(ref_spec: str, ref: str | None, as_json: bool) -> None:
         emit_json(model_json(model))
         return
     click.echo(f"{model.id}: {model.name}")
-    for label, value in (("description", model.description), ("status", model.status.value),
-                         ("framework", model.framework.value),
-                         ("type", model.type), ("source", model.source and model.source.value),
-                         ("owner", model.owner), ("organization", model.organization),
-                         ("workspace", model.workspace), ("customer", model.customer),
-                         ("tags", ", ".join(model.tags))):
+    for label, value in (
+        ("description", model.description),
+        ("status", model.status.value),
+        ("framework", model.framework.value),
+        ("type", model.type),
+        ("source", model.source and model.source.value),
+        ("owner", model.owner),
+        ("organization", model.organization),
+        ("workspace", model.workspace),
+        ("customer", model.customer),
+        ("tags", ", ".join(model.tags)),
+    ):
         if value:
             click.echo(f"  {label + ':':<14}{value}")
     d = model.deployment
     if d is not None:
-        extra = f", challenger {d.challenger.version} at {d.challenger.traffic_percent}%" \
-            if d.challenger else ""
-        click.echo(f"  {'deployment:':<14}version {d.version} on {d.target}, {d.replicas} "
-                   f"replica(s){extra}" + (f", {d.endpoint_url}" if d.endpoint_url else ""))
+        extra = (
+            f", challenger {d.challenger.version} at {d.challenger.traffic_percent}%"
+            if d.challenger
+            else ""
+        )
+        click.echo(
+            f"  {'deployment:':<14}version {d.version} on {d.target}, {d.replicas} "
+            f"replica(s){extra}" + (f", {d.endpoint_url}" if d.endpoint_url else "")
+        )
     if model.versions:
         click.echo("")
-        emit_table(([v.version, v.label, v.stage.value, _fmt_time(v.created_at),
-                     " ".join(f"{k}={v2:g}" for k, v2 in list(v.metrics.items())[:4]),
-                     v.description] for v in model.versions),
-                   ["VERSION", "LABEL", "STAGE", "CREATED", "METRICS", "DESCRIPTION"])
+        emit_table(
+            (
+                [
+                    v.version,
+                    v.label,
+                    v.stage.value,
+                    _fmt_time(v.created_at),
+                    " ".join(f"{k}={v2:g}" for k, v2 in list(v.metrics.items())[:4]),
+                    v.description,
+                ]
+                for v in model.versions
+            ),
+            ["VERSION", "LABEL", "STAGE", "CREATED", "METRICS", "DESCRIPTION"],
+        )
 
 
 def _fmt_time(t: dt.datetime | None) -> str:
@@ -301,9 +447,15 @@ def _print_version(model_id: str, v: Any) -> None:
 @click.option("--add-tag", multiple=True, help="Add a tag (repeat).")
 @click.option("--remove-tag", multiple=True, help="Remove a tag (repeat).")
 @json_option
-def update(model_id: str, tags: tuple[str, ...], add_tag: tuple[str, ...],
-           remove_tag: tuple[str, ...], as_json: bool, type_: str | None,
-           **fields: str | None) -> None:
+def update(
+    model_id: str,
+    tags: tuple[str, ...],
+    add_tag: tuple[str, ...],
+    remove_tag: tuple[str, ...],
+    as_json: bool,
+    type_: str | None,
+    **fields: str | None,
+) -> None:
     """Change a model's metadata (one commit)."""
     reg = open_registry()
     changes: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
@@ -363,8 +515,11 @@ def delete(model_id: str, as_json: bool) -> None:
 
 @click.command()
 @click.argument("model_id")
-@click.option("--stage", type=click.Choice(STAGES),
-              help="Audit view: which version held STAGE, from when to when, by which commit.")
+@click.option(
+    "--stage",
+    type=click.Choice(STAGES),
+    help="Audit view: which version held STAGE, from when to when, by which commit.",
+)
 @registry_options
 def history(model_id: str, stage: str | None, ref: str | None, as_json: bool) -> None:
     """Every change of a model, from git (newest first)."""
@@ -378,7 +533,8 @@ def history(model_id: str, stage: str | None, ref: str | None, as_json: bool) ->
         return
     for c in changes:
         when = dt.datetime.fromtimestamp(c.commit.time, dt.timezone.utc).strftime(
-            "%Y-%m-%d %H:%M:%S")
+            "%Y-%m-%d %H:%M:%S"
+        )
         what = "; ".join(str(e) for e in c.events) or "(no change to the manifest)"
         click.echo(f"{c.commit.sha[:10]}  {when}  {c.commit.author:<16}  {what}")
 
@@ -394,27 +550,40 @@ def _stage_history(reg: Any, model_id: str, stage: str, as_json: bool) -> None:
         if model is not None:
             found = model.in_stage(Stage(stage))
             holder = found[-1].version if found else None
-        when = dt.datetime.fromtimestamp(info.time, dt.timezone.utc).isoformat().replace(
-            "+00:00", "Z")
+        when = (
+            dt.datetime.fromtimestamp(info.time, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        )
         if current is not None and current["version"] != holder:
             current["until"], current["ended_by"] = when, info.sha
             periods.append(current)
             current = None
         if holder is not None and current is None:
-            current = {"version": holder, "since": when, "commit": info.sha,
-                       "author": info.author, "until": None, "ended_by": None}
+            current = {
+                "version": holder,
+                "since": when,
+                "commit": info.sha,
+                "author": info.author,
+                "until": None,
+                "ended_by": None,
+            }
     if current is not None:
         periods.append(current)
     if as_json:
         emit_json(periods)
         return
-    emit_table(([p["version"], p["since"], p["until"] or "now", p["commit"][:10], p["author"]]
-                for p in periods), ["VERSION", "FROM", "UNTIL", "COMMIT", "BY"])
+    emit_table(
+        (
+            [p["version"], p["since"], p["until"] or "now", p["commit"][:10], p["author"]]
+            for p in periods
+        ),
+        ["VERSION", "FROM", "UNTIL", "COMMIT", "BY"],
+    )
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @ref_option
 def validate(fmt: str, ref: str | None) -> None:
     """Check the config and every manifest against the schemas and rules; report all problems."""

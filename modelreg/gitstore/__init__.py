@@ -69,7 +69,7 @@ class GitStore:
         self._index: objects.Index | None = None
         self._config: Any = None
         self._commit_trees: dict[str, bytes] = {}
-        self._tree_bodies: dict[bytes, tuple[bytes, dict[str, int]]] = {}
+        self._tree_bodies: dict[bytes, tuple[bytes, dict[str, tuple[int, int]]]] = {}
         self._git_dir = Path(repo.git_dir)
 
     # ------------------------------------------------------------- opening
@@ -133,14 +133,21 @@ class GitStore:
         except (git.BadName, git.BadObject, ValueError):
             hint = ""
             if (self.git_dir / "shallow").exists():
-                hint = (" (this is a shallow clone: fetch more history with "
-                        "`git fetch --unshallow` or `fetch-depth: 0` in CI)")
+                hint = (
+                    " (this is a shallow clone: fetch more history with "
+                    "`git fetch --unshallow` or `fetch-depth: 0` in CI)"
+                )
             raise NotFoundError(f"unknown git ref {ref!r}{hint}") from None
 
     def commit_info(self, sha: str) -> CommitInfo:
         c = self.repo.commit(sha)
-        return CommitInfo(c.hexsha, str(c.author.name), str(c.author.email), c.authored_date,
-                          str(c.message).strip())
+        return CommitInfo(
+            c.hexsha,
+            str(c.author.name),
+            str(c.author.email),
+            c.authored_date,
+            str(c.message).strip(),
+        )
 
     # ------------------------------------------------------------- reading
 
@@ -196,8 +203,9 @@ class GitStore:
         """Commits that changed ``path`` (registry-relative), newest first."""
         if self.head() is None:
             return []
-        out = self.repo.git.log(rev, "--format=%H%x00%an%x00%ae%x00%at%x00%s", "--",
-                                self.prefix + path)
+        out = self.repo.git.log(
+            rev, "--format=%H%x00%an%x00%ae%x00%at%x00%s", "--", self.prefix + path
+        )
         infos = []
         for line in out.splitlines():
             sha, name, email, at, subject = line.split("\x00", 4)
@@ -215,7 +223,7 @@ class GitStore:
             if line.startswith(">"):
                 current = int(line[1:])
             elif line:
-                rel = line[len(self.prefix):]
+                rel = line[len(self.prefix) :]
                 first, last = times.get(rel, (current, current))
                 times[rel] = (min(first, current), max(last, current))
         return times
@@ -253,8 +261,9 @@ class GitStore:
         self._remember_body(binsha, body, ordered)
         return binsha
 
-    def _remember_body(self, binsha: bytes, body: bytes,
-                       ordered: list[tuple[bytes, int, str]]) -> None:
+    def _remember_body(
+        self, binsha: bytes, body: bytes, ordered: list[tuple[bytes, int, str]]
+    ) -> None:
         if len(ordered) < 64:  # small trees are cheap to serialise again
             return
         offsets, pos = {}, 0
@@ -264,8 +273,9 @@ class GitStore:
             pos += 20
         self._tree_bodies[binsha] = (body, offsets)
 
-    def _update_tree(self, tree: bytes | None, path: list[str],
-                     changes: dict[tuple[str, ...], bytes | None]) -> bytes | None:
+    def _update_tree(
+        self, tree: bytes | None, path: list[str], changes: dict[tuple[str, ...], bytes | None]
+    ) -> bytes | None:
         """A new tree for ``path`` with ``changes`` (full path parts -> blob or None) applied.
 
         When only object ids of existing entries change, the old body is patched in
@@ -292,8 +302,10 @@ class GitStore:
             sub = prev[0] if prev is not None and prev[1] == TREE_MODE else None
             new = self._update_tree(sub, [*path, name], sub_changes)
             updates[name] = None if new is None else (new, TREE_MODE)
-        same_shape = all(u is not None and name in by_name and by_name[name][1] == u[1]
-                         for name, u in updates.items())
+        same_shape = all(
+            u is not None and name in by_name and by_name[name][1] == u[1]
+            for name, u in updates.items()
+        )
         known = self._tree_bodies.get(tree) if tree is not None else None
         if same_shape and known is not None:
             body, offsets = known
@@ -302,7 +314,7 @@ class GitStore:
             for name, u in updates.items():
                 assert u is not None
                 at, i = offsets[name]
-                buf[at:at + 20] = u[0]
+                buf[at : at + 20] = u[0]
                 ordered[i] = (u[0], u[1], name)
             binsha = self._store(b"tree", bytes(buf))
             self._trees[binsha] = ordered
@@ -321,9 +333,11 @@ class GitStore:
         if self._index is None or not self._index.fresh():
             self._index = objects.Index(self.git_dir / "index")
         if not self._index.supported:
-            raise GitError("this repository's index format (v4 or split index) is not "
-                           "supported for in-process commits; run `git update-index "
-                           "--index-version 2 --no-split-index`")
+            raise GitError(
+                "this repository's index format (v4 or split index) is not "
+                "supported for in-process commits; run `git update-index "
+                "--index-version 2 --no-split-index`"
+            )
         return self._index
 
     def uncommitted(self, paths: list[str]) -> list[str]:
@@ -351,8 +365,10 @@ class GitStore:
             self._config = self.repo.config_reader()
         author = Actor.author(self._config)
         committer = Actor.committer(self._config)
-        return (objects.signature(str(author.name), str(author.email)),
-                objects.signature(str(committer.name), str(committer.email)))
+        return (
+            objects.signature(str(author.name), str(author.email)),
+            objects.signature(str(committer.name), str(committer.email)),
+        )
 
     def commit(self, changes: Mapping[str, bytes | None], message: str) -> str:
         """Commit registry-relative file changes (None deletes) on the current branch.
@@ -363,7 +379,8 @@ class GitStore:
         dirty = self.uncommitted(sorted(changes))
         if dirty:
             raise ConflictError(
-                "uncommitted changes in " + ", ".join(self.prefix + d for d in dirty)
+                "uncommitted changes in "
+                + ", ".join(self.prefix + d for d in dirty)
                 + ": commit or discard them first (modelreg never writes over your edits)"
             )
         parent = self.head()
@@ -373,12 +390,14 @@ class GitStore:
             for rel, data in changes.items()
         }
         tree = self._update_tree(
-            root, [], {tuple((self.prefix + rel).split("/")): b for rel, b in blobs.items()})
+            root, [], {tuple((self.prefix + rel).split("/")): b for rel, b in blobs.items()}
+        )
         assert tree is not None
         author, committer = self._identity()
         parents = [bytes.fromhex(parent)] if parent else []
-        new = self._store(b"commit", objects.commit_bytes(tree, parents, author, committer,
-                                                          message))
+        new = self._store(
+            b"commit", objects.commit_bytes(tree, parents, author, committer, message)
+        )
         self._commit_trees[new.hex()] = tree
 
         index = self._load_index()
@@ -420,8 +439,14 @@ class GitStore:
         ref = head_file[5:] if head_file.startswith("ref: ") else "HEAD"
         subject = message.splitlines()[0] if message else ""
         kind = "commit (initial)" if parent is None else "commit"
-        objects.update_ref(self.git_dir, ref, bytes.fromhex(parent) if parent else None, new,
-                           ident, f"{kind}: {subject}")
+        objects.update_ref(
+            self.git_dir,
+            ref,
+            bytes.fromhex(parent) if parent else None,
+            new,
+            ident,
+            f"{kind}: {subject}",
+        )
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

@@ -87,8 +87,9 @@ def signature(name: str, email: str, when: float | None = None) -> bytes:
     return f"{name} <{email}> {int(t)} {sign}{offset // 3600:02d}{offset % 3600 // 60:02d}".encode()
 
 
-def commit_bytes(tree: bytes, parents: list[bytes], author: bytes, committer: bytes,
-                 message: str) -> bytes:
+def commit_bytes(
+    tree: bytes, parents: list[bytes], author: bytes, committer: bytes, message: str
+) -> bytes:
     lines = [b"tree " + tree.hex().encode()]
     lines += [b"parent " + p.hex().encode() for p in parents]
     lines += [b"author " + author, b"committer " + committer]
@@ -102,8 +103,10 @@ def _locked(path: Path):  # type: ignore[no-untyped-def]
     try:
         fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
-        raise ConflictError(f"{lock} exists: another git process is running (or crashed; "
-                            "remove the file if none is)") from None
+        raise ConflictError(
+            f"{lock} exists: another git process is running (or crashed; "
+            "remove the file if none is)"
+        ) from None
     try:
         yield fd
     except BaseException:
@@ -120,14 +123,19 @@ def write_locked(path: Path, data: bytes) -> None:
         os.write(fd, data)
 
 
-def update_ref(git_dir: Path, ref: str, old: bytes | None, new: bytes, ident: bytes,
-               message: str) -> None:
+def update_ref(
+    git_dir: Path, ref: str, old: bytes | None, new: bytes, ident: bytes, message: str
+) -> None:
     """Move ``ref`` (``HEAD`` or ``refs/heads/x``) from ``old`` to ``new`` with reflog lines."""
     path = git_dir / ref
     path.parent.mkdir(parents=True, exist_ok=True)
     write_locked(path, new.hex().encode() + b"\n")
-    line = b"%s %s %s\t%s\n" % ((old or b"\0" * 20).hex().encode(), new.hex().encode(), ident,
-                                message.encode())
+    line = b"%s %s %s\t%s\n" % (
+        (old or b"\0" * 20).hex().encode(),
+        new.hex().encode(),
+        ident,
+        message.encode(),
+    )
     for log in {git_dir / "logs" / ref, git_dir / "logs" / "HEAD"}:
         with contextlib.suppress(OSError):
             log.parent.mkdir(parents=True, exist_ok=True)
@@ -171,15 +179,17 @@ class Index:
             if flags & 0x4000:
                 head += 2
             if flags & 0x3000:  # a merge is in progress (conflict stages)
-                raise ConflictError("the index has unmerged entries (a merge is in progress): "
-                                    "finish or abort it first")
+                raise ConflictError(
+                    "the index has unmerged entries (a merge is in progress): "
+                    "finish or abort it first"
+                )
             end = data.index(b"\0", pos + head)
-            path = data[pos + head:end]
+            path = data[pos + head : end]
             size = (head + len(path) + 8) & ~7
-            entries[path] = data[pos:pos + size]
+            entries[path] = data[pos : pos + size]
             pos += size
         self.entries = entries
-        if data[pos:pos + 4] == b"link":  # split index: leave it to git
+        if data[pos : pos + 4] == b"link":  # split index: leave it to git
             self.supported = False
 
     def fresh(self) -> bool:
@@ -191,11 +201,21 @@ class Index:
 
     def set(self, path: str, binsha: bytes, mode: int, st: os.stat_result) -> None:
         raw = path.encode()
-        fixed = pack(">LLLLLLLLLL20sH",
-                     int(st.st_ctime), st.st_ctime_ns % 1_000_000_000,
-                     int(st.st_mtime), st.st_mtime_ns % 1_000_000_000,
-                     st.st_dev & 0xFFFFFFFF, st.st_ino & 0xFFFFFFFF, mode, st.st_uid, st.st_gid,
-                     st.st_size & 0xFFFFFFFF, binsha, min(len(raw), 0xFFF))
+        fixed = pack(
+            ">LLLLLLLLLL20sH",
+            int(st.st_ctime),
+            st.st_ctime_ns % 1_000_000_000,
+            int(st.st_mtime),
+            st.st_mtime_ns % 1_000_000_000,
+            st.st_dev & 0xFFFFFFFF,
+            st.st_ino & 0xFFFFFFFF,
+            mode,
+            st.st_uid,
+            st.st_gid,
+            st.st_size & 0xFFFFFFFF,
+            binsha,
+            min(len(raw), 0xFFF),
+        )
         entry = fixed + raw
         self.entries[raw] = entry + b"\0" * (((len(entry) + 8) & ~7) - len(entry))
 
@@ -208,8 +228,11 @@ class Index:
         return None if raw is None else raw[40:60]
 
     def write(self) -> None:
-        body = b"DIRC" + pack(">LL", self.version, len(self.entries)) + b"".join(
-            self.entries[k] for k in sorted(self.entries))
+        body = (
+            b"DIRC"
+            + pack(">LL", self.version, len(self.entries))
+            + b"".join(self.entries[k] for k in sorted(self.entries))
+        )
         write_locked(self.path, body + hashlib.sha1(body).digest())
         st = self.path.stat()
         self.stamp = (st.st_mtime_ns, st.st_size)
