@@ -5,7 +5,9 @@ Each event reads as an audit line: ``str(event)`` -> "version 4 moved staging ->
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from modelreg.manifest import Model, Stage
 
@@ -121,3 +123,52 @@ def production_of(model: Model | None) -> int | None:
         return None
     found = model.in_stage(Stage.PRODUCTION)
     return found[-1].version if found else None
+
+
+@dataclass(frozen=True)
+class StagePeriod:
+    """One version holding one stage, from the commit that put it there to the one that
+    took it away (None: it still holds it)."""
+
+    version: int
+    since: int  # commit time, seconds since the epoch
+    commit: str
+    author: str
+    until: int | None = None
+    ended_by: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "since": _iso(self.since),
+            "commit": self.commit,
+            "author": self.author,
+            "until": _iso(self.until) if self.until else None,
+            "ended_by": self.ended_by,
+        }
+
+
+def _iso(t: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(t, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def stage_periods(snapshots: Sequence[tuple[Any, Model | None]], stage: Stage) -> list[StagePeriod]:
+    """Who held ``stage`` when, from (commit info, manifest) snapshots oldest first.
+
+    Ordered by commit topology (the order of the snapshots), never by timestamps.
+    """
+    periods: list[StagePeriod] = []
+    current: StagePeriod | None = None
+    for info, model in snapshots:
+        found = model.in_stage(stage) if model is not None else []
+        holder = found[-1].version if found else None
+        if current is not None and current.version != holder:
+            periods.append(replace(current, until=info.time, ended_by=info.sha))
+            current = None
+        if holder is not None and current is None:
+            current = StagePeriod(holder, info.time, info.sha, info.author)
+    if current is not None:
+        periods.append(current)
+    return periods

@@ -28,7 +28,7 @@ from modelreg.errors import (
     ReadOnlyError,
     RuleViolationError,
 )
-from modelreg.events import Event, between
+from modelreg.events import Event, StagePeriod, between, stage_periods
 from modelreg.gitstore import CommitInfo, GitStore, blob_id, find_worktree
 from modelreg.manifest import Artifact, Deployment, Model, Stage, Training, Version, to_document
 from modelreg.query import Page, Query, apply
@@ -774,6 +774,11 @@ class Registry:
             changes.append(Change(info, tuple(between(previous, model)), model))
             previous = model
         return list(reversed(changes))
+
+    def stage_history(self, model_id: str, stage: Stage | str = Stage.PRODUCTION
+                      ) -> List[StagePeriod]:
+        """Which version held ``stage`` from when to when, and by which commit (audit)."""
+        return stage_periods(self.snapshots(model_id), Stage(stage))
 
     def model_times(self) -> dict[str, tuple[dt.datetime, dt.datetime]]:
         """Per model id: (first, last) commit time of its manifest, from one git call."""

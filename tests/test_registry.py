@@ -360,3 +360,14 @@ def test_open_finds_the_registry_upwards(churn: Registry) -> None:
     assert Registry.open(churn.root / "models" / "churn-xgb").root == churn.root
     with pytest.raises(NotFoundError):
         Registry.open(churn.root.parent)
+
+
+def test_stage_history_says_which_version_held_production_when(churn: Registry) -> None:
+    churn.register_version("churn-xgb")
+    churn.set_stage("churn-xgb", 3, "production")
+    churn.set_stage("churn-xgb", 3, "archived")
+    periods = churn.stage_history("churn-xgb", "production")
+    assert [(p.version, p.until is None) for p in periods] == [(2, False), (3, False)]
+    commits = git(churn.root, "log", "--format=%H").split()
+    assert periods[1].ended_by == commits[0] and periods[1].commit == commits[1]
+    assert periods[0].ended_by == periods[1].commit

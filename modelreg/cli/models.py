@@ -540,34 +540,7 @@ def history(model_id: str, stage: str | None, ref: str | None, as_json: bool) ->
 
 
 def _stage_history(reg: Any, model_id: str, stage: str, as_json: bool) -> None:
-    from modelreg.manifest import Stage
-
-    snaps = reg.snapshots(model_id)
-    periods: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    for info, model in snaps:
-        holder = None
-        if model is not None:
-            found = model.in_stage(Stage(stage))
-            holder = found[-1].version if found else None
-        when = (
-            dt.datetime.fromtimestamp(info.time, dt.timezone.utc).isoformat().replace("+00:00", "Z")
-        )
-        if current is not None and current["version"] != holder:
-            current["until"], current["ended_by"] = when, info.sha
-            periods.append(current)
-            current = None
-        if holder is not None and current is None:
-            current = {
-                "version": holder,
-                "since": when,
-                "commit": info.sha,
-                "author": info.author,
-                "until": None,
-                "ended_by": None,
-            }
-    if current is not None:
-        periods.append(current)
+    periods = [p.to_dict() for p in reg.stage_history(model_id, stage)]
     if as_json:
         emit_json(periods)
         return
