@@ -780,6 +780,29 @@ class Registry:
         """Which version held ``stage`` from when to when, and by which commit (audit)."""
         return stage_periods(self.snapshots(model_id), Stage(stage))
 
+    def all_artifact_uris(self, rev: str | None = None) -> set[str]:
+        """Every artifact URI that any manifest refers to at any commit of ``rev``
+        (default: the configured branch, else HEAD), plus the working tree's."""
+        store = self.store
+        rev = rev or self.config.git.branch or "HEAD"
+        blobs: dict[str, str] = {}  # blob id -> model id
+        for sha in store.commits_touching(MODELS_DIR, rev):
+            for model_id, (tree, is_dir) in store.listdir(sha, MODELS_DIR).items():
+                if is_dir:
+                    blob = store.blob_at(sha, manifest_path(model_id))
+                    if blob is not None:
+                        blobs.setdefault(blob, model_id)
+        uris: set[str] = set()
+        for blob, model_id in blobs.items():
+            with contextlib.suppress(InvalidManifestError):
+                model = self._parse(model_id, store.read_blob(blob))
+                uris.update(a.uri for v in model.versions for a in v.artifacts.values())
+        if self._commit is None:
+            with contextlib.suppress(InvalidManifestError):
+                for model in self.models():
+                    uris.update(a.uri for v in model.versions for a in v.artifacts.values())
+        return uris
+
     def model_times(self) -> dict[str, tuple[dt.datetime, dt.datetime]]:
         """Per model id: (first, last) commit time of its manifest, from one git call."""
         times = self.store.path_times(MODELS_DIR, self._commit or "HEAD")

@@ -371,3 +371,13 @@ def test_stage_history_says_which_version_held_production_when(churn: Registry) 
     commits = git(churn.root, "log", "--format=%H").split()
     assert periods[1].ended_by == commits[0] and periods[1].commit == commits[1]
     assert periods[0].ended_by == periods[1].commit
+
+
+def test_all_artifact_uris_covers_every_commit(churn: Registry) -> None:
+    from modelreg.manifest import Artifact
+
+    churn.register_version("churn-xgb", artifacts={"model": Artifact(uri="s3://b/old.bst")})
+    churn.delete("churn-xgb")
+    churn.create_model("other", name="Other", framework="onnx")
+    churn.register_version("other", artifacts={"model": Artifact(uri="s3://b/new.bst")})
+    assert churn.all_artifact_uris() == {"s3://b/old.bst", "s3://b/new.bst"}

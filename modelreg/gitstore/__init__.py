@@ -212,6 +212,13 @@ class GitStore:
             infos.append(CommitInfo(sha, name, email, int(at), subject))
         return infos
 
+    def commits_touching(self, path: str, rev: str = "HEAD") -> list[str]:
+        """Every commit reachable from ``rev`` that changed ``path`` (registry-relative)."""
+        if self.head() is None:
+            return []
+        out = self.repo.git.log(rev, "--format=%H", "--", self.prefix + path)
+        return str(out).split()
+
     def path_times(self, path: str, rev: str = "HEAD") -> dict[str, tuple[int, int]]:
         """For each file under ``path``: (first, last) commit time that touched it, one git call."""
         if self.head() is None:
