@@ -787,7 +787,7 @@ class Registry:
         rev = rev or self.config.git.branch or "HEAD"
         blobs: dict[str, str] = {}  # blob id -> model id
         for sha in store.commits_touching(MODELS_DIR, rev):
-            for model_id, (tree, is_dir) in store.listdir(sha, MODELS_DIR).items():
+            for model_id, (_, is_dir) in store.listdir(sha, MODELS_DIR).items():
                 if is_dir:
                     blob = store.blob_at(sha, manifest_path(model_id))
                     if blob is not None:
