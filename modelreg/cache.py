@@ -1,28 +1,33 @@
 """A cache of parsed manifests, keyed by git blob id, kept in the git folder.
 
 Parsing YAML is the cost to avoid repeating: a blob id names exact bytes, so
-an entry is valid for as long as the code that parsed it.
+an entry is valid for as long as the code that parsed it. Entries are the
+manifest as JSON (validated again, in pydantic-core, only when a command asks
+for that model) in one ``marshal`` file: loading it costs milliseconds even
+for thousands of models, and a command that touches one model validates one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
-import pickle
 from pathlib import Path
-from typing import Any
 
 from modelreg.manifest import Model
 
 # Bump when parsing or the models change, so old entries are never trusted.
-CACHE_VERSION = "modelreg-cache-4"
+CACHE_VERSION = "modelreg-cache-5"
+
+Point = tuple[int, int] | None
 
 
 class ManifestCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        # blob id -> (model, where appended versions go in its text, if known)
-        self.entries: dict[str, tuple[Model, tuple[int, int] | None]] = {}
+        # blob id -> (manifest as JSON, where appended versions go in its text)
+        self.raw: dict[str, tuple[bytes, Point]] = {}
+        self.models: dict[str, Model] = {}
         self.used: set[str] = set()
         self.dirty = False
         if path is not None:
@@ -31,42 +36,45 @@ class ManifestCache:
     def _load(self) -> None:
         assert self.path is not None
         try:
-            with open(self.path, "rb") as fh:
-                data: Any = pickle.load(fh)
-        except (
-            OSError,
-            EOFError,
-            pickle.UnpicklingError,
-            AttributeError,
-            ImportError,
-            ValueError,
-            TypeError,
-        ):
+            data = marshal.loads(self.path.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
             return
         if isinstance(data, tuple) and len(data) == 2 and data[0] == CACHE_VERSION:
-            self.entries = data[1]
+            self.raw = data[1]
 
-    def get(self, blob: str) -> tuple[Model, tuple[int, int] | None] | None:
-        found = self.entries.get(blob)
-        if found is not None:
-            self.used.add(blob)
-        return found
-
-    def put(self, blob: str, model: Model, append_at: tuple[int, int] | None) -> None:
-        self.entries[blob] = (model, append_at)
+    def get(self, blob: str) -> tuple[Model, Point] | None:
+        found = self.raw.get(blob)
+        if found is None:
+            return None
         self.used.add(blob)
-        self.dirty = True
+        model = self.models.get(blob)
+        if model is None:
+            try:
+                model = Model.model_validate_json(found[0])
+            except ValueError:  # written by other code: parse the YAML again
+                del self.raw[blob]
+                return None
+            self.models[blob] = model
+        return model, found[1]
+
+    def put(self, blob: str, model: Model, append_at: Point) -> None:
+        data = model.model_dump_json(by_alias=True).encode()
+        self.models[blob] = model
+        self.used.add(blob)
+        # only what reads back as the same manifest may be served from the cache
+        if Model.model_validate_json(data) == model:
+            self.raw[blob] = (data, append_at)
+            self.dirty = True
 
     def save(self) -> None:
         if self.path is None or not self.dirty:
             return
-        entries = self.entries
-        if len(entries) > 2 * max(len(self.used), 1000):  # forget what this run never asked for
-            entries = {k: v for k, v in entries.items() if k in self.used}
+        raw = self.raw
+        if len(raw) > 2 * max(len(self.used), 1000):  # forget what this run never asked for
+            raw = {k: v for k, v in raw.items() if k in self.used}
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump((CACHE_VERSION, entries), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.write_bytes(marshal.dumps((CACHE_VERSION, raw)))
             os.replace(tmp, self.path)
         self.dirty = False

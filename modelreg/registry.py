@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as dt
+import gc
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -150,7 +151,7 @@ class Registry:
         self._artifact_store: ArtifactStore | None = None
         git_folder = self._git_folder()
         self._cache = ManifestCache(
-            git_folder / "modelreg" / "manifests.pickle" if git_folder else None
+            git_folder / "modelreg" / "manifests.cache" if git_folder else None
         )
         # parsed manifests are kept for the next process; written once, at exit
         atexit.register(self._cache.save)
@@ -308,14 +309,9 @@ class Registry:
         if self._models is None:
             models: dict[str, Model] = {}
             problems: list[Problem] = []
-            for model_id in self._model_ids():
-                data = self.read_bytes(manifest_path(model_id))
-                if data is None:
-                    continue
-                try:
-                    models[model_id] = self._parse(model_id, data)
-                except InvalidManifestError as exc:
-                    problems.extend(exc.problems)
+            # a bulk load only allocates: collecting garbage meanwhile would find none
+            with _gc_paused():
+                self._read_all(models, problems)
             self._cache.save()
             if problems:
                 raise InvalidManifestError(problems)
@@ -329,6 +325,16 @@ class Registry:
             else:
                 merged[model_id] = model
         return merged
+
+    def _read_all(self, models: dict[str, Model], problems: List[Problem]) -> None:
+        for model_id in self._model_ids():
+            data = self.read_bytes(manifest_path(model_id))
+            if data is None:
+                continue
+            try:
+                models[model_id] = self._parse(model_id, data)
+            except InvalidManifestError as exc:
+                problems.extend(exc.problems)
 
     def _get_one(self, model_id: str) -> Model:
         if self._tx is not None and model_id in self._tx.models:
@@ -775,8 +781,9 @@ class Registry:
             previous = model
         return list(reversed(changes))
 
-    def stage_history(self, model_id: str, stage: Stage | str = Stage.PRODUCTION
-                      ) -> List[StagePeriod]:
+    def stage_history(
+        self, model_id: str, stage: Stage | str = Stage.PRODUCTION
+    ) -> List[StagePeriod]:
         """Which version held ``stage`` from when to when, and by which commit (audit)."""
         return stage_periods(self.snapshots(model_id), Stage(stage))
 
@@ -853,6 +860,17 @@ class Registry:
                     )
                 )
         return problems
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _apply_edits(editor: yamlio.Editor, old: Model, new: Model) -> None:
