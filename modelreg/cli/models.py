@@ -12,9 +12,11 @@ import click
 
 from modelreg.cli._common import (
     emit_json,
+    emit_json_bytes,
     emit_table,
     json_option,
     model_json,
+    models_json_bytes,
     open_registry,
     parse_pairs,
     ref_option,
@@ -314,14 +316,8 @@ def list_(
     )
     page = open_registry(ref).list(query)
     if as_json:
-        emit_json(
-            {
-                "count": page.total,
-                "limit": page.limit,
-                "offset": page.offset,
-                "models": [model_json(m) for m in page.items],
-            }
-        )
+        head = {"count": page.total, "limit": page.limit, "offset": page.offset}
+        emit_json_bytes(models_json_bytes(page.items, head))
         return
     emit_table(
         (
