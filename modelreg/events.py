@@ -9,20 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from modelreg.manifest import Model, Stage
-
-METADATA = (
-    "name",
-    "description",
-    "type",
-    "framework",
-    "source",
-    "owner",
-    "organization",
-    "workspace",
-    "customer",
-    "tags",
-)
+from modelreg.manifest import METADATA_FIELDS, Model, Stage
 
 
 @dataclass(frozen=True)
@@ -79,7 +66,7 @@ def between(old: Model | None, new: Model | None) -> list[Event]:
         out.append(Event("created"))
         before_versions: dict[int, object] = {}
     else:
-        changed = tuple(f for f in METADATA if getattr(old, f) != getattr(new, f))
+        changed = tuple(f for f in METADATA_FIELDS if getattr(old, f) != getattr(new, f))
         if changed:
             out.append(Event("metadata", fields=changed))
         before_versions = {v.version: v for v in old.versions}

@@ -24,6 +24,21 @@ Sha256 = Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
 JsonValue = Any
 
 
+# The fields of a model a person may edit after creation (not id, versions or deployment).
+METADATA_FIELDS = (
+    "name",
+    "description",
+    "type",
+    "framework",
+    "source",
+    "owner",
+    "organization",
+    "workspace",
+    "customer",
+    "tags",
+)
+
+
 class Stage(str, Enum):
     NONE = "none"
     STAGING = "staging"

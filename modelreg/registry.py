@@ -31,7 +31,16 @@ from modelreg.errors import (
 )
 from modelreg.events import Event, StagePeriod, between, stage_periods
 from modelreg.gitstore import CommitInfo, GitStore, blob_id, find_worktree
-from modelreg.manifest import Artifact, Deployment, Model, Stage, Training, Version, to_document
+from modelreg.manifest import (
+    METADATA_FIELDS,
+    Artifact,
+    Deployment,
+    Model,
+    Stage,
+    Training,
+    Version,
+    to_document,
+)
 from modelreg.query import Page, Query, apply
 from modelreg.refs import VersionRef, select
 from modelreg.rules import check_model
@@ -61,18 +70,7 @@ ORDER = (
     "versions",
     "deployment",
 )
-UPDATABLE = (
-    "name",
-    "description",
-    "type",
-    "framework",
-    "source",
-    "owner",
-    "organization",
-    "workspace",
-    "customer",
-    "tags",
-)
+UPDATABLE = METADATA_FIELDS
 MAX_MESSAGE_LINES = 50
 List = list  # the builtin, where Registry.list shadows it
 

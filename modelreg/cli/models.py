@@ -23,6 +23,7 @@ from modelreg.cli._common import (
     registry_options,
     version_json,
 )
+from modelreg.query import FILTERS
 
 FRAMEWORKS = ["pytorch", "tensorflow", "xgboost", "sklearn", "onnx", "custom"]
 SOURCES = ["automl", "fine-tuning", "experiment", "manual"]
@@ -273,18 +274,7 @@ def _multi(*names: str) -> Callable[[F], F]:
 
 @click.command("list")
 @click.option("--search", "-s", help="Text to find in id, name or description.")
-@_multi(
-    "framework",
-    "source",
-    "type",
-    "status",
-    "stage",
-    "tag",
-    "owner",
-    "organization",
-    "workspace",
-    "customer",
-)
+@_multi(*FILTERS)
 @click.option(
     "--sort",
     default="id",
