@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -64,7 +65,7 @@ def render(catalog: Catalog) -> dict[str, bytes]:
         files[f"models/{e.id}.json"] = dumps(e.registered_model()) + b"\n"
     files[LIST_PATH] = dumps(catalog.model_list()) + b"\n"
     files[TERMINAL_PATH] = dumps(catalog.terminal()) + b"\n"
-    files["catalog.json"] = dumps(catalog.document()) + b"\n"  # last: readers poll this one
+    files["catalog.json"] = catalog.document_bytes() + b"\n"  # last: readers poll this one
     return files
 
 
@@ -171,15 +172,24 @@ def export(catalog: Catalog, dest: str, *,
                 previous = dict(loaded.get("files", {}))
             except (ValueError, AttributeError, TypeError):
                 previous = {}
-        written, unchanged = [], 0
-        index: dict[str, str] = {}
-        for path, data in files.items():
-            index[path] = _sha(data)
+        index = {path: _sha(data) for path, data in files.items()}
+
+        def sync(item: tuple[str, bytes]) -> str | None:
+            path, data = item
             if target.same(path, data, previous.get(path)):
-                unchanged += 1
-                continue
+                return None
             target.write(path, data)
-            written.append(path)
+            return path
+
+        # Model files in parallel (file systems and object stores wait on I/O, not the
+        # GIL); the shared documents after them, catalog.json last.
+        singles = [p for p in files if not p.startswith("models/")]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            done = list(pool.map(sync, [(p, d) for p, d in files.items()
+                                        if p.startswith("models/")]))
+        done += [sync((p, files[p])) for p in singles]
+        written = [p for p in done if p is not None]
+        unchanged = len(done) - len(written)
         # Only ever remove what looks like a file this module writes (the index is input).
         removed = sorted(p for p in previous if p not in files and _ours(p))
         for path in removed:
