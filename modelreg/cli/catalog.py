@@ -25,8 +25,13 @@ def _keys_path(explicit: str | None) -> Path:
 @click.command()
 @click.argument("dest")
 @ref_option
-@click.option("--storage-option", "options", multiple=True, metavar="KEY=VALUE",
-              help="fsspec option for DEST (endpoint_url=..., repeat for several).")
+@click.option(
+    "--storage-option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="fsspec option for DEST (endpoint_url=..., repeat for several).",
+)
 @json_option
 def export(dest: str, ref: str | None, options: tuple[str, ...], as_json: bool) -> None:
     """Write the static catalog JSON to DEST (a folder or any fsspec URL).
@@ -39,32 +44,55 @@ def export(dest: str, ref: str | None, options: tuple[str, ...], as_json: bool) 
     from modelreg.export import read_catalog
 
     reg = open_registry(ref)
-    result = run_export(read_catalog(reg), dest,
-                        storage_options=parse_pairs(options, "--storage-option"))
+    result = run_export(
+        read_catalog(reg), dest, storage_options=parse_pairs(options, "--storage-option")
+    )
     if as_json:
         emit_json(result.to_dict())
         return
     commit = (result.commit or "working tree")[:12]
-    click.echo(f"Exported {result.models} models at {commit} to {dest}: "
-               f"{len(result.written)} written, {result.unchanged} unchanged, "
-               f"{len(result.removed)} removed")
+    click.echo(
+        f"Exported {result.models} models at {commit} to {dest}: "
+        f"{len(result.written)} written, {result.unchanged} unchanged, "
+        f"{len(result.removed)} removed"
+    )
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--ref", default="HEAD", show_default=True,
-              help="Branch, tag or commit to serve; a branch is followed as it moves.")
-@click.option("--keys", "keys_file", metavar="FILE",
-              help="Keys file (default: $MODELREG_KEYS_FILE or .modelreg/keys.yaml in the "
-                   "registry, when it exists). Without keys every request is allowed.")
-@click.option("--allow-anonymous", is_flag=True,
-              help="Allow serving without keys on a non-loopback address.")
-@click.option("--reload-interval", default=1000, show_default=True,
-              type=click.IntRange(10, 3_600_000), metavar="MS",
-              help="How often to check whether the ref moved.")
-def serve(host: str, port: int, ref: str, keys_file: str | None, allow_anonymous: bool,
-          reload_interval: int) -> None:
+@click.option(
+    "--ref",
+    default="HEAD",
+    show_default=True,
+    help="Branch, tag or commit to serve; a branch is followed as it moves.",
+)
+@click.option(
+    "--keys",
+    "keys_file",
+    metavar="FILE",
+    help="Keys file (default: $MODELREG_KEYS_FILE or .modelreg/keys.yaml in the "
+    "registry, when it exists). Without keys every request is allowed.",
+)
+@click.option(
+    "--allow-anonymous", is_flag=True, help="Allow serving without keys on a non-loopback address."
+)
+@click.option(
+    "--reload-interval",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(10, 3_600_000),
+    metavar="MS",
+    help="How often to check whether the ref moved.",
+)
+def serve(
+    host: str,
+    port: int,
+    ref: str,
+    keys_file: str | None,
+    allow_anonymous: bool,
+    reload_interval: int,
+) -> None:
     """Serve the catalog read-only over HTTP (seed APIs, /catalog.json, /openapi.json)."""
     from modelreg.http import serve as run_server
 
@@ -73,8 +101,15 @@ def serve(host: str, port: int, ref: str, keys_file: str | None, allow_anonymous
     chosen = path if (keys_file or path.exists()) else None
     who = f"keys from {chosen}" if chosen else "no keys: every request allowed"
     click.echo(f"Serving {reg.root} at {ref} on http://{host}:{port} ({who})", err=True)
-    run_server(reg.root, host=host, port=port, ref=ref, keys_file=chosen,
-               allow_anonymous=allow_anonymous, interval=reload_interval / 1000)
+    run_server(
+        reg.root,
+        host=host,
+        port=port,
+        ref=ref,
+        keys_file=chosen,
+        allow_anonymous=allow_anonymous,
+        interval=reload_interval / 1000,
+    )
 
 
 @click.group()
@@ -84,16 +119,28 @@ def keys() -> None:
 
 @keys.command("add")
 @click.argument("name")
-@click.option("--scope", "scopes", multiple=True, default=("model-registry:read",),
-              show_default=True, type=click.Choice(["model-registry:read",
-                                                    "model-registry:write"]))
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    default=("model-registry:read",),
+    show_default=True,
+    type=click.Choice(["model-registry:read", "model-registry:write"]),
+)
 @click.option("--organization", help="Bind the key to this organization.")
 @click.option("--workspace", help="Bind the key to this workspace.")
 @click.option("--customer", help="Bind the key to this customer.")
 @click.option("--keys-file", metavar="FILE", help="Default: .modelreg/keys.yaml in the registry.")
 @json_option
-def add(name: str, scopes: tuple[str, ...], organization: str | None, workspace: str | None,
-        customer: str | None, keys_file: str | None, as_json: bool) -> None:
+def add(
+    name: str,
+    scopes: tuple[str, ...],
+    organization: str | None,
+    workspace: str | None,
+    customer: str | None,
+    keys_file: str | None,
+    as_json: bool,
+) -> None:
     """Create key NAME and print it (once: only its hash is stored)."""
     from modelreg.keys import Tenant, load, save
 
@@ -104,8 +151,9 @@ def add(name: str, scopes: tuple[str, ...], organization: str | None, workspace:
         emit_json({"name": name, "key": key, "keys_file": str(path), "scopes": list(scopes)})
     else:
         click.echo(key)
-        click.echo(f"Stored the hash of key {name!r} in {path}; the key is not shown again.",
-                   err=True)
+        click.echo(
+            f"Stored the hash of key {name!r} in {path}; the key is not shown again.", err=True
+        )
 
 
 @keys.command("list")
@@ -122,9 +170,20 @@ def list_(keys_file: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    emit_table([(r["name"], r["id"], ",".join(r["scopes"]), r.get("organization"),
-                 r.get("workspace"), r.get("customer")) for r in rows],
-               ["NAME", "ID", "SCOPES", "ORGANIZATION", "WORKSPACE", "CUSTOMER"])
+    emit_table(
+        [
+            (
+                r["name"],
+                r["id"],
+                ",".join(r["scopes"]),
+                r.get("organization"),
+                r.get("workspace"),
+                r.get("customer"),
+            )
+            for r in rows
+        ],
+        ["NAME", "ID", "SCOPES", "ORGANIZATION", "WORKSPACE", "CUSTOMER"],
+    )
 
 
 @keys.command("remove")
