@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import datetime as dt
 import gc
+import importlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -185,7 +186,8 @@ class Registry:
         files: dict[str, bytes | None] = {
             CONFIG_FILE: text.encode(),
             f"{MODELS_DIR}/.gitkeep": b"",
-            ".gitignore": b"# local artifact store of the default config\n/artifacts/\n",
+            ".gitignore": b"# the default local artifact store, and API keys of `modelreg serve`\n"
+            b"/artifacts/\n/.modelreg/\n",
         }
         for schema_name in SCHEMAS:
             files[f"schemas/{schema_name}"] = render(schema_name).encode()
@@ -326,13 +328,31 @@ class Registry:
 
     def _read_all(self, models: dict[str, Model], problems: List[Problem]) -> None:
         for model_id in self._model_ids():
-            data = self.read_bytes(manifest_path(model_id))
-            if data is None:
-                continue
             try:
-                models[model_id] = self._parse(model_id, data)
+                found = self._manifest(model_id)
             except InvalidManifestError as exc:
                 problems.extend(exc.problems)
+                continue
+            if found is not None:
+                models[model_id] = found
+
+    def _manifest(self, model_id: str) -> Model | None:
+        """One manifest as stored (disk, or the commit read at), None if there is none.
+
+        At a commit the blob id comes from the tree, so a cached manifest is found
+        without reading the blob at all.
+        """
+        path = manifest_path(model_id)
+        if self._commit is not None and not (self._tx and path in self._tx.extra):
+            blob = self.store.blob_at(self._commit, path)
+            if blob is None:
+                return None
+            cached = self._cache.get(blob)
+            if cached is not None and cached[0].id == model_id:
+                return cached[0]
+            return self._parse(model_id, self.store.read_blob(blob))
+        data = self.read_bytes(path)
+        return None if data is None else self._parse(model_id, data)
 
     def _get_one(self, model_id: str) -> Model:
         if self._tx is not None and model_id in self._tx.models:
@@ -340,8 +360,7 @@ class Registry:
         elif self._models is not None:
             found = self._models.get(model_id)
         else:
-            data = self.read_bytes(manifest_path(model_id))
-            found = None if data is None else self._parse(model_id, data)
+            found = self._manifest(model_id)
         if found is None:
             raise NotFoundError(f"no model {model_id!r} in the registry")
         return found
@@ -739,13 +758,11 @@ class Registry:
         self, spec: str, request: Any, *, target: str | None = None, dry_run: bool = False
     ) -> Any:
         """Render and record a deployment; see :mod:`modelreg.deploy`."""
-        from modelreg import deploy
-
+        deploy = importlib.import_module("modelreg.deploy")
         return deploy.deploy(self, spec, request, target=target, dry_run=dry_run)
 
     def undeploy(self, model_id: str) -> Any:
-        from modelreg import deploy
-
+        deploy = importlib.import_module("modelreg.deploy")
         return deploy.undeploy(self, model_id)
 
     # ------------------------------------------------------------- history and checks
