@@ -166,6 +166,7 @@ class ArtifactBatch:
             with storage_errors(dest, "upload"):
                 h = hashlib.sha256()
                 moved = 0
+                fs.makedirs(fs._parent(path), exist_ok=True)
                 with open(local, "rb") as src, fs.open(tmp, "wb") as out:
                     while chunk := src.read(CHUNK):
                         h.update(chunk)

@@ -143,7 +143,8 @@ def main() -> None:
 
     step("Find models")
     run("list", "--framework", "xgboost", "--framework", "tensorflow", "--sort", "name")
-    run("list", "--customer", "demo-customer", "--json")
+    run("list", "--customer", "demo-customer", "--stage", "production")
+    run("show", "fraud-detector@production", "--json")
 
     step("History and audit, from git")
     run("history", "fraud-detector")
