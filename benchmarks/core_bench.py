@@ -1,0 +1,113 @@
+"""Core figures: registering, listing, validating, show and history, at several sizes.
+
+    python benchmarks/core_bench.py [--sizes 100,1000,10000] [--quick]
+
+Cold figures are whole `modelreg` processes (interpreter start included), timed
+as the best of a few runs; "first" is the very first run on a fresh clone (no
+manifest cache yet). Targets from the issue are printed beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from generate import GIT_ENV, generate  # noqa: E402
+
+from modelreg import Registry  # noqa: E402
+
+ENV = {**os.environ, **GIT_ENV}
+MODELREG = [sys.executable, "-m", "modelreg"]
+
+
+def cold(args: list[str], cwd: Path, runs: int = 3) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([*MODELREG, *args], cwd=cwd, env=ENV, check=True,
+                       stdout=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def timed(fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def row(name: str, value: str, target: str = "") -> None:
+    print(f"  {name:<44} {value:>14}   {target}", flush=True)
+
+
+def bench_size(root: Path, models: int, versions: int, register_n: int) -> None:
+    reg_dir = generate(root / f"r{models}", models, versions)
+    print(f"\n{models} models x {versions} versions")
+    first = cold(["list", "--json"], reg_dir, runs=1)
+    row("list --json, first run (no cache)", f"{first:.3f} s")
+    t = cold(["list", "--json"], reg_dir)
+    row("list --json, cold process", f"{t:.3f} s", "< 0.5 s at 1,000" if models == 1000 else "")
+    t = cold(["validate"], reg_dir)
+    row("validate, cold process", f"{t:.3f} s", "< 1.5 s at 1,000" if models == 1000 else "")
+    row("show MODEL, cold process", f"{cold(['show', 'model-00001'], reg_dir):.3f} s")
+    row("history MODEL, cold process", f"{cold(['history', 'model-00001'], reg_dir):.3f} s")
+    reg = Registry.open(reg_dir)
+    ids = [f"model-{i % models:05d}" for i in range(register_n)]
+    for model_id in set(ids):
+        reg.get(model_id)
+    t = timed(lambda: [reg.register_version(m, metrics={"accuracy": 0.9}) for m in ids])
+    row(f"library register, {register_n} commits", f"{register_n / t:.0f} /s", ">= 300 /s")
+    t = cold(["register", "model-00002", "--metric", "accuracy=0.9"], reg_dir)
+    row("modelreg register, cold process", f"{t:.3f} s", "< 0.3 s")
+    reg = Registry.open(reg_dir)
+    n = 10_000
+    t = timed(lambda: _transaction(reg, [f"model-{i % models:05d}" for i in range(n)]))
+    row(f"transaction of {n:,} versions, one commit", f"{t:.2f} s", "< 10 s")
+    check = subprocess.run(["git", "status", "--porcelain"], cwd=reg_dir, capture_output=True,
+                           text=True, check=True).stdout
+    assert check == "", f"working tree not clean after the benchmark: {check[:200]}"
+
+
+def _transaction(reg: Registry, ids: list[str]) -> None:
+    with reg.transaction("benchmark transaction"):
+        for model_id in ids:
+            reg.register_version(model_id, metrics={"accuracy": 0.9})
+
+
+def bench_one_big_model(root: Path, versions: int) -> None:
+    reg_dir = generate(root / "big", 1, versions)
+    print(f"\n1 model x {versions:,} versions")
+    cold(["list", "--json"], reg_dir, runs=1)
+    row("list --json, cold process", f"{cold(['list', '--json'], reg_dir):.3f} s")
+    row("show MODEL@latest, cold process",
+        f"{cold(['show', 'model-00000@latest'], reg_dir):.3f} s")
+    reg = Registry.open(reg_dir)
+    reg.get("model-00000")
+    t = timed(lambda: [reg.register_version("model-00000") for _ in range(20)])
+    row("library register, 20 commits", f"{20 / t:.0f} /s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--versions", type=int, default=10)
+    parser.add_argument("--big", type=int, default=10_000, help="versions of the one big model")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke run")
+    args = parser.parse_args()
+    sizes = [20] if args.quick else [int(s) for s in args.sizes.split(",")]
+    big = 200 if args.quick else args.big
+    with tempfile.TemporaryDirectory(prefix="modelreg-bench-") as tmp:
+        for size in sizes:
+            bench_size(Path(tmp), size, args.versions, register_n=50 if args.quick else 300)
+        bench_one_big_model(Path(tmp), big)
+
+
+if __name__ == "__main__":
+    main()
