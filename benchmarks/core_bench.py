@@ -19,9 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generate import GIT_ENV, generate  # noqa: E402
+from generate import GIT_ENV, generate
 
-from modelreg import Registry  # noqa: E402
+from modelreg import Registry
 
 ENV = {**os.environ, **GIT_ENV}
 MODELREG = [sys.executable, "-m", "modelreg"]

@@ -76,11 +76,7 @@ def problems_from(exc: ValidationError, loaded: Loaded) -> list[Problem]:
     out = []
     for err in exc.errors(include_url=False):
         path = [p for p in err["loc"] if isinstance(p, (str, int))]
-        if (
-            err["type"] in ("model_attributes_type", "dict_type")
-            and not path
-            and loaded.value is None
-        ):
+        if not path and loaded.value is None:
             out.append(Problem(loaded.file, 1, 1, "", "the file is empty"))
             continue
         unknown = err["type"] == "extra_forbidden"

@@ -419,6 +419,8 @@ class Editor:
         if anchor is None:
             anchor = parent.value[-1][1]
         pos = _end_of_content(self.text, lines.offset(anchor.end_mark))
+        eol = self.text.find("\n", pos)  # after an inline comment on the anchor's last line
+        pos = len(self.text) if eol < 0 else eol
         entry = "\n" + " " * col + key + ":" + _render_value(value, col)
         self.text = self.text[:pos] + entry + self.text[pos:]
 
