@@ -39,8 +39,9 @@ def write_loose(objects_dir: Path, kind: bytes, data: bytes) -> bytes:
     binsha = object_id(kind, data)
     hexsha = binsha.hex()
     path = objects_dir / hexsha[:2] / hexsha[2:]
-    # level 1: objects are small and written often; `git gc` repacks them anyway
-    packed = zlib.compress(b"%s %d\0" % (kind, len(data)) + data, 1)
+    # Trees are mostly object ids, which do not compress: store them (level 0).
+    # Level 1 for the rest: objects are written often and `git gc` repacks them anyway.
+    packed = zlib.compress(b"%s %d\0" % (kind, len(data)) + data, 0 if kind == b"tree" else 1)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     try:
         try:
