@@ -381,3 +381,22 @@ def test_all_artifact_uris_covers_every_commit(churn: Registry) -> None:
     churn.create_model("other", name="Other", framework="onnx")
     churn.register_version("other", artifacts={"model": Artifact(uri="s3://b/new.bst")})
     assert churn.all_artifact_uris() == {"s3://b/old.bst", "s3://b/new.bst"}
+
+
+def test_writes_work_on_packed_objects_and_without_identity_env(
+    churn: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git(churn.root, "gc", "-q", "--prune=now")  # every object now lives in a pack
+    assert not [p for p in (churn.root / ".git/objects").iterdir() if len(p.name) == 2]
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(var)
+    git(churn.root, "config", "user.name", "Config Person")
+    git(churn.root, "config", "user.email", "config@example.com")
+    reg = Registry.open(churn.root)
+    reg.register_version("churn-xgb", label="after-gc")
+    assert reg.get("churn-xgb").latest_version == 3
+    assert git(churn.root, "log", "-1", "--format=%an <%ae>").strip() == (
+        "Config Person <config@example.com>")
+    git(churn.root, "fsck", "--strict")
+    assert clean(churn)
+    reg.store.close()

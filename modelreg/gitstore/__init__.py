@@ -13,7 +13,10 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import subprocess
 import time
+import weakref
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,29 +65,50 @@ def _tree_key(entry: tuple[bytes, int, str]) -> str:
 class GitStore:
     """One git repository, with the registry at ``prefix`` inside its working tree."""
 
-    def __init__(self, repo: git.Repo, prefix: str) -> None:
-        self.repo = repo
+    def __init__(
+        self, worktree: Path, git_dir: Path, prefix: str, repo: git.Repo | None = None
+    ) -> None:
+        self._repo = repo
+        self._worktree = worktree
         self.prefix = prefix  # "" or "sub/dir/" (posix, with trailing slash)
+        self._cat_file: Any = None
+        self._idents: dict[str, str] = {}
         self._trees: dict[bytes, list[tuple[bytes, int, str]]] = {}
         self._index: objects.Index | None = None
-        self._config: Any = None
         self._commit_trees: dict[str, bytes] = {}
         self._tree_bodies: dict[bytes, tuple[bytes, dict[str, tuple[int, int]]]] = {}
-        self._git_dir = Path(repo.git_dir)
+        self._git_dir = git_dir
 
     # ------------------------------------------------------------- opening
 
     @classmethod
     def open(cls, registry_root: Path) -> GitStore:
-        import git
+        registry_root = registry_root.resolve()
+        top = find_worktree(registry_root)
+        if top is not None and (top / ".git").is_dir():
+            # the common case, found without loading GitPython (a cold CLI write skips it)
+            repo = None
+            git_dir = top / ".git"
+        else:  # worktrees, submodules (.git is a file): let GitPython find the folders
+            import git
 
-        try:
-            repo = git.Repo(registry_root, search_parent_directories=True)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise GitError(f"{registry_root} is not inside a git repository") from None
-        top = Path(repo.working_tree_dir or registry_root).resolve()
-        rel = registry_root.resolve().relative_to(top).as_posix()
-        return cls(repo, "" if rel == "." else rel + "/")
+            try:
+                repo = git.Repo(registry_root, search_parent_directories=True)
+            except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+                raise GitError(f"{registry_root} is not inside a git repository") from None
+            top = Path(repo.working_tree_dir or registry_root).resolve()
+            git_dir = Path(repo.git_dir)
+        rel = registry_root.relative_to(top).as_posix()
+        return cls(top, git_dir, "" if rel == "." else rel + "/", repo)
+
+    @property
+    def repo(self) -> git.Repo:
+        """GitPython's repository (loaded on first use: refs by name, log, config)."""
+        if self._repo is None:
+            import git
+
+            self._repo = git.Repo(self._worktree)
+        return self._repo
 
     @classmethod
     def init(cls, registry_root: Path) -> GitStore:
@@ -100,7 +124,42 @@ class GitStore:
 
     @property
     def worktree(self) -> Path:
-        return Path(self.repo.working_tree_dir or ".")
+        return self._worktree
+
+    def _object(self, binsha: bytes) -> bytes:
+        """An object's body: loose objects read directly, packed ones through one
+        ``git cat-file --batch`` process kept for this store."""
+        hexsha = binsha.hex()
+        try:
+            raw = zlib.decompress(
+                (self._git_dir / "objects" / hexsha[:2] / hexsha[2:]).read_bytes()
+            )
+            return raw[raw.index(b"\0") + 1 :]
+        except FileNotFoundError:
+            pass
+        if self._cat_file is None:
+            self._cat_file = subprocess.Popen(
+                ["git", "cat-file", "--batch"],
+                cwd=self._worktree,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+            # ended with the store (or at exit): no process outlives its owner
+            weakref.finalize(self, _end_process, self._cat_file)
+        proc = self._cat_file
+        proc.stdin.write(hexsha.encode() + b"\n")
+        proc.stdin.flush()
+        header = proc.stdout.readline().split()
+        if len(header) != 3:
+            raise GitError(f"object {hexsha} is missing from the repository")
+        size = int(header[2])
+        body: bytes = proc.stdout.read(size + 1)[:size]
+        return body
+
+    def close(self) -> None:
+        if self._cat_file is not None:
+            _end_process(self._cat_file)
+            self._cat_file = None
 
     # ------------------------------------------------------------- refs
 
@@ -152,12 +211,10 @@ class GitStore:
     # ------------------------------------------------------------- reading
 
     def _tree(self, binsha: bytes) -> list[tuple[bytes, int, str]]:
-        from git.objects.fun import tree_entries_from_data
-
         cached = self._trees.get(binsha)
         if cached is None:
-            body = self.repo.odb.stream(binsha).read()
-            cached = tree_entries_from_data(body)
+            body = self._object(binsha)
+            cached = objects.parse_tree(body)
             self._trees[binsha] = cached
             self._remember_body(binsha, body, cached)
         return cached
@@ -165,7 +222,8 @@ class GitStore:
     def _root_tree(self, commit: str) -> bytes:
         found = self._commit_trees.get(commit)
         if found is None:
-            found = self.repo.commit(commit).tree.binsha
+            first_line = self._object(bytes.fromhex(commit)).split(b"\n", 1)[0]
+            found = bytes.fromhex(first_line[len(b"tree ") :].decode())
             self._commit_trees[commit] = found
         return found
 
@@ -197,7 +255,7 @@ class GitStore:
         return found[0].hex()
 
     def read_blob(self, sha: str) -> bytes:
-        return self.repo.odb.stream(bytes.fromhex(sha)).read()  # type: ignore[no-any-return]
+        return self._object(bytes.fromhex(sha))
 
     def log(self, path: str, rev: str = "HEAD") -> list[CommitInfo]:
         """Commits that changed ``path`` (registry-relative), newest first."""
@@ -366,16 +424,31 @@ class GitStore:
         return dirty
 
     def _identity(self) -> tuple[bytes, bytes]:
-        from git.util import Actor
+        """Author and committer as git would write them: environment, then git config."""
+        out = []
+        for role in ("AUTHOR", "COMMITTER"):
+            name = os.environ.get(f"GIT_{role}_NAME")
+            email = os.environ.get(f"GIT_{role}_EMAIL")
+            if name is None or email is None:
+                ident = self._git_var(f"GIT_{role}_IDENT")
+                ident_name, _, rest = ident.partition(" <")
+                name = name if name is not None else ident_name
+                email = email if email is not None else rest.partition(">")[0]
+            out.append(objects.signature(name, email))
+        return out[0], out[1]
 
-        if self._config is None:
-            self._config = self.repo.config_reader()
-        author = Actor.author(self._config)
-        committer = Actor.committer(self._config)
-        return (
-            objects.signature(str(author.name), str(author.email)),
-            objects.signature(str(committer.name), str(committer.email)),
-        )
+    def _git_var(self, var: str) -> str:
+        if var not in self._idents:
+            done = subprocess.run(
+                ["git", "var", var], cwd=self._worktree, capture_output=True, text=True
+            )
+            if done.returncode != 0:
+                raise GitError(
+                    "git does not know who you are: set user.name and user.email "
+                    "(git config --global user.name 'Your Name')"
+                )
+            self._idents[var] = done.stdout.strip()
+        return self._idents[var]
 
     def commit(self, changes: Mapping[str, bytes | None], message: str) -> str:
         """Commit registry-relative file changes (None deletes) on the current branch.
@@ -454,6 +527,14 @@ class GitStore:
             ident,
             f"{kind}: {subject}",
         )
+
+
+def _end_process(proc: Any) -> None:
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        proc.stdin.close()
+        proc.wait(timeout=5)
+    with contextlib.suppress(OSError):
+        proc.stdout.close()
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

@@ -74,6 +74,24 @@ def _intact(path: Path, binsha: bytes) -> bool:
     return hashlib.sha1(raw).digest() == binsha
 
 
+def parse_tree(body: bytes) -> list[tuple[bytes, int, str]]:
+    """(binsha, mode, name) entries of a tree object's body, in stored order."""
+    entries = []
+    pos, end = 0, len(body)
+    while pos < end:
+        space = body.index(b" ", pos)
+        nul = body.index(b"\0", space)
+        entries.append(
+            (
+                body[nul + 1 : nul + 21],
+                int(body[pos:space], 8),
+                body[space + 1 : nul].decode("utf-8", "surrogateescape"),
+            )
+        )
+        pos = nul + 21
+    return entries
+
+
 def tree_bytes(entries: Iterable[tuple[bytes, int, str]]) -> bytes:
     """A tree object's body from (binsha, mode, name) in git's order."""
     ordered = sorted(entries, key=lambda e: e[2] + "/" if e[1] == TREE_MODE else e[2])
