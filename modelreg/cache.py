@@ -22,6 +22,16 @@ CACHE_VERSION = "modelreg-cache-5"
 Point = tuple[int, int] | None
 
 
+def _plain(value: object) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    return value is None or isinstance(value, (str, int, bool))
+
+
 class ManifestCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -61,8 +71,9 @@ class ManifestCache:
         data = model.model_dump_json(by_alias=True).encode()
         self.models[blob] = model
         self.used.add(blob)
-        # only what reads back as the same manifest may be served from the cache
-        if Model.model_validate_json(data) == model:
+        # only what reads back as the same manifest may be served from the cache: typed
+        # fields always do; free-form hyperparameters only when they hold plain JSON values
+        if all(_plain(v.hyperparameters) for v in model.versions):
             self.raw[blob] = (data, append_at)
             self.dirty = True
 

@@ -491,7 +491,7 @@ class Registry:
         again: registering costs the same for a model with 10 or 10,000 versions.
         """
         n = len(old.versions)
-        if len(new.versions) <= n or new.model_copy(update={"versions": new.versions[:n]}) != old:
+        if len(new.versions) <= n or not _same_prefix(old, new, n):
             return None
         point = self._parse_full(model_id, text.encode("utf-8"))[1]
         if point is None:
@@ -875,6 +875,14 @@ class Registry:
                     )
                 )
         return problems
+
+
+def _same_prefix(old: Model, new: Model, n: int) -> bool:
+    """``new`` is ``old`` plus versions after the first ``n``. Versions carried over by
+    an append are the very same objects, so identity settles most of them cheaply."""
+    if new.model_copy(update={"versions": []}) != old.model_copy(update={"versions": []}):
+        return False
+    return all(a is b or a == b for a, b in zip(old.versions, new.versions[:n], strict=True))
 
 
 @contextlib.contextmanager

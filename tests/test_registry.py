@@ -396,7 +396,24 @@ def test_writes_work_on_packed_objects_and_without_identity_env(
     reg.register_version("churn-xgb", label="after-gc")
     assert reg.get("churn-xgb").latest_version == 3
     assert git(churn.root, "log", "-1", "--format=%an <%ae>").strip() == (
-        "Config Person <config@example.com>")
+        "Config Person <config@example.com>"
+    )
     git(churn.root, "fsck", "--strict")
     assert clean(churn)
     reg.store.close()
+
+
+def test_cache_never_serves_a_manifest_that_does_not_read_back(churn: Registry) -> None:
+    path = churn.root / "models/churn-xgb/model.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "  metrics:\n    accuracy: 0.89",
+            "  metrics:\n    accuracy: 0.89\n  hyperparameters:\n    since: 2024-01-01T00:00:00Z",
+        )
+    )
+    git(churn.root, "commit", "-qam", "a timestamp among the hyperparameters")
+    first = Registry.open(churn.root).get("churn-xgb")
+    Registry.open(churn.root)._cache.save()
+    again = Registry.open(churn.root).get("churn-xgb")
+    assert again == first
+    assert type(again.versions[0].hyperparameters["since"]).__name__ == "datetime"
