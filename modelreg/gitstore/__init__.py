@@ -232,7 +232,15 @@ class GitStore:
         for part in path.strip("/").split("/"):
             if mode != TREE_MODE:
                 return None
-            for sha, m, name in self._tree(binsha):
+            entries = self._tree(binsha)
+            known = self._tree_bodies.get(binsha)  # big trees have a name index
+            if known is not None:
+                at = known[1].get(part)
+                if at is None:
+                    return None
+                binsha, mode = entries[at[1]][0], entries[at[1]][1]
+                continue
+            for sha, m, name in entries:
                 if name == part:
                     binsha, mode = sha, m
                     break
@@ -348,7 +356,14 @@ class GitStore:
         """
         depth = len(path)
         old = self._tree(tree) if tree is not None else []
-        by_name = {e[2]: e for e in old}
+        known = self._tree_bodies.get(tree) if tree is not None else None
+
+        def entry(name: str) -> tuple[bytes, int, str] | None:
+            if known is not None:  # big trees have a name index: no dict to build
+                at = known[1].get(name)
+                return None if at is None else old[at[1]]
+            return next((e for e in old if e[2] == name), None)
+
         updates: dict[str, tuple[bytes, int] | None] = {}
         below: dict[str, dict[tuple[str, ...], bytes | None]] = {}
         for parts, blob in changes.items():
@@ -357,21 +372,20 @@ class GitStore:
                 if blob is None:
                     updates[name] = None
                 else:
-                    prev = by_name.get(name)
+                    prev = entry(name)
                     mode = prev[1] if prev is not None and prev[1] != TREE_MODE else BLOB_MODE
                     updates[name] = (blob, mode)
             else:
                 below.setdefault(name, {})[parts] = blob
         for name, sub_changes in below.items():
-            prev = by_name.get(name)
+            prev = entry(name)
             sub = prev[0] if prev is not None and prev[1] == TREE_MODE else None
             new = self._update_tree(sub, [*path, name], sub_changes)
             updates[name] = None if new is None else (new, TREE_MODE)
         same_shape = all(
-            u is not None and name in by_name and by_name[name][1] == u[1]
+            u is not None and (e := entry(name)) is not None and e[1] == u[1]
             for name, u in updates.items()
         )
-        known = self._tree_bodies.get(tree) if tree is not None else None
         if same_shape and known is not None:
             body, offsets = known
             buf = bytearray(body)
@@ -385,6 +399,7 @@ class GitStore:
             self._trees[binsha] = ordered
             self._tree_bodies[binsha] = (bytes(buf), offsets)
             return binsha
+        by_name = {e[2]: e for e in old}
         for name, u in updates.items():
             if u is None:
                 by_name.pop(name, None)

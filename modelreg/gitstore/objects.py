@@ -174,6 +174,7 @@ class Index:
         self.path = path
         self.version = 2
         self.entries: dict[bytes, bytes] = {}
+        self._order: list[bytes] | None = None  # sorted paths, kept while no path comes or goes
         self.stamp: tuple[int, int] | None = None
         self.supported = True
         self.load()
@@ -220,6 +221,8 @@ class Index:
 
     def set(self, path: str, binsha: bytes, mode: int, st: os.stat_result) -> None:
         raw = path.encode()
+        if raw not in self.entries:
+            self._order = None
         fixed = pack(
             ">LLLLLLLLLL20sH",
             int(st.st_ctime),
@@ -239,7 +242,8 @@ class Index:
         self.entries[raw] = entry + b"\0" * (((len(entry) + 8) & ~7) - len(entry))
 
     def remove(self, path: str) -> None:
-        self.entries.pop(path.encode(), None)
+        if self.entries.pop(path.encode(), None) is not None:
+            self._order = None
 
     def get(self, path: str) -> bytes | None:
         """The object id the index holds for ``path``."""
@@ -247,10 +251,13 @@ class Index:
         return None if raw is None else raw[40:60]
 
     def write(self) -> None:
+        entries = self.entries
+        if self._order is None or len(self._order) != len(entries):
+            self._order = sorted(entries)
         body = (
             b"DIRC"
-            + pack(">LL", self.version, len(self.entries))
-            + b"".join(self.entries[k] for k in sorted(self.entries))
+            + pack(">LL", self.version, len(entries))
+            + b"".join([entries[k] for k in self._order])
         )
         write_locked(self.path, body + hashlib.sha1(body).digest())
         st = self.path.stat()
