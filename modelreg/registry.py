@@ -51,26 +51,8 @@ if TYPE_CHECKING:
     from modelreg.artifacts import ArtifactBatch, ArtifactStore  # type: ignore[import-not-found,unused-ignore]
 
 HEADER = "# yaml-language-server: $schema=../../schemas/model.schema.json\n"
-ORDER = (
-    "apiVersion",
-    "kind",
-    "id",
-    "name",
-    "description",
-    "type",
-    "framework",
-    "source",
-    "owner",
-    "organization",
-    "workspace",
-    "customer",
-    "tags",
-    "created_at",
-    "first_version",
-    "archived",
-    "versions",
-    "deployment",
-)
+# the documented key order of a manifest: the order of the model's fields
+ORDER = tuple(f.alias or name for name, f in Model.model_fields.items())
 UPDATABLE = METADATA_FIELDS
 MAX_MESSAGE_LINES = 50
 List = list  # the builtin, where Registry.list shadows it
