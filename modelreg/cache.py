@@ -13,11 +13,13 @@ import contextlib
 import marshal
 import os
 from pathlib import Path
+from typing import Any
 
 from modelreg.manifest import Model
+from modelreg.query import Summary
 
 # Bump when parsing or the models change, so old entries are never trusted.
-CACHE_VERSION = "modelreg-cache-5"
+CACHE_VERSION = "modelreg-cache-6"
 
 Point = tuple[int, int] | None
 
@@ -35,8 +37,8 @@ def _plain(value: object) -> bool:
 class ManifestCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        # blob id -> (manifest as JSON, where appended versions go in its text)
-        self.raw: dict[str, tuple[bytes, Point]] = {}
+        # blob id -> (manifest as JSON, where appended versions go in its text, summary)
+        self.raw: dict[str, tuple[bytes, Point, tuple[Any, ...]]] = {}
         self.models: dict[str, Model] = {}
         self.used: set[str] = set()
         self.dirty = False
@@ -67,14 +69,22 @@ class ManifestCache:
             self.models[blob] = model
         return model, found[1]
 
+    def entry(self, blob: str) -> tuple[bytes, Summary] | None:
+        """The manifest's JSON and summary, without validating it (for listing)."""
+        found = self.raw.get(blob)
+        if found is None:
+            return None
+        self.used.add(blob)
+        return found[0], Summary.from_tuple(found[2])
+
     def put(self, blob: str, model: Model, append_at: Point) -> None:
-        data = model.model_dump_json(by_alias=True).encode()
+        data = model.model_dump_json(by_alias=True, exclude_none=True).encode()
         self.models[blob] = model
         self.used.add(blob)
         # only what reads back as the same manifest may be served from the cache: typed
         # fields always do; free-form hyperparameters only when they hold plain JSON values
         if all(_plain(v.hyperparameters) for v in model.versions):
-            self.raw[blob] = (data, append_at)
+            self.raw[blob] = (data, append_at, Summary.of(model).to_tuple())
             self.dirty = True
 
     def save(self) -> None:

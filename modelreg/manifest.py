@@ -223,6 +223,11 @@ class Model(_Frozen):
         return [v for v in self.versions if v.stage == stage]
 
     @property
+    def stages(self) -> set[str]:
+        """The stages its versions are in."""
+        return {v.stage.value for v in self.versions}
+
+    @property
     def production(self) -> Version | None:
         found = self.in_stage(Stage.PRODUCTION)
         return found[-1] if found else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -10,6 +11,99 @@ from modelreg.errors import ModelregError
 from modelreg.manifest import Model
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What listing needs of a model (filters, sort keys), without its versions."""
+
+    id: str
+    name: str
+    description: str
+    framework: str
+    source: str | None
+    type: str | None
+    status: str
+    owner: str | None
+    organization: str | None
+    workspace: str | None
+    customer: str | None
+    tags: tuple[str, ...]
+    stages: frozenset[str]
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    latest_version: int
+
+    @classmethod
+    def of(cls, model: Model) -> Summary:
+        return cls(
+            model.id,
+            model.name,
+            model.description,
+            model.framework.value,
+            model.source.value if model.source else None,
+            model.type,
+            model.status.value,
+            model.owner,
+            model.organization,
+            model.workspace,
+            model.customer,
+            tuple(model.tags),
+            frozenset(model.stages),
+            model.created_at,
+            model.updated_at,
+            model.latest_version,
+        )
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        """Plain values only (for ``marshal``): times as epoch seconds."""
+        return (
+            *(getattr(self, f) for f in _PLAIN),
+            tuple(self.tags),
+            tuple(self.stages),
+            _epoch(self.created_at),
+            _epoch(self.updated_at),
+            self.latest_version,
+        )
+
+    @classmethod
+    def from_tuple(cls, data: tuple[Any, ...]) -> Summary:
+        n = len(_PLAIN)
+        plain = dict(zip(_PLAIN, data[:n], strict=True))
+        return cls(
+            **plain,
+            tags=tuple(data[n]),
+            stages=frozenset(data[n + 1]),
+            created_at=_time(data[n + 2]),
+            updated_at=_time(data[n + 3]),
+            latest_version=data[n + 4],
+        )
+
+
+_PLAIN = (
+    "id",
+    "name",
+    "description",
+    "framework",
+    "source",
+    "type",
+    "status",
+    "owner",
+    "organization",
+    "workspace",
+    "customer",
+)
+
+
+def _epoch(t: dt.datetime | None) -> float | None:
+    return None if t is None else t.timestamp()
+
+
+def _time(t: float | None) -> dt.datetime | None:
+    return None if t is None else dt.datetime.fromtimestamp(t, dt.timezone.utc)
+
+
+Listable = TypeVar("Listable", Model, Summary)
 
 FILTERS = (
     "framework",
@@ -86,18 +180,18 @@ def parse_sort(spec: str) -> tuple[str, bool]:
     return snake, desc
 
 
-def _values(model: Model, name: str) -> set[str]:
+def _values(model: Model | Summary, name: str) -> set[str]:
     if name == "tag":
         return set(model.tags)
     if name == "stage":
-        return {v.stage.value for v in model.versions}
+        return set(model.stages)
     value = getattr(model, name)
     if value is None:
         return set()
     return {getattr(value, "value", str(value))}
 
 
-def matches(model: Model, query: Query) -> bool:
+def matches(model: Model | Summary, query: Query) -> bool:
     if query.search:
         needle = query.search.lower()
         hay = f"{model.id}\n{model.name}\n{model.description}".lower()
@@ -109,13 +203,13 @@ def matches(model: Model, query: Query) -> bool:
     return True
 
 
-def _sort_key(model: Model, name: str) -> tuple[int, Any]:
+def _sort_key(model: Model | Summary, name: str) -> tuple[int, Any]:
     value = getattr(model, name)
     value = getattr(value, "value", value)
     return (1, "") if value is None else (0, value)
 
 
-def apply(models: Iterable[Model], query: Query) -> Page[Model]:
+def apply(models: Iterable[Listable], query: Query) -> Page[Listable]:
     """Filter, sort (ties broken by id, so pages are stable) and cut one page."""
     name, desc = parse_sort(query.sort)
     found = sorted((m for m in models if matches(m, query)), key=lambda m: m.id)

@@ -42,7 +42,7 @@ from modelreg.manifest import (
     Version,
     to_document,
 )
-from modelreg.query import Page, Query, apply
+from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
 from modelreg.rules import check_model
 from modelreg.schema import load_manifest, parse_config
@@ -356,8 +356,59 @@ class Registry:
         return [m for _, m in sorted(self._load_all().items())]
 
     def list(self, query: Query | None = None) -> Page[Model]:
-        """One page of the models that match ``query``, with the total count."""
-        return apply(self._load_all().values(), query or Query())
+        """One page of the models that match ``query``, with the total count.
+
+        Filters and sort work on summaries; only the models of the page are built.
+        """
+        page = apply((s for s, _ in self._listing().values()), query or Query())
+        return Page([self._get_one(s.id) for s in page.items], page.total, page.limit, page.offset)
+
+    def list_json(self, query: Query | None = None) -> tuple[Page[Summary], List[bytes]]:
+        """Like :meth:`list`, with each model of the page as JSON bytes (camel-free,
+        by alias, no nulls), served from the cache without building the models."""
+        listing = self._listing()
+        page = apply((s for s, _ in listing.values()), query or Query())
+        return page, [listing[s.id][1] or self._dump(s.id) for s in page.items]
+
+    def _dump(self, model_id: str) -> bytes:
+        return self._get_one(model_id).model_dump_json(by_alias=True, exclude_none=True).encode()
+
+    def _listing(self) -> dict[str, tuple[Summary, bytes | None]]:
+        """Every model's summary (and cached JSON when there is nothing pending)."""
+        if self._tx is not None or self._models is not None:
+            return {m.id: (Summary.of(m), None) for m in self._load_all().values()}
+        out: dict[str, tuple[Summary, bytes | None]] = {}
+        problems: list[Problem] = []
+        with _gc_paused():
+            for model_id in self._model_ids():
+                try:
+                    found = self._entry(model_id)
+                except InvalidManifestError as exc:
+                    problems.extend(exc.problems)
+                    continue
+                if found is not None:
+                    out[model_id] = found
+        self._cache.save()
+        if problems:
+            raise InvalidManifestError(problems)
+        return out
+
+    def _entry(self, model_id: str) -> tuple[Summary, bytes | None] | None:
+        path = manifest_path(model_id)
+        data: bytes | None = None
+        if self._commit is not None:
+            blob = self.store.blob_at(self._commit, path)
+        else:
+            data = self.read_bytes(path)
+            blob = None if data is None else blob_id(data)
+        if blob is None:
+            return None
+        cached = self._cache.entry(blob)
+        if cached is not None and cached[1].id == model_id:
+            return cached[1], cached[0]
+        if data is None:
+            data = self.store.read_blob(blob)
+        return Summary.of(self._parse(model_id, data)), None
 
     def resolve(self, spec: str) -> tuple[Model, Version]:
         """``id@3``, ``id@latest``, ``id@production``, ``id@v1.2.0`` -> (model, version)."""

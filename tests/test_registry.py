@@ -417,3 +417,25 @@ def test_cache_never_serves_a_manifest_that_does_not_read_back(churn: Registry) 
     again = Registry.open(churn.root).get("churn-xgb")
     assert again == first
     assert type(again.versions[0].hyperparameters["since"]).__name__ == "datetime"
+
+
+def test_listing_from_summaries_matches_the_models(churn: Registry) -> None:
+    import json
+
+    from modelreg.query import Summary
+
+    churn.create_model("lstm", name="LSTM", framework="tensorflow", customer="c1")
+    fresh = Registry.open(churn.root)
+    fresh.models()  # fills the cache
+    Registry.open(churn.root)._cache.save()
+    again = Registry.open(churn.root)
+    page, blobs = again.list_json(Query(sort="name:desc"))
+    assert [s.id for s in page.items] == ["lstm", "churn-xgb"]
+    for summary, raw in zip(page.items, blobs, strict=True):
+        model = fresh.get(summary.id)
+        assert json.loads(raw) == model.model_dump(mode="json", by_alias=True, exclude_none=True)
+        assert summary == Summary.of(model) == Summary.from_tuple(summary.to_tuple())
+    assert [m.id for m in again.list(Query(filters={"stage": ("production",)})).items] == [
+        "churn-xgb"]
+    at_ref = Registry.open(churn.root, ref="HEAD~1")
+    assert [m.id for m in at_ref.list().items] == ["churn-xgb"]

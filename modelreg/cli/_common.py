@@ -11,6 +11,7 @@ import click
 
 if TYPE_CHECKING:
     from modelreg.manifest import Model, Version
+    from modelreg.query import Summary
     from modelreg.registry import Registry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -82,15 +83,16 @@ def model_json(model: Model) -> dict[str, Any]:
     return data
 
 
-def models_json_bytes(models: Sequence[Model], head: dict[str, Any]) -> bytes:
-    """``{**head, "models": [...]}`` as compact JSON, each model serialised by pydantic-core
-    straight to bytes (four times faster than building dicts first, on big registries)."""
+def models_json_bytes(
+    summaries: Sequence[Summary], blobs: Sequence[bytes], head: dict[str, Any]
+) -> bytes:
+    """``{**head, "models": [...]}`` as compact JSON from each model's JSON bytes (as the
+    registry's cache keeps them: no model is built or serialised again)."""
     from pydantic_core import to_json
 
     parts = [
-        b'{"status":"%s","latest_version":%d,' % (m.status.value.encode(), m.latest_version)
-        + m.model_dump_json(by_alias=True, exclude_none=True).encode()[1:]
-        for m in models
+        b'{"status":"%s","latest_version":%d,' % (s.status.encode(), s.latest_version) + raw[1:]
+        for s, raw in zip(summaries, blobs, strict=True)
     ]
     return to_json(head)[:-1] + b',"models":[' + b",".join(parts) + b"]}"
 

@@ -304,11 +304,13 @@ def list_(
         limit=limit,
         offset=offset,
     )
-    page = open_registry(ref).list(query)
+    reg = open_registry(ref)
     if as_json:
-        head = {"count": page.total, "limit": page.limit, "offset": page.offset}
-        emit_json_bytes(models_json_bytes(page.items, head))
+        summaries, blobs = reg.list_json(query)
+        head = {"count": summaries.total, "limit": summaries.limit, "offset": summaries.offset}
+        emit_json_bytes(models_json_bytes(summaries.items, blobs, head))
         return
+    page = reg.list(query)
     emit_table(
         (
             [
