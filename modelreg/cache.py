@@ -9,9 +9,11 @@ for thousands of models, and a command that touches one model validates one.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import marshal
 import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -34,25 +36,46 @@ def _plain(value: object) -> bool:
     return value is None or isinstance(value, (str, int, bool))
 
 
+Entry = tuple[bytes, Point, tuple[Any, ...]]
+
+# Caches still in use are saved once, at exit; a cache nobody holds is simply dropped
+# (a long-running server opens registries often and must not pin them all).
+_LIVE: weakref.WeakSet[ManifestCache] = weakref.WeakSet()
+
+
+@atexit.register
+def _save_live() -> None:
+    for cache in list(_LIVE):
+        cache.save()
+
+
 class ManifestCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        # blob id -> (manifest as JSON, where appended versions go in its text, summary)
-        self.raw: dict[str, tuple[bytes, Point, tuple[Any, ...]]] = {}
+        # blob id -> (manifest as JSON, where appended versions go in its text, summary);
+        # read from disk on first use
+        self._raw: dict[str, Entry] | None = None
         self.models: dict[str, Model] = {}
         self.used: set[str] = set()
         self.dirty = False
-        if path is not None:
-            self._load()
+        _LIVE.add(self)
 
-    def _load(self) -> None:
-        assert self.path is not None
+    @property
+    def raw(self) -> dict[str, Entry]:
+        if self._raw is None:
+            self._raw = self._load()
+        return self._raw
+
+    def _load(self) -> dict[str, Entry]:
+        if self.path is None:
+            return {}
         try:
             data = marshal.loads(self.path.read_bytes())
         except (OSError, EOFError, ValueError, TypeError):
-            return
+            return {}
         if isinstance(data, tuple) and len(data) == 2 and data[0] == CACHE_VERSION:
-            self.raw = data[1]
+            return data[1]  # type: ignore[no-any-return]
+        return {}
 
     def get(self, blob: str) -> tuple[Model, Point] | None:
         found = self.raw.get(blob)

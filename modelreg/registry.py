@@ -7,7 +7,6 @@ commit; :meth:`Registry.transaction` groups several writes into one.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import datetime as dt
 import gc
@@ -134,8 +133,6 @@ class Registry:
         self._cache = ManifestCache(
             git_folder / "modelreg" / "manifests.cache" if git_folder else None
         )
-        # parsed manifests are kept for the next process; written once, at exit
-        atexit.register(self._cache.save)
 
     # ------------------------------------------------------------- opening
 
@@ -199,6 +196,12 @@ class Registry:
             raise NotFoundError(f"no {CONFIG_FILE} at {ref} ({commit[:12]})")
         config = parse_config(store.read_blob(blob), f"{CONFIG_FILE}@{ref}")
         return cls(root, config, ref=ref, commit=commit, store=store)
+
+    def close(self) -> None:
+        """Keep what this registry parsed for the next process (the manifest cache)."""
+        self._cache.save()
+        if self._store is not None:
+            self._store.close()
 
     @property
     def read_only(self) -> bool:

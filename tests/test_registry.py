@@ -439,3 +439,15 @@ def test_listing_from_summaries_matches_the_models(churn: Registry) -> None:
         "churn-xgb"]
     at_ref = Registry.open(churn.root, ref="HEAD~1")
     assert [m.id for m in at_ref.list().items] == ["churn-xgb"]
+
+
+def test_opening_registries_repeatedly_pins_nothing(churn: Registry) -> None:
+    import gc
+
+    from modelreg import cache
+
+    before = len(cache._LIVE)
+    for _ in range(20):
+        assert Registry.open(churn.root, ref="HEAD").commit  # what a server does to follow a ref
+    gc.collect()
+    assert len(cache._LIVE) <= before

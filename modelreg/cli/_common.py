@@ -30,7 +30,9 @@ def open_registry(ref: str | None = None) -> Registry:
     ctx = click.get_current_context()
     obj = ctx.find_object(Ctx)
     path = obj.registry if obj and obj.registry else "."
-    return Registry.open(path, ref=ref)
+    reg = Registry.open(path, ref=ref)
+    ctx.call_on_close(reg.close)  # save what was parsed, for the next command
+    return reg
 
 
 def json_option(f: F) -> F:
