@@ -95,6 +95,10 @@ _PLAIN = (
 )
 
 
+# every listed field but the description
+SORT_FIELDS = (*_PLAIN[:2], *_PLAIN[3:], "created_at", "updated_at", "latest_version")
+
+
 def _epoch(t: dt.datetime | None) -> float | None:
     return None if t is None else t.timestamp()
 
@@ -116,21 +120,6 @@ FILTERS = (
     "organization",
     "workspace",
     "customer",
-)
-SORT_FIELDS = (
-    "id",
-    "name",
-    "framework",
-    "source",
-    "type",
-    "status",
-    "owner",
-    "organization",
-    "workspace",
-    "customer",
-    "created_at",
-    "updated_at",
-    "latest_version",
 )
 
 

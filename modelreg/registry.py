@@ -12,10 +12,10 @@ import datetime as dt
 import gc
 import importlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelreg import yamlio
 from modelreg.cache import ManifestCache
@@ -55,6 +55,7 @@ ORDER = tuple(f.alias or name for name, f in Model.model_fields.items())
 UPDATABLE = METADATA_FIELDS
 MAX_MESSAGE_LINES = 50
 List = list  # the builtin, where Registry.list shadows it
+_T = TypeVar("_T")
 
 
 def manifest_path(model_id: str) -> str:
@@ -292,15 +293,7 @@ class Registry:
 
     def _load_all(self) -> dict[str, Model]:
         if self._models is None:
-            models: dict[str, Model] = {}
-            problems: list[Problem] = []
-            # a bulk load only allocates: collecting garbage meanwhile would find none
-            with _gc_paused():
-                self._read_all(models, problems)
-            self._cache.save()
-            if problems:
-                raise InvalidManifestError(problems)
-            self._models = models
+            self._models = self._each(self._manifest)
         if self._tx is None:
             return self._models
         merged = dict(self._models)
@@ -311,15 +304,24 @@ class Registry:
                 merged[model_id] = model
         return merged
 
-    def _read_all(self, models: dict[str, Model], problems: List[Problem]) -> None:
-        for model_id in self._model_ids():
-            try:
-                found = self._manifest(model_id)
-            except InvalidManifestError as exc:
-                problems.extend(exc.problems)
-                continue
-            if found is not None:
-                models[model_id] = found
+    def _each(self, read: Callable[[str], _T | None]) -> dict[str, _T]:
+        """``read`` for every model folder; every broken manifest is reported, not the first."""
+        out: dict[str, _T] = {}
+        problems: list[Problem] = []
+        # a bulk load only allocates: collecting garbage meanwhile would find none
+        with _gc_paused():
+            for model_id in self._model_ids():
+                try:
+                    found = read(model_id)
+                except InvalidManifestError as exc:
+                    problems.extend(exc.problems)
+                    continue
+                if found is not None:
+                    out[model_id] = found
+        self._cache.save()
+        if problems:
+            raise InvalidManifestError(problems)
+        return out
 
     def _manifest(self, model_id: str) -> Model | None:
         """One manifest as stored (disk, or the commit read at), None if there is none.
@@ -380,21 +382,7 @@ class Registry:
         """Every model's summary (and cached JSON when there is nothing pending)."""
         if self._tx is not None or self._models is not None:
             return {m.id: (Summary.of(m), None) for m in self._load_all().values()}
-        out: dict[str, tuple[Summary, bytes | None]] = {}
-        problems: list[Problem] = []
-        with _gc_paused():
-            for model_id in self._model_ids():
-                try:
-                    found = self._entry(model_id)
-                except InvalidManifestError as exc:
-                    problems.extend(exc.problems)
-                    continue
-                if found is not None:
-                    out[model_id] = found
-        self._cache.save()
-        if problems:
-            raise InvalidManifestError(problems)
-        return out
+        return self._each(self._entry)
 
     def _entry(self, model_id: str) -> tuple[Summary, bytes | None] | None:
         path = manifest_path(model_id)
