@@ -1,19 +1,24 @@
-"""Artifacts through fsspec: upload with checksums, record, verify, fetch.
+"""Artifacts through fsspec: upload with checksums, record, verify, pull, collect garbage.
 
 The only module that imports fsspec (and, through it, s3fs). Every error of
 the storage stack (``OSError``, botocore and aiohttp errors alike) becomes an
 :class:`ArtifactError` that names the URI.
+
+Bytes are hashed while they move: sha256 runs in a second thread beside the
+transfer (hashlib releases the GIL), so a checksum costs little more than the
+copy itself, and memory stays at a few chunks whatever the file's size.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,11 +28,17 @@ from modelreg.errors import ArtifactError, ModelregError
 from modelreg.manifest import Artifact
 
 CHUNK = 8 * 1024 * 1024
+# Reads from object stores ask for big ranges: one request per block.
+REMOTE_BLOCK = 32 * 1024 * 1024
 SECRET_KEY = re.compile(
     r"(secret|password|passwd|token|credential|private|session|^key$|access_key)", re.IGNORECASE
 )
+LOCAL_PROTOCOLS = {"file", "local"}
+PART_SIZE = 16 * 1024 * 1024
+PART_CONCURRENCY = 4
 
 Progress = Callable[[int], None]  # called with the bytes moved since the last call
+ProgressFactory = Callable[[str, int], "Progress | None"]  # (what, total bytes) -> progress
 
 
 def check_storage_options(options: Mapping[str, Any]) -> list[str]:
@@ -47,13 +58,13 @@ def _fs(url: str, options: Mapping[str, Any]) -> tuple[Any, str]:
 
     try:
         fs, path = fsspec.core.url_to_fs(url, **options)
-    except (ImportError, ValueError) as exc:
+    except (ImportError, ValueError, TypeError) as exc:
         raise ArtifactError(f"{url}: no filesystem for this URL ({exc})") from None
     return fs, path
 
 
 @contextlib.contextmanager
-def storage_errors(uri: str, action: str):  # type: ignore[no-untyped-def]
+def storage_errors(uri: str, action: str) -> Iterator[None]:
     """Translate whatever the storage stack raises into one ArtifactError naming the URI."""
     try:
         yield
@@ -65,18 +76,69 @@ def storage_errors(uri: str, action: str):  # type: ignore[no-untyped-def]
         raise ArtifactError(f"{uri}: permission denied ({exc})") from None
     except Exception as exc:  # botocore/aiohttp errors are not OSError
         kind = type(exc).__name__
-        raise ArtifactError(f"{uri}: could not {action}: {kind}: {exc}") from None
+        detail = str(exc) or "no detail"
+        raise ArtifactError(f"{uri}: could not {action}: {kind}: {detail}") from None
 
 
-def hash_stream(read: Callable[[int], bytes], progress: Progress | None = None) -> tuple[str, int]:
+def copy_hashing(
+    read: Callable[[int], bytes],
+    write: Callable[[bytes], Any] | None = None,
+    progress: Progress | None = None,
+    chunk: int = CHUNK,
+) -> tuple[str, int]:
+    """Move ``read``'s bytes to ``write`` (if any); returns (sha256 hex, size).
+
+    The hash of one chunk runs in a second thread while the next one is read
+    and written, so hashing overlaps the transfer instead of adding to it.
+    """
     h = hashlib.sha256()
     size = 0
-    while chunk := read(CHUNK):
-        h.update(chunk)
-        size += len(chunk)
-        if progress:
-            progress(len(chunk))
+    pending: Future[None] | None = None
+    pool: ThreadPoolExecutor | None = None
+    try:
+        while data := read(chunk):
+            if pending is not None:
+                pending.result()
+            if len(data) < chunk and pool is None:
+                h.update(data)  # small: not worth a thread
+            else:
+                pool = pool or ThreadPoolExecutor(1, thread_name_prefix="sha256")
+                pending = pool.submit(h.update, data)
+            if write is not None:
+                write(data)
+            size += len(data)
+            if progress is not None:
+                progress(len(data))
+        if pending is not None:
+            pending.result()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     return h.hexdigest(), size
+
+
+def _callback(progress: Progress | None) -> Any:
+    """An fsspec callback that reports bytes moved to ``progress``."""
+    from fsspec.callbacks import Callback
+
+    class _Report(Callback):  # type: ignore[misc]
+        last = 0
+
+        def call(self, *args: Any, **kwargs: Any) -> None:
+            if progress is not None and self.value > self.last:
+                progress(self.value - self.last)
+                self.last = self.value
+
+    return _Report()
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One object under the artifact root."""
+
+    uri: str
+    size: int
+    modified: dt.datetime | None
 
 
 class ArtifactStore:
@@ -94,9 +156,8 @@ class ArtifactStore:
             root = (registry_root / root).resolve().as_uri()
         return cls(root, config.storage_options)
 
-    def batch(
-        self, *, progress: Callable[[str, int], Progress | None] | None = None
-    ) -> ArtifactBatch:
+    def batch(self, *, progress: ProgressFactory | None = None) -> ArtifactBatch:
+        """Uploads for one pending commit (see :class:`ArtifactBatch`)."""
         return ArtifactBatch(self, progress)
 
     def fs_for(self, uri: str) -> tuple[Any, str]:
@@ -105,13 +166,200 @@ class ArtifactStore:
             return self.fs, self.fs._strip_protocol(uri)
         return _fs(uri, {})
 
+    def key(self, uri: str) -> str:
+        """A URI as the store's filesystem names it, to compare URIs written differently."""
+        fs, path = self.fs_for(uri)
+        return str(fs.unstrip_protocol(path)) if fs is self.fs else uri
+
+    # ------------------------------------------------------------- reading back
+
+    def verify(
+        self,
+        artifacts: Iterable[tuple[str, Artifact]],
+        *,
+        quick: bool = False,
+        workers: int = 8,
+    ) -> list[VerifyResult]:
+        """Check that every artifact exists with its size and sha256 (``quick``: existence
+        and size only), ``workers`` at a time. Never raises for a bad artifact: each result
+        says what was found."""
+        items = list(artifacts)
+        if len(items) <= 1 or workers <= 1:
+            return [self._verify_one(label, a, quick) for label, a in items]
+        with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+            return list(pool.map(lambda it: self._verify_one(it[0], it[1], quick), items))
+
+    def _verify_one(self, label: str, artifact: Artifact, quick: bool) -> VerifyResult:
+        base: dict[str, Any] = {
+            "label": label,
+            "uri": artifact.uri,
+            "expected_size": artifact.size,
+            "expected_sha256": artifact.sha256,
+        }
+        try:
+            fs, path = self.fs_for(artifact.uri)
+            with storage_errors(artifact.uri, "verify"):
+                try:
+                    size = int(fs.size(path))
+                except FileNotFoundError:
+                    return VerifyResult(status="missing", **base)
+                if artifact.size is not None and size != artifact.size:
+                    return VerifyResult(status="size-mismatch", actual_size=size, **base)
+                if quick or artifact.sha256 is None:
+                    return VerifyResult(status="ok", actual_size=size, **base)
+                with self._reader(fs, path) as fh:
+                    digest, size = copy_hashing(fh.read, chunk=_block(fs))
+        except ArtifactError as exc:
+            return VerifyResult(status="error", message=str(exc), **base)
+        if digest != artifact.sha256:
+            return VerifyResult(
+                status="sha-mismatch", actual_size=size, actual_sha256=digest, **base
+            )
+        return VerifyResult(status="ok", actual_size=size, actual_sha256=digest, **base)
+
+    @staticmethod
+    def _reader(fs: Any, path: str) -> Any:
+        if _is_local(fs):
+            return fs.open(path, "rb")
+        return fs.open(path, "rb", block_size=REMOTE_BLOCK, cache_type="none")
+
+    def pull(
+        self,
+        artifact: Artifact,
+        dest: Path,
+        *,
+        force: bool = False,
+        progress: ProgressFactory | None = None,
+    ) -> PullResult:
+        """Download ``artifact`` to the local file ``dest`` and check it on the way.
+
+        The bytes go to a temporary file beside ``dest`` that replaces it only when size
+        and sha256 match the manifest; a corrupt download raises :class:`ArtifactError`
+        naming the URI and the difference, and leaves nothing behind. A ``dest`` that
+        already holds the same bytes is kept; other bytes are replaced only with ``force``.
+        """
+        uri = artifact.uri
+        if dest.exists() and not dest.is_file():
+            raise ArtifactError(f"{dest}: exists and is not a file")
+        if dest.is_file():
+            with open(dest, "rb") as fh:
+                digest, size = copy_hashing(fh.read)
+            if _matches(artifact, digest, size):
+                return PullResult(uri, dest, size, digest, downloaded=False)
+            if not force:
+                raise ArtifactError(
+                    f"{dest}: already exists with other bytes than {uri}; "
+                    "remove it or pull with --force"
+                )
+        fs, path = self.fs_for(uri)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.pulling-{uuid.uuid4().hex[:8]}")
+        try:
+            with storage_errors(uri, "download"):
+                total = artifact.size if artifact.size is not None else int(fs.size(path))
+                report = progress(uri, total) if progress else None
+                with self._reader(fs, path) as src, open(tmp, "wb") as out:
+                    digest, size = copy_hashing(src.read, out.write, report, _block(fs))
+            problem = _difference(artifact, digest, size)
+            if problem:
+                raise ArtifactError(f"{uri}: downloaded bytes do not match the manifest: {problem}")
+            os.replace(tmp, dest)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        return PullResult(uri, dest, size, digest, downloaded=True)
+
+    # ------------------------------------------------------------- garbage
+
+    def objects(self) -> list[StoredObject]:
+        """Every object under the root (in-flight uploads included), sorted by URI."""
+        with storage_errors(self.root, "list"):
+            if not self.fs.exists(self._root_path):
+                return []
+            found = self.fs.find(self._root_path, detail=True)
+        out = []
+        for path, info in found.items():
+            if info.get("type", "file") != "file":
+                continue
+            out.append(
+                StoredObject(
+                    uri=self.fs.unstrip_protocol(path),
+                    size=int(info.get("size") or 0),
+                    modified=_modified(info),
+                )
+            )
+        return sorted(out, key=lambda o: o.uri)
+
+    def orphans(
+        self,
+        referenced: Iterable[str],
+        *,
+        min_age: dt.timedelta = dt.timedelta(hours=1),
+        now: dt.datetime | None = None,
+    ) -> list[StoredObject]:
+        """Objects under the root that no URI in ``referenced`` names and that are older
+        than ``min_age`` (younger ones may belong to an upload whose commit is on its way)."""
+        keep = {self.key(uri) for uri in referenced}
+        now = now or dt.datetime.now(dt.timezone.utc)
+        return [
+            o
+            for o in self.objects()
+            if o.uri not in keep and (o.modified is None or now - o.modified >= min_age)
+        ]
+
+    def remove(self, uris: Iterable[str]) -> None:
+        """Delete objects; raises :class:`ArtifactError` naming the first that fails."""
+        for uri in uris:
+            fs, path = self.fs_for(uri)
+            with storage_errors(uri, "delete"):
+                fs.rm_file(path)
+
+
+def _is_local(fs: Any) -> bool:
+    protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
+    return bool(LOCAL_PROTOCOLS.intersection(protocols))
+
+
+def _put_options(fs: Any) -> dict[str, int]:
+    # s3fs sends parts concurrently; bounding part size and concurrency bounds memory
+    # (at most PART_SIZE * PART_CONCURRENCY bytes in flight, whatever the file's size)
+    protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
+    if "s3" in protocols:
+        return {"chunksize": PART_SIZE, "max_concurrency": PART_CONCURRENCY}
+    return {}
+
+
+def _block(fs: Any) -> int:
+    return CHUNK if _is_local(fs) else REMOTE_BLOCK
+
+
+def _modified(info: Mapping[str, Any]) -> dt.datetime | None:
+    value = info.get("LastModified") or info.get("mtime") or info.get("created")
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if isinstance(value, int | float):
+        return dt.datetime.fromtimestamp(value, dt.timezone.utc)
+    return None
+
+
+def _matches(artifact: Artifact, digest: str, size: int) -> bool:
+    return not _difference(artifact, digest, size)
+
+
+def _difference(artifact: Artifact, digest: str, size: int) -> str:
+    if artifact.size is not None and size != artifact.size:
+        return f"{size} bytes, expected {artifact.size}"
+    if artifact.sha256 is not None and digest != artifact.sha256:
+        return f"sha256 {digest}, expected {artifact.sha256}"
+    return ""
+
 
 @dataclass
 class ArtifactBatch:
     """Uploads for one pending commit; :meth:`rollback` removes what it wrote."""
 
     store: ArtifactStore
-    progress: Callable[[str, int], Progress | None] | None = None
+    progress: ProgressFactory | None = None
     uploaded: list[str] = field(default_factory=list)
 
     def add(
@@ -123,11 +371,17 @@ class ArtifactBatch:
         *,
         hash: bool = True,
     ) -> Artifact:
-        """Upload a local file (or record a URL) as the ``role`` artifact of a version."""
+        """Upload a local file (or record a URL) as the ``role`` artifact of a version.
+
+        A URL (``s3://...``, ``file:///...``, any fsspec URL) is not copied: it is read
+        from its store for size and sha256 (``hash=False``: size only).
+        Raises :class:`ArtifactError` naming the URI when the bytes cannot be stored or
+        read, or when other bytes already sit at the destination.
+        """
         text = os.fspath(source)
-        if "://" in text and not text.startswith("file://"):
+        if "://" in text:
             return self._record(text, hash)
-        local = Path(text[len("file://") :] if text.startswith("file://") else text)
+        local = Path(text)
         if not local.is_file():
             raise ArtifactError(f"{local}: no such file to upload as {role!r}")
         dest = f"{self.store.root}/{model_id}/{version}/{role}/{local.name}"
@@ -136,61 +390,107 @@ class ArtifactBatch:
     def _record(self, uri: str, hash: bool) -> Artifact:
         fs, path = self.store.fs_for(uri)
         with storage_errors(uri, "read"):
+            size = int(fs.size(path))
             if not hash:
-                return Artifact(uri=uri, size=int(fs.size(path)))
-            with fs.open(path, "rb") as fh:
-                digest, size = hash_stream(fh.read)
+                return Artifact(uri=uri, size=size)
+            report = self.progress(uri, size) if self.progress else None
+            with ArtifactStore._reader(fs, path) as fh:
+                digest, size = copy_hashing(fh.read, None, report, _block(fs))
         return Artifact(uri=uri, sha256=digest, size=size)
 
     def _upload(self, local: Path, dest: str) -> Artifact:
         fs, path = self.store.fs_for(dest)
-        total = local.stat().st_size
-        progress = self.progress(dest, total) if self.progress else None
-        with open(local, "rb") as src:
-            digest, size = hash_stream(src.read)
+        before = local.stat()
         with storage_errors(dest, "check"):
             exists = fs.exists(path)
         if exists:
             # never overwrite other bytes; the same bytes are simply reused
-            with storage_errors(dest, "read"), fs.open(path, "rb") as fh:
-                there, there_size = hash_stream(fh.read)
-            if (there, there_size) != (digest, size):
+            with open(local, "rb") as fh:
+                digest, size = copy_hashing(fh.read)
+            with storage_errors(dest, "read"), ArtifactStore._reader(fs, path) as fh:
+                there = copy_hashing(fh.read, chunk=_block(fs))
+            if there != (digest, size):
                 raise ArtifactError(
                     f"{dest}: already exists with other bytes; "
                     "modelreg never overwrites an artifact"
                 )
             return Artifact(uri=dest, sha256=digest, size=size)
-        tmp = f"{path}.uploading-{uuid.uuid4().hex[:8]}"
         self.uploaded.append(dest)
-        try:
-            with storage_errors(dest, "upload"):
-                h = hashlib.sha256()
-                moved = 0
-                fs.makedirs(fs._parent(path), exist_ok=True)
-                with open(local, "rb") as src, fs.open(tmp, "wb") as out:
-                    while chunk := src.read(CHUNK):
-                        h.update(chunk)
-                        out.write(chunk)
-                        moved += len(chunk)
-                        if progress:
-                            progress(len(chunk))
-                if h.hexdigest() != digest:
-                    raise ArtifactError(f"{local}: changed while it was being uploaded")
-                fs.mv(tmp, path)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                if fs.exists(tmp):
-                    fs.rm(tmp)
-            raise
+        report = self.progress(dest, before.st_size) if self.progress else None
+        if _is_local(fs):
+            digest, size = self._copy_local(local, fs, path, dest, report)
+        else:
+            digest, size = self._put_remote(local, fs, path, dest, report)
+        after = local.stat()
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+            raise ArtifactError(f"{local}: changed while it was being uploaded")
         return Artifact(uri=dest, sha256=digest, size=size)
 
+    @staticmethod
+    def _copy_local(
+        local: Path, fs: Any, path: str, dest: str, report: Progress | None
+    ) -> tuple[str, int]:
+        # a temporary name, renamed when complete: nobody sees half a file
+        tmp = f"{path}.uploading-{uuid.uuid4().hex[:8]}"
+        try:
+            with storage_errors(dest, "upload"):
+                fs.makedirs(fs._parent(path), exist_ok=True)
+                with open(local, "rb") as src, open(tmp, "wb") as out:
+                    result = copy_hashing(src.read, out.write, report)
+                os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        return result
+
+    @staticmethod
+    def _put_remote(
+        local: Path, fs: Any, path: str, dest: str, report: Progress | None
+    ) -> tuple[str, int]:
+        # Object stores show an object only once its upload completes (a failed multipart
+        # upload is aborted by s3fs), so the native, concurrent put goes straight to the key
+        # while the local bytes are hashed beside it.
+        with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
+            hashing = pool.submit(_hash_file, local)
+            with storage_errors(dest, "upload"):
+                with contextlib.suppress(NotImplementedError):
+                    fs.makedirs(fs._parent(path), exist_ok=True)
+                fs.put_file(os.fspath(local), path, callback=_callback(report), **_put_options(fs))
+            return hashing.result()
+
     def rollback(self) -> None:
+        """Remove every object this batch uploaded (best effort: the store may be gone)."""
         for uri in reversed(self.uploaded):
             with contextlib.suppress(Exception):
                 fs, path = self.store.fs_for(uri)
                 if fs.exists(path):
-                    fs.rm(path)
+                    fs.rm_file(path)
         self.uploaded.clear()
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    with open(path, "rb") as fh:
+        return copy_hashing(fh.read)
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """One downloaded (or already present) artifact."""
+
+    uri: str
+    path: Path
+    size: int
+    sha256: str
+    downloaded: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "uri": self.uri,
+            "path": str(self.path),
+            "size": self.size,
+            "sha256": self.sha256,
+            "downloaded": self.downloaded,
+        }
 
 
 @dataclass(frozen=True)
@@ -210,73 +510,30 @@ class VerifyResult:
     def ok(self) -> bool:
         return self.status == "ok"
 
-    def __str__(self) -> str:
+    @property
+    def detail(self) -> str:
+        """How it differs, for people; empty when all is well."""
         if self.status == "ok":
-            return f"{self.label}: ok"
+            return "" if self.expected_sha256 else "size only (no sha256 recorded)"
+        if self.status == "missing":
+            return f"{self.uri} does not exist"
         if self.status == "size-mismatch":
-            return (
-                f"{self.label}: {self.uri} is {self.actual_size} bytes, "
-                f"expected {self.expected_size}"
-            )
+            return f"{self.actual_size} bytes, expected {self.expected_size}"
         if self.status == "sha-mismatch":
-            return (
-                f"{self.label}: {self.uri} has sha256 {self.actual_sha256}, "
-                f"expected {self.expected_sha256}"
-            )
-        return f"{self.label}: {self.uri}: {self.status} {self.message}".rstrip()
+            return f"sha256 {self.actual_sha256}, expected {self.expected_sha256}"
+        return self.message
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.status}" + (f": {self.detail}" if self.detail else "")
 
     def to_dict(self) -> dict[str, object]:
         return {
-            k: getattr(self, k)
-            for k in (
-                "label",
-                "uri",
-                "status",
-                "expected_size",
-                "actual_size",
-                "expected_sha256",
-                "actual_sha256",
-                "message",
-            )
+            "label": self.label,
+            "uri": self.uri,
+            "status": self.status,
+            "expected_size": self.expected_size,
+            "actual_size": self.actual_size,
+            "expected_sha256": self.expected_sha256,
+            "actual_sha256": self.actual_sha256,
+            "message": self.detail,
         }
-
-
-def verify_one(
-    store: ArtifactStore, label: str, artifact: Artifact, *, quick: bool = False
-) -> VerifyResult:
-    base: dict[str, Any] = {
-        "label": label,
-        "uri": artifact.uri,
-        "expected_size": artifact.size,
-        "expected_sha256": artifact.sha256,
-    }
-    try:
-        fs, path = store.fs_for(artifact.uri)
-        with storage_errors(artifact.uri, "verify"):
-            if not fs.exists(path):
-                return VerifyResult(status="missing", **base)
-            size = int(fs.size(path))
-            if artifact.size is not None and size != artifact.size:
-                return VerifyResult(status="size-mismatch", actual_size=size, **base)
-            if quick or artifact.sha256 is None:
-                return VerifyResult(status="ok", actual_size=size, **base)
-            with fs.open(path, "rb") as fh:
-                digest, size = hash_stream(fh.read)
-    except ArtifactError as exc:
-        return VerifyResult(status="error", message=str(exc), **base)
-    if digest != artifact.sha256:
-        return VerifyResult(status="sha-mismatch", actual_size=size, actual_sha256=digest, **base)
-    return VerifyResult(status="ok", actual_size=size, actual_sha256=digest, **base)
-
-
-def verify(
-    store: ArtifactStore,
-    artifacts: Iterable[tuple[str, Artifact]],
-    *,
-    quick: bool = False,
-    workers: int = 8,
-) -> list[VerifyResult]:
-    """Check that every artifact exists with its size and sha256, concurrently."""
-    items = list(artifacts)
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(items) or 1))) as pool:
-        return list(pool.map(lambda it: verify_one(store, it[0], it[1], quick=quick), items))

@@ -47,7 +47,14 @@ from modelreg.rules import check_model
 from modelreg.schema import load_manifest, parse_config
 
 if TYPE_CHECKING:
-    from modelreg.artifacts import ArtifactBatch, ArtifactStore  # type: ignore[import-not-found,unused-ignore]
+    from modelreg.artifacts import (
+        ArtifactBatch,
+        ArtifactStore,
+        ProgressFactory,
+        PullResult,
+        StoredObject,
+        VerifyResult,
+    )
 
 HEADER = "# yaml-language-server: $schema=../../schemas/model.schema.json\n"
 # the documented key order of a manifest: the order of the model's fields
@@ -623,11 +630,15 @@ class Registry:
         artifacts: Mapping[str, Artifact | str | os.PathLike[str]] | None = None,
         stage: Stage | str = Stage.NONE,
         hash: bool = True,
+        progress: ProgressFactory | None = None,
     ) -> Version:
         """Append a new version (number assigned here, never reused), one commit.
 
         Artifacts given as local paths are uploaded to the artifact store first
-        and removed again if the commit does not happen.
+        and removed again if the commit does not happen; URLs are recorded with the
+        size and sha256 read from their store (``hash=False``: size only). ``progress``
+        is called with (URI, total bytes) per transfer and returns a callable fed the
+        bytes moved. Raises :class:`ArtifactError` when a transfer fails.
         """
         with self._writing() as tx:
             model = self._get_one(model_id)
@@ -646,7 +657,7 @@ class Registry:
                         stored[role] = src
                         continue
                     if batch is None:
-                        batch = self.artifact_store.batch()
+                        batch = self.artifact_store.batch(progress=progress)
                         tx.batches.append(batch)
                     stored[role] = batch.add(model_id, number, role, src, hash=hash)
             try:
@@ -788,6 +799,72 @@ class Registry:
     def undeploy(self, model_id: str) -> Any:
         deploy = importlib.import_module("modelreg.deploy")
         return deploy.undeploy(self, model_id)
+
+    # ------------------------------------------------------------- artifacts
+
+    def artifacts(self, spec: str | None = None) -> List[tuple[str, Artifact]]:
+        """``("model@version/role", artifact)`` for every artifact of the registry, of one
+        model (``spec="churn-xgb"``) or of one version (``"churn-xgb@production"``).
+        Raises :class:`NotFoundError` for an unknown model or version."""
+        if spec is None:
+            models = self.models()
+            chosen = [(m, v) for m in models for v in m.versions]
+        else:
+            ref = VersionRef.parse(spec)
+            model = self.get(ref.model_id)
+            if ref.selector is None:
+                chosen = [(model, v) for v in model.versions]
+            else:
+                chosen = [(model, select(model, ref.selector))]
+        return [
+            (f"{m.id}@{v.version}/{role}", artifact)
+            for m, v in chosen
+            for role, artifact in v.artifacts.items()
+        ]
+
+    def verify_artifacts(
+        self, spec: str | None = None, *, quick: bool = False, workers: int = 8
+    ) -> List[VerifyResult]:
+        """Check that the artifacts of ``spec`` (see :meth:`artifacts`) exist with their
+        recorded size and sha256 (``quick``: existence and size), ``workers`` at a time.
+        Each result says what was found; nothing is raised for a bad artifact."""
+        return self.artifact_store.verify(self.artifacts(spec), quick=quick, workers=workers)
+
+    def pull(
+        self,
+        spec: str,
+        dest: str | os.PathLike[str],
+        *,
+        roles: Sequence[str] = (),
+        force: bool = False,
+        progress: ProgressFactory | None = None,
+    ) -> List[PullResult]:
+        """Download the artifacts of one version (``churn-xgb@production``) into
+        ``dest/<role>/<file name>``, each checked against its size and sha256 on the way.
+        Raises :class:`ArtifactError` for a failed or corrupt download (nothing of that
+        file is left behind) and :class:`NotFoundError` for an unknown role."""
+        model, version = self.resolve(spec)
+        wanted = list(roles) or list(version.artifacts)
+        unknown = [r for r in wanted if r not in version.artifacts]
+        if unknown:
+            have = ", ".join(version.artifacts) or "none"
+            raise NotFoundError(
+                f"{model.id}@{version.version} has no artifact {', '.join(unknown)} (has: {have})"
+            )
+        out = []
+        for role in wanted:
+            artifact = version.artifacts[role]
+            name = artifact.uri.rstrip("/").rsplit("/", 1)[-1]
+            target = Path(dest) / role / name
+            out.append(self.artifact_store.pull(artifact, target, force=force, progress=progress))
+        return out
+
+    def artifact_orphans(
+        self, *, min_age: dt.timedelta = dt.timedelta(hours=1)
+    ) -> List[StoredObject]:
+        """Objects under the artifact root that no manifest refers to, at any commit of the
+        configured branch (else HEAD) or in the working tree, older than ``min_age``."""
+        return self.artifact_store.orphans(self.all_artifact_uris(), min_age=min_age)
 
     # ------------------------------------------------------------- history and checks
 

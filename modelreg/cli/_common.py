@@ -124,3 +124,43 @@ def parse_pairs(pairs: Sequence[str], what: str) -> dict[str, str]:
             raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint=what)
         out[key] = value
     return out
+
+
+def human_size(n: int | None) -> str:
+    """1536 -> '1.5 KiB'."""
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # unreachable
+
+
+def transfer_progress(enabled: bool = True) -> Callable[[str, int], Callable[[int], None]] | None:
+    """A progress bar per transfer on stderr, for people at a terminal; None (silent) when
+    ``enabled`` is false (``--json``) or stderr is not a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+
+    def start(uri: str, total: int) -> Callable[[int], None]:
+        name = uri.rstrip("/").rsplit("/", 1)[-1]
+        bar = click.progressbar(
+            length=max(total, 1), label=f"{name} ({human_size(total)})", file=sys.stderr
+        )
+        bar.__enter__()
+        moved = 0
+
+        def update(n: int) -> None:
+            nonlocal moved
+            moved += n
+            bar.update(n)
+            if moved >= total:
+                bar.__exit__(None, None, None)
+
+        if total == 0:
+            bar.__exit__(None, None, None)
+        return update
+
+    return start

@@ -21,6 +21,7 @@ from modelreg.cli._common import (
     parse_pairs,
     ref_option,
     registry_options,
+    transfer_progress,
     version_json,
 )
 from modelreg.query import FILTERS
@@ -231,6 +232,7 @@ def register(
         training=training or None,
         artifacts=sources or None,
         hash=not no_hash,
+        progress=transfer_progress(not as_json),
     )
     if as_json:
         emit_json(version_json(reg.get(model_id), version))

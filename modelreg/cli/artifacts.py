@@ -1,0 +1,173 @@
+"""``modelreg artifacts``: verify, pull and collect garbage in the artifact store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import click
+
+from modelreg.cli._common import (
+    emit_json,
+    emit_table,
+    human_size,
+    json_option,
+    open_registry,
+    ref_option,
+    transfer_progress,
+)
+
+ARTIFACT_ERROR_EXIT = 6
+AGE = re.compile(r"^(\d+)([smhd])$")
+AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+@click.group()
+def artifacts() -> None:
+    """The bytes behind the manifests: list, verify, pull and garbage-collect artifacts.
+
+    Every artifact a manifest records has a URI, a size and a sha256. These
+    commands check that the store still holds exactly those bytes.
+    """
+
+
+@artifacts.command("list")
+@click.argument("spec", metavar="[MODEL[@VERSION]]", required=False)
+@ref_option
+@json_option
+def list_(spec: str | None, ref: str | None, as_json: bool) -> None:
+    """The artifacts the manifests record: of the registry, a model, or one version.
+
+    \b
+    Example:
+      modelreg artifacts list churn-xgb@production
+    """
+    items = open_registry(ref).artifacts(spec)
+    if as_json:
+        emit_json([{"label": label, **a.model_dump(mode="json")} for label, a in items])
+        return
+    emit_table(
+        ([label, human_size(a.size), (a.sha256 or "")[:12], a.uri] for label, a in items),
+        ["ARTIFACT", "SIZE", "SHA256", "URI"],
+    )
+
+
+@artifacts.command()
+@click.argument("spec", metavar="[MODEL[@VERSION]]", required=False)
+@click.option("--quick", is_flag=True, help="Check existence and size only, not the sha256.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Artifacts checked at the same time.",
+)
+@ref_option
+@json_option
+def verify(spec: str | None, quick: bool, jobs: int, ref: str | None, as_json: bool) -> None:
+    """Check that every artifact exists with its recorded size and sha256.
+
+    Without SPEC every artifact of the registry is checked; with MODEL, all its
+    versions; with MODEL@VERSION (3, latest, production, a label), that one.
+    Exits with 6 when any artifact is missing or differs.
+
+    \b
+    Examples:
+      modelreg artifacts verify
+      modelreg artifacts verify churn-xgb@production --json
+    """
+    results = open_registry(ref).verify_artifacts(spec, quick=quick, workers=jobs)
+    bad = [r for r in results if not r.ok]
+    if as_json:
+        emit_json(
+            {"ok": not bad, "checked": len(results), "results": [r.to_dict() for r in results]}
+        )
+    else:
+        emit_table(
+            ([r.label, r.status, human_size(r.actual_size), r.detail] for r in results),
+            ["ARTIFACT", "STATUS", "SIZE", "DETAIL"],
+        )
+        what = "existence and size" if quick else "size and sha256"
+        summary = f"{len(results)} artifact(s) checked ({what}), {len(bad)} problem(s)"
+        click.echo(summary, err=bool(bad))
+    if bad:
+        raise SystemExit(ARTIFACT_ERROR_EXIT)
+
+
+@artifacts.command()
+@click.argument("spec", metavar="MODEL@VERSION")
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--role", "roles", multiple=True, help="Only this artifact role (repeat).")
+@click.option("--force", is_flag=True, help="Replace local files that hold other bytes.")
+@ref_option
+@json_option
+def pull(
+    spec: str, dest: str, roles: tuple[str, ...], force: bool, ref: str | None, as_json: bool
+) -> None:
+    """Download a version's artifacts into DEST/<role>/<file name>, checked on the way.
+
+    A download whose size or sha256 differs from the manifest is an error and
+    is not left behind; files already present with the right bytes are kept.
+
+    \b
+    Example:
+      modelreg artifacts pull churn-xgb@production ./serving/model
+    """
+    results = open_registry(ref).pull(
+        spec, dest, roles=roles, force=force, progress=transfer_progress(not as_json)
+    )
+    if as_json:
+        emit_json([r.to_dict() for r in results])
+        return
+    for r in results:
+        how = "downloaded" if r.downloaded else "already present"
+        click.echo(f"{r.path}  {human_size(r.size)}  sha256 {r.sha256[:12]}  {how}")
+
+
+def _age(text: str) -> dt.timedelta:
+    m = AGE.match(text)
+    if not m:
+        raise click.BadParameter(f"{text!r}: expected a number and s, m, h or d (e.g. 24h)")
+    return dt.timedelta(**{AGE_UNITS[m.group(2)]: int(m.group(1))})
+
+
+@artifacts.command()
+@click.option("--delete", is_flag=True, help="Remove the unreferenced objects (default: list).")
+@click.option(
+    "--min-age",
+    default="1h",
+    show_default=True,
+    metavar="AGE",
+    help="Leave objects younger than this (an upload whose commit is on its way): 30m, 24h, 7d.",
+)
+@json_option
+def gc(delete: bool, min_age: str, as_json: bool) -> None:
+    """Objects under the artifact root that no manifest refers to.
+
+    Referenced means: named by a manifest at any commit of the configured
+    branch (git.branch in modelreg.yaml, else HEAD) or in the working tree, so
+    history and time travel keep their bytes. Lists them; --delete removes them.
+
+    \b
+    Example:
+      modelreg artifacts gc --min-age 7d --delete
+    """
+    reg = open_registry()
+    orphans = reg.artifact_orphans(min_age=_age(min_age))
+    if delete:
+        reg.artifact_store.remove(o.uri for o in orphans)
+    total = sum(o.size for o in orphans)
+    if as_json:
+        emit_json(
+            {
+                "deleted": delete,
+                "bytes": total,
+                "objects": [{"uri": o.uri, "size": o.size} for o in orphans],
+            }
+        )
+        return
+    for o in orphans:
+        click.echo(f"{'deleted' if delete else 'unreferenced'}  {human_size(o.size):>10}  {o.uri}")
+    verb = "deleted" if delete else "unreferenced (run with --delete to remove)"
+    click.echo(f"{len(orphans)} object(s), {human_size(total)}, {verb}")
