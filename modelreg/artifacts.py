@@ -34,8 +34,11 @@ SECRET_KEY = re.compile(
     r"(secret|password|passwd|token|credential|private|session|^key$|access_key)", re.IGNORECASE
 )
 LOCAL_PROTOCOLS = {"file", "local"}
-PART_SIZE = 16 * 1024 * 1024
+# Stores without folders: an object's key is its whole path.
+OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss"}
+PART_SIZE = 8 * 1024 * 1024
 PART_CONCURRENCY = 4
+MAX_PARTS = 10_000
 
 Progress = Callable[[int], None]  # called with the bytes moved since the last call
 ProgressFactory = Callable[[str, int], "Progress | None"]  # (what, total bytes) -> progress
@@ -134,11 +137,21 @@ def _callback(progress: Progress | None) -> Any:
 
 @dataclass(frozen=True)
 class StoredObject:
-    """One object under the artifact root."""
+    """One object under the artifact root, or (``upload_id`` set) the parts of an S3
+    multipart upload that never completed: no object, but stored and billed."""
 
     uri: str
     size: int
     modified: dt.datetime | None
+    upload_id: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "uri": self.uri,
+            "size": self.size,
+            "modified": self.modified.isoformat() if self.modified else None,
+            "incomplete_upload": self.upload_id,
+        }
 
 
 class ArtifactStore:
@@ -274,9 +287,11 @@ class ArtifactStore:
     def objects(self) -> list[StoredObject]:
         """Every object under the root (in-flight uploads included), sorted by URI."""
         with storage_errors(self.root, "list"):
-            if not self.fs.exists(self._root_path):
-                return []
-            found = self.fs.find(self._root_path, detail=True)
+            found = (
+                self.fs.find(self._root_path, detail=True)
+                if self.fs.exists(self._root_path)
+                else {}
+            )
         out = []
         for path, info in found.items():
             if info.get("type", "file") != "file":
@@ -288,7 +303,24 @@ class ArtifactStore:
                     modified=_modified(info),
                 )
             )
-        return sorted(out, key=lambda o: o.uri)
+        return sorted(out + self._incomplete_uploads(), key=lambda o: o.uri)
+
+    def _incomplete_uploads(self) -> list[StoredObject]:
+        if "s3" not in _protocols(self.fs):
+            return []
+        bucket, _, prefix = self._root_path.partition("/")
+        with storage_errors(self.root, "list incomplete uploads"):
+            uploads = self.fs.list_multipart_uploads(bucket)
+        return [
+            StoredObject(
+                uri=f"s3://{bucket}/{u['Key']}",
+                size=0,
+                modified=_modified({"LastModified": u.get("Initiated")}),
+                upload_id=u["UploadId"],
+            )
+            for u in uploads
+            if u["Key"].startswith(prefix.rstrip("/") + "/")
+        ]
 
     def orphans(
         self,
@@ -307,25 +339,34 @@ class ArtifactStore:
             if o.uri not in keep and (o.modified is None or now - o.modified >= min_age)
         ]
 
-    def remove(self, uris: Iterable[str]) -> None:
-        """Delete objects; raises :class:`ArtifactError` naming the first that fails."""
-        for uri in uris:
-            fs, path = self.fs_for(uri)
-            with storage_errors(uri, "delete"):
-                fs.rm_file(path)
+    def remove(self, objects: Iterable[StoredObject]) -> None:
+        """Delete objects (abort incomplete uploads); raises :class:`ArtifactError` naming
+        the first that fails."""
+        for o in objects:
+            fs, path = self.fs_for(o.uri)
+            with storage_errors(o.uri, "delete"):
+                if o.upload_id is not None:
+                    bucket, _, key = path.partition("/")
+                    fs.abort_mpu(bucket, key, o.upload_id)
+                else:
+                    fs.rm_file(path)
+
+
+def _protocols(fs: Any) -> set[str]:
+    return set(fs.protocol) if isinstance(fs.protocol, tuple | list) else {fs.protocol}
 
 
 def _is_local(fs: Any) -> bool:
-    protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
-    return bool(LOCAL_PROTOCOLS.intersection(protocols))
+    return bool(_protocols(fs) & LOCAL_PROTOCOLS)
 
 
-def _put_options(fs: Any) -> dict[str, int]:
+def _put_options(fs: Any, size: int) -> dict[str, int]:
     # s3fs sends parts concurrently; bounding part size and concurrency bounds memory
-    # (at most PART_SIZE * PART_CONCURRENCY bytes in flight, whatever the file's size)
-    protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
-    if "s3" in protocols:
-        return {"chunksize": PART_SIZE, "max_concurrency": PART_CONCURRENCY}
+    # (PART_SIZE * PART_CONCURRENCY bytes in flight, whatever the file's size) while
+    # S3's limit of 10,000 parts still fits any object up to its 5 TiB maximum
+    if "s3" in _protocols(fs):
+        part = max(PART_SIZE, -(-size // MAX_PARTS))
+        return {"chunksize": part, "max_concurrency": PART_CONCURRENCY}
     return {}
 
 
@@ -453,9 +494,14 @@ class ArtifactBatch:
         with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
             hashing = pool.submit(_hash_file, local)
             with storage_errors(dest, "upload"):
-                with contextlib.suppress(NotImplementedError):
+                if not _protocols(fs) & OBJECT_STORES:  # s3fs would even create a bucket
                     fs.makedirs(fs._parent(path), exist_ok=True)
-                fs.put_file(os.fspath(local), path, callback=_callback(report), **_put_options(fs))
+                fs.put_file(
+                    os.fspath(local),
+                    path,
+                    callback=_callback(report),
+                    **_put_options(fs, local.stat().st_size),
+                )
             return hashing.result()
 
     def rollback(self) -> None:

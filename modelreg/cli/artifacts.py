@@ -145,7 +145,8 @@ def _age(text: str) -> dt.timedelta:
 def gc(delete: bool, min_age: str, as_json: bool) -> None:
     """Objects under the artifact root that no manifest refers to.
 
-    Referenced means: named by a manifest at any commit of the configured
+    Interrupted S3 multipart uploads under the root are listed too (and
+    aborted with --delete). Referenced means: named by a manifest at any commit of the configured
     branch (git.branch in modelreg.yaml, else HEAD) or in the working tree, so
     history and time travel keep their bytes. Lists them; --delete removes them.
 
@@ -156,18 +157,21 @@ def gc(delete: bool, min_age: str, as_json: bool) -> None:
     reg = open_registry()
     orphans = reg.artifact_orphans(min_age=_age(min_age))
     if delete:
-        reg.artifact_store.remove(o.uri for o in orphans)
+        reg.artifact_store.remove(orphans)
     total = sum(o.size for o in orphans)
     if as_json:
         emit_json(
             {
                 "deleted": delete,
                 "bytes": total,
-                "objects": [{"uri": o.uri, "size": o.size} for o in orphans],
+                "objects": [o.to_dict() for o in orphans],
             }
         )
         return
     for o in orphans:
-        click.echo(f"{'deleted' if delete else 'unreferenced'}  {human_size(o.size):>10}  {o.uri}")
+        state = "deleted" if delete else "unreferenced"
+        if o.upload_id:
+            state = "aborted" if delete else "incomplete upload"
+        click.echo(f"{state:<17}  {human_size(o.size):>10}  {o.uri}")
     verb = "deleted" if delete else "unreferenced (run with --delete to remove)"
     click.echo(f"{len(orphans)} object(s), {human_size(total)}, {verb}")
