@@ -66,9 +66,12 @@ def terminal_status(model: Model, version: Version) -> str | None:
     if model.archived:
         return "archived"
     deployment = model.deployment
-    if (deployment is not None and deployment.challenger is not None
-            and deployment.challenger.version == version.version
-            and version.stage in (Stage.NONE, Stage.STAGING)):
+    if (
+        deployment is not None
+        and deployment.challenger is not None
+        and deployment.challenger.version == version.version
+        and version.stage in (Stage.NONE, Stage.STAGING)
+    ):
         return "challenger"
     return TERMINAL_STATUS[version.stage]
 
@@ -124,12 +127,16 @@ class Entry:
         out["tags"] = tail["tags"]
         out["status"] = tail["status"]
         d = m.deployment
-        out["deployment"] = None if d is None else {
-            "endpointUrl": d.endpoint_url,
-            "replicas": d.replicas,
-            "hardware": d.hardware,
-            "deployedAt": iso(d.deployed_at),
-        }
+        out["deployment"] = (
+            None
+            if d is None
+            else {
+                "endpointUrl": d.endpoint_url,
+                "replicas": d.replicas,
+                "hardware": d.hardware,
+                "deployedAt": iso(d.deployed_at),
+            }
+        )
         for key in ("deleted", "createdAt", "updatedAt"):
             out[key] = tail[key]
         return out
@@ -144,26 +151,29 @@ class Entry:
                 continue
             t = v.training
             window = t.data_window if t else None
-            out.append({
-                "model_name": m.id,
-                "model_version": v.label or f"v{v.version}",
-                "model_type": m.type,
-                "status": status,
-                "last_trained_at": iso(t.trained_at) if t else None,
-                "training_data_window": None if window is None else {
-                    "start": iso(window.start), "end": iso(window.end)},
-                "hyperparameters": dict(v.hyperparameters),
-                "training_metrics": {
-                    "epochs": t.epochs if t else None,
-                    "train_loss": t.train_loss if t else None,
-                    "validation_loss": t.validation_loss if t else None,
-                    "early_stop_epoch": t.early_stop_epoch if t else None,
-                },
-                "artifact_locations": {
-                    role: (v.artifacts[role].uri if role in v.artifacts else None)
-                    for role in ARTIFACT_ROLES
-                },
-            })
+            out.append(
+                {
+                    "model_name": m.id,
+                    "model_version": v.label or f"v{v.version}",
+                    "model_type": m.type,
+                    "status": status,
+                    "last_trained_at": iso(t.trained_at) if t else None,
+                    "training_data_window": None
+                    if window is None
+                    else {"start": iso(window.start), "end": iso(window.end)},
+                    "hyperparameters": dict(v.hyperparameters),
+                    "training_metrics": {
+                        "epochs": t.epochs if t else None,
+                        "train_loss": t.train_loss if t else None,
+                        "validation_loss": t.validation_loss if t else None,
+                        "early_stop_epoch": t.early_stop_epoch if t else None,
+                    },
+                    "artifact_locations": {
+                        role: (v.artifacts[role].uri if role in v.artifacts else None)
+                        for role in ARTIFACT_ROLES
+                    },
+                }
+            )
         return out
 
     def derived(self) -> dict[str, Any]:
@@ -173,8 +183,11 @@ class Entry:
             "status": self.model.status.value,
             "latest_version": self.model.latest_version,
             "production_version": prod.version if prod else None,
-            "times": {"created": iso(self.created), "updated": iso(self.updated),
-                      "source": "git" if self.from_git else "manifest"},
+            "times": {
+                "created": iso(self.created),
+                "updated": iso(self.updated),
+                "source": "git" if self.from_git else "manifest",
+            },
         }
 
     def record(self) -> dict[str, Any]:
@@ -205,8 +218,14 @@ class Catalog:
     entries: tuple[Entry, ...]
 
     @classmethod
-    def build(cls, models: Iterable[Model], *, commit: str | None = None,
-              ref: str | None = None, times: Times | None = None) -> Catalog:
+    def build(
+        cls,
+        models: Iterable[Model],
+        *,
+        commit: str | None = None,
+        ref: str | None = None,
+        times: Times | None = None,
+    ) -> Catalog:
         """Entries sorted by id; ``times`` is ``Registry.model_times()`` (optional)."""
         entries = sorted((entry(m, times) for m in models), key=lambda e: e.id)
         return cls(commit, ref, tuple(entries))
@@ -219,12 +238,25 @@ class Catalog:
     def document_bytes(self, entries: Sequence[Entry] | None = None) -> bytes:
         """``catalog.json`` as bytes, assembled from per-model bytes."""
         chosen = self.entries if entries is None else entries
-        head = dumps({"apiVersion": "modelreg/v1", "kind": "Catalog", "commit": self.commit,
-                      "ref": self.ref, "count": len(chosen)})
+        head = dumps(
+            {
+                "apiVersion": "modelreg/v1",
+                "kind": "Catalog",
+                "commit": self.commit,
+                "ref": self.ref,
+                "count": len(chosen),
+            }
+        )
         return head[:-1] + b',"models":[' + b",".join(e.record_bytes() for e in chosen) + b"]}"
 
-    def model_list(self, entries: Sequence[Entry] | None = None, *, limit: int | None = None,
-                   offset: int = 0, count: int | None = None) -> dict[str, Any]:
+    def model_list(
+        self,
+        entries: Sequence[Entry] | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        count: int | None = None,
+    ) -> dict[str, Any]:
         """The list response of seed 003; the static export lists everything (limit = count)."""
         chosen = self.entries if entries is None else entries
         total = len(chosen) if count is None else count

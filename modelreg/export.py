@@ -53,9 +53,14 @@ class ExportResult:
     removed: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dest": self.dest, "commit": self.commit, "models": self.models,
-                "written": list(self.written), "unchanged": self.unchanged,
-                "removed": list(self.removed)}
+        return {
+            "dest": self.dest,
+            "commit": self.commit,
+            "models": self.models,
+            "written": list(self.written),
+            "unchanged": self.unchanged,
+            "removed": list(self.removed),
+        }
 
 
 def render(catalog: Catalog) -> dict[str, bytes]:
@@ -137,16 +142,19 @@ class _Remote:
 def _ours(path: str) -> bool:
     if path in (LIST_PATH, TERMINAL_PATH, "catalog.json"):
         return True
-    name = path[len("models/"):]
-    return (path.startswith("models/") and name.endswith(".json") and "/" not in name
-            and not name.startswith("."))
+    name = path[len("models/") :]
+    return (
+        path.startswith("models/")
+        and name.endswith(".json")
+        and "/" not in name
+        and not name.startswith(".")
+    )
 
 
 def read_catalog(registry: Registry) -> Catalog:
     """The catalog of a registry as it reads (at its ref, or the working tree)."""
     times = registry.model_times() if registry.commit else None
-    return Catalog.build(registry.models(), commit=registry.commit, ref=registry.ref,
-                         times=times)
+    return Catalog.build(registry.models(), commit=registry.commit, ref=registry.ref, times=times)
 
 
 def _target(dest: str, storage_options: Mapping[str, Any]) -> _Target:
@@ -158,8 +166,9 @@ def _target(dest: str, storage_options: Mapping[str, Any]) -> _Target:
     return _Remote(dest, storage_options)
 
 
-def export(catalog: Catalog, dest: str, *,
-           storage_options: Mapping[str, Any] | None = None) -> ExportResult:
+def export(
+    catalog: Catalog, dest: str, *, storage_options: Mapping[str, Any] | None = None
+) -> ExportResult:
     """Write ``catalog`` under ``dest`` (folder or fsspec URL). Raises :class:`ArtifactError`."""
     files = render(catalog)
     try:
@@ -185,8 +194,9 @@ def export(catalog: Catalog, dest: str, *,
         # GIL); the shared documents after them, catalog.json last.
         singles = [p for p in files if not p.startswith("models/")]
         with ThreadPoolExecutor(max_workers=8) as pool:
-            done = list(pool.map(sync, [(p, d) for p, d in files.items()
-                                        if p.startswith("models/")]))
+            done = list(
+                pool.map(sync, [(p, d) for p, d in files.items() if p.startswith("models/")])
+            )
         done += [sync((p, files[p])) for p in singles]
         written = [p for p in done if p is not None]
         unchanged = len(done) - len(written)
@@ -199,5 +209,6 @@ def export(catalog: Catalog, dest: str, *,
             target.write(INDEX, new_index)
     except OSError as exc:
         raise ArtifactError(f"cannot export the catalog to {dest}: {exc}") from exc
-    return ExportResult(dest, catalog.commit, len(catalog.entries), tuple(written), unchanged,
-                        tuple(removed))
+    return ExportResult(
+        dest, catalog.commit, len(catalog.entries), tuple(written), unchanged, tuple(removed)
+    )

@@ -51,9 +51,11 @@ class Tenant:
         return any((self.organization, self.workspace, self.customer))
 
     def allows(self, model: Model) -> bool:
-        return ((self.organization is None or model.organization == self.organization)
-                and (self.workspace is None or model.workspace == self.workspace)
-                and (self.customer is None or model.customer == self.customer))
+        return (
+            (self.organization is None or model.organization == self.organization)
+            and (self.workspace is None or model.workspace == self.workspace)
+            and (self.customer is None or model.customer == self.customer)
+        )
 
     def tag(self) -> str:
         """A short stable name for caches and ETags ('' when unbound)."""
@@ -78,8 +80,12 @@ class ApiKey:
     created_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "id": self.id, "hash": f"sha256:{self.hash}",
-                               "scopes": list(self.scopes)}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "id": self.id,
+            "hash": f"sha256:{self.hash}",
+            "scopes": list(self.scopes),
+        }
         for attr in ("organization", "workspace", "customer"):
             value = getattr(self.tenant, attr)
             if value is not None:
@@ -102,31 +108,52 @@ class Keyring:
         """The stored key matching ``presented``, else None (constant time in the secret)."""
         if not presented:
             return None
-        key_id = presented[len(PREFIX):len(PREFIX) + 8] if presented.startswith(PREFIX) else ""
+        key_id = presented[len(PREFIX) : len(PREFIX) + 8] if presented.startswith(PREFIX) else ""
         found = self.by_id().get(key_id)
         expected = found.hash if found else "0" * 64
         ok = hmac.compare_digest(digest(presented), expected)
         return found if ok and found is not None else None
 
-    def add(self, name: str, scopes: Sequence[str], tenant: Tenant = ANYONE,
-            *, now: dt.datetime | None = None) -> tuple[Keyring, str]:
+    def add(
+        self,
+        name: str,
+        scopes: Sequence[str],
+        tenant: Tenant = ANYONE,
+        *,
+        now: dt.datetime | None = None,
+    ) -> tuple[Keyring, str]:
         """A new keyring holding a fresh key, and the key (shown once, never stored)."""
         if any(k.name == name for k in self.keys):
             raise ConflictError(f"a key named {name!r} already exists (remove it first)")
         bad = [s for s in scopes if s not in SCOPES]
         if bad or not scopes:
-            raise InvalidManifestError([Problem("--scope", None, None, "scope",
-                                                f"unknown scope {bad[0]!r} (known: "
-                                                f"{', '.join(SCOPES)})" if bad
-                                                else "at least one scope is needed")])
+            raise InvalidManifestError(
+                [
+                    Problem(
+                        "--scope",
+                        None,
+                        None,
+                        "scope",
+                        f"unknown scope {bad[0]!r} (known: {', '.join(SCOPES)})"
+                        if bad
+                        else "at least one scope is needed",
+                    )
+                ]
+            )
         taken = set(self.by_id())
         key_id = secrets.token_hex(4)
         while key_id in taken:
             key_id = secrets.token_hex(4)
         key = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
         when = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
-        stored = ApiKey(name, key_id, digest(key), tuple(dict.fromkeys(scopes)), tenant,
-                        when.isoformat().replace("+00:00", "Z"))
+        stored = ApiKey(
+            name,
+            key_id,
+            digest(key),
+            tuple(dict.fromkeys(scopes)),
+            tenant,
+            when.isoformat().replace("+00:00", "Z"),
+        )
         return replace(self, keys=(*self.keys, stored)), key
 
     def remove(self, name: str) -> Keyring:
@@ -135,10 +162,13 @@ class Keyring:
         return replace(self, keys=tuple(k for k in self.keys if k.name != name))
 
     def dumps(self) -> str:
-        header = ("# modelreg API keys: hashes only (the keys were shown once). "
-                  "Manage with `modelreg keys`.\n")
-        return header + yaml.safe_dump({"keys": [k.to_dict() for k in self.keys]},
-                                       sort_keys=False, allow_unicode=True)
+        header = (
+            "# modelreg API keys: hashes only (the keys were shown once). "
+            "Manage with `modelreg keys`.\n"
+        )
+        return header + yaml.safe_dump(
+            {"keys": [k.to_dict() for k in self.keys]}, sort_keys=False, allow_unicode=True
+        )
 
 
 def _problem(file: str, where: str, message: str) -> InvalidManifestError:
@@ -170,10 +200,22 @@ def parse(text: str, file: str) -> Keyring:
         key_id = item.get("id")
         if not isinstance(key_id, str) or len(key_id) != 8:
             raise _problem(file, f"{where}.id", "expected the key's 8-character id")
-        tenant = Tenant(*(None if item.get(a) is None else str(item[a])
-                          for a in ("organization", "workspace", "customer")))
-        keys.append(ApiKey(str(item.get("name", key_id)), key_id, hexed, tuple(scopes), tenant,
-                           None if item.get("created_at") is None else str(item["created_at"])))
+        tenant = Tenant(
+            *(
+                None if item.get(a) is None else str(item[a])
+                for a in ("organization", "workspace", "customer")
+            )
+        )
+        keys.append(
+            ApiKey(
+                str(item.get("name", key_id)),
+                key_id,
+                hexed,
+                tuple(scopes),
+                tenant,
+                None if item.get("created_at") is None else str(item["created_at"]),
+            )
+        )
     return Keyring(tuple(keys))
 
 
@@ -190,8 +232,11 @@ def save(ring: Keyring, path: Path) -> None:
     """Write atomically, readable by the owner only (hashes are not secrets, but still)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    text = (json.dumps({"keys": [k.to_dict() for k in ring.keys]}, indent=2) + "\n"
-            if path.suffix == ".json" else ring.dumps())
+    text = (
+        json.dumps({"keys": [k.to_dict() for k in ring.keys]}, indent=2) + "\n"
+        if path.suffix == ".json"
+        else ring.dumps()
+    )
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(text)

@@ -30,16 +30,23 @@ MAX_LIMIT = 1000
 FRAMEWORKS = ("pytorch", "tensorflow", "xgboost", "sklearn", "onnx", "custom")
 SOURCES = ("automl", "fine-tuning", "experiment", "manual")
 STATUSES = ("registered", "deployed", "archived")
-READ_ONLY = ("This registry is read-only over HTTP: changes are made through pull requests "
-             "editing models/<id>/model.yaml, the modelreg CLI, or the Python library "
-             "(from modelreg import Registry).")
+READ_ONLY = (
+    "This registry is read-only over HTTP: changes are made through pull requests "
+    "editing models/<id>/model.yaml, the modelreg CLI, or the Python library "
+    "(from modelreg import Registry)."
+)
 JSON = b"application/json"
 VARY = b"Accept-Encoding, Authorization, X-API-Key"
 
 
 class HttpError(Exception):
-    def __init__(self, status: int, error: str, message: str | None = None,
-                 headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        message: str | None = None,
+        headers: tuple[tuple[bytes, bytes], ...] = (),
+    ) -> None:
         super().__init__(message or error)
         self.status = status
         self.error = error
@@ -55,14 +62,21 @@ class HttpError(Exception):
 
 def _unauthorized(terminal: bool) -> HttpError:
     # The terminal seed documents exactly {"success": false, "error": "Unauthorized"}.
-    return HttpError(401, "Unauthorized", None if terminal else "missing or invalid API key",
-                     ((b"www-authenticate", b'Bearer realm="modelreg"'),))
+    return HttpError(
+        401,
+        "Unauthorized",
+        None if terminal else "missing or invalid API key",
+        ((b"www-authenticate", b'Bearer realm="modelreg"'),),
+    )
 
 
 def _not_allowed(allowed: str, write: bool) -> HttpError:
-    return HttpError(405, "Method Not Allowed",
-                     READ_ONLY if write else f"allowed methods: {allowed}",
-                     ((b"allow", allowed.encode()),))
+    return HttpError(
+        405,
+        "Method Not Allowed",
+        READ_ONLY if write else f"allowed methods: {allowed}",
+        ((b"allow", allowed.encode()),),
+    )
 
 
 class Request:
@@ -128,12 +142,12 @@ class App:
         except Exception:  # never a traceback on the wire; one line in the log
             traceback.print_exc()
             terminal = req.segments[:2] == ["terminal", "ml-models"]
-            err = HttpError(500, "Failed to retrieve model registry" if terminal
-                            else "Internal Server Error")
+            err = HttpError(
+                500, "Failed to retrieve model registry" if terminal else "Internal Server Error"
+            )
             await _send(send, 500, err.body(), None, None, (), req.method)
             return
-        if etag is not None and req.if_none_match is not None and _matches(req.if_none_match,
-                                                                           etag):
+        if etag is not None and req.if_none_match is not None and _matches(req.if_none_match, etag):
             await _send(send, 304, b"", etag, None, (), req.method)
             return
         await _send(send, status, body, etag, gzipped, (), req.method)
@@ -148,17 +162,20 @@ class App:
         if key is None:
             raise _unauthorized(terminal)
         if READ_SCOPE not in key.scopes:
-            raise HttpError(403, "Forbidden", None if terminal
-                            else f"this key lacks the scope {READ_SCOPE}")
+            raise HttpError(
+                403, "Forbidden", None if terminal else f"this key lacks the scope {READ_SCOPE}"
+            )
         return key.tenant
 
     def _etag(self, snap: Snapshot, tenant: Tenant, gzipped: bool) -> bytes:
         tag = tenant.tag()
-        return (f'"{snap.commit[:20]}{"-" + tag if tag else ""}'
-                f'{"-gz" if gzipped else ""}"').encode()
+        return (
+            f'"{snap.commit[:20]}{"-" + tag if tag else ""}{"-gz" if gzipped else ""}"'
+        ).encode()
 
-    async def _route(self, req: Request, receive: Receive
-                     ) -> tuple[int, bytes, bytes | None, bool | None]:
+    async def _route(
+        self, req: Request, receive: Receive
+    ) -> tuple[int, bytes, bytes | None, bool | None]:
         seg = req.segments
         method = "GET" if req.method == "HEAD" else req.method
         n = len(seg)
@@ -167,8 +184,9 @@ class App:
             if n == 4:
                 if method != "GET":
                     raise _not_allowed("GET, HEAD", write=method == "POST")
-                return self._cached(req, tenant, ("list", req.query),
-                                    lambda s: self._list(s, req, tenant))
+                return self._cached(
+                    req, tenant, ("list", req.query), lambda s: self._list(s, req, tenant)
+                )
             if n == 5 and seg[4]:
                 if method != "GET":
                     raise _not_allowed("GET, HEAD", write=method in ("PUT", "DELETE", "PATCH"))
@@ -181,13 +199,20 @@ class App:
             if method != "POST":
                 raise _not_allowed("POST", write=False)
             customer = await _customer_id(receive)
-            return self._cached(req, tenant, ("terminal", customer),
-                                lambda s: self._terminal(s, tenant, customer))
+            return self._cached(
+                req, tenant, ("terminal", customer), lambda s: self._terminal(s, tenant, customer)
+            )
         if seg == ["healthz"]:
             self._method(method, "GET, HEAD")
             f = self.follower
-            body = json.dumps({"status": "ok", "commit": f.snapshot.catalog.commit,
-                               "ref": f.ref, "error": f.error}).encode()
+            body = json.dumps(
+                {
+                    "status": "ok",
+                    "commit": f.snapshot.catalog.commit,
+                    "ref": f.ref,
+                    "error": f.error,
+                }
+            ).encode()
             return 200, body, None, None
         if seg == ["openapi.json"]:
             self._method(method, "GET, HEAD")
@@ -195,8 +220,12 @@ class App:
         if seg == ["catalog.json"]:
             tenant = self._auth(req)
             self._method(method, "GET, HEAD")
-            return self._cached(req, tenant, ("catalog",), lambda s: s.catalog_document(
-                [i for i in s.items if tenant.allows(i.entry.model)]))
+            return self._cached(
+                req,
+                tenant,
+                ("catalog",),
+                lambda s: s.catalog_document([i for i in s.items if tenant.allows(i.entry.model)]),
+            )
         raise HttpError(404, "Not Found", f"no route {'/'.join(['', *seg]) or '/'}")
 
     @staticmethod
@@ -204,9 +233,9 @@ class App:
         if method != "GET":
             raise _not_allowed(allowed, write=False)
 
-    def _cached(self, req: Request, tenant: Tenant, key: tuple[Any, ...],
-                build: Callable[[Snapshot], bytes]
-                ) -> tuple[int, bytes, bytes | None, bool | None]:
+    def _cached(
+        self, req: Request, tenant: Tenant, key: tuple[Any, ...], build: Callable[[Snapshot], bytes]
+    ) -> tuple[int, bytes, bytes | None, bool | None]:
         snap = self.follower.snapshot
         full_key = (tenant.tag(), *key)
         hit = snap.cache.get(full_key)
@@ -217,8 +246,9 @@ class App:
             return 200, zipped, self._etag(snap, tenant, True), True
         return 200, body, self._etag(snap, tenant, False), False
 
-    def _model(self, req: Request, tenant: Tenant, model_id: str
-               ) -> tuple[int, bytes, bytes | None, bool | None]:
+    def _model(
+        self, req: Request, tenant: Tenant, model_id: str
+    ) -> tuple[int, bytes, bytes | None, bool | None]:
         snap = self.follower.snapshot
         item = snap.by_id.get(model_id)
         # Another tenant's model is as absent as a model that does not exist.
@@ -241,11 +271,12 @@ class App:
         search = (p.get("search") or "").lower() or None
         ordered = snap.ordered(field, desc)
         if not (framework or source or status or tag or workspace or search or tenant.bound):
-            page: list[Item] = ordered[offset:offset + limit]
+            page: list[Item] = ordered[offset : offset + limit]
             total = len(ordered)
         else:
             matched = [
-                i for i in ordered
+                i
+                for i in ordered
                 if (framework is None or i.framework == framework)
                 and (source is None or i.source == source)
                 and (status is None or i.status == status)
@@ -255,16 +286,22 @@ class App:
                 and tenant.allows(i.entry.model)
             ]
             total = len(matched)
-            page = matched[offset:offset + limit]
+            page = matched[offset : offset + limit]
         return b'{"count":%d,"limit":%d,"offset":%d,"models":[%s]}' % (
-            total, limit, offset, b",".join(i.summary for i in page))
+            total,
+            limit,
+            offset,
+            b",".join(i.summary for i in page),
+        )
 
     def _terminal(self, snap: Snapshot, tenant: Tenant, customer: str | None) -> bytes:
-        parts = [m for i in snap.items
-                 if tenant.allows(i.entry.model) and (customer is None or i.customer == customer)
-                 for m in i.metrics]
-        return b'{"success":true,"model_metrics":[%s],"count":%d}' % (b",".join(parts),
-                                                                       len(parts))
+        parts = [
+            m
+            for i in snap.items
+            if tenant.allows(i.entry.model) and (customer is None or i.customer == customer)
+            for m in i.metrics
+        ]
+        return b'{"success":true,"model_metrics":[%s],"count":%d}' % (b",".join(parts), len(parts))
 
 
 # ------------------------------------------------------------- helpers
@@ -287,8 +324,9 @@ def _choice(raw: str | None, name: str, allowed: tuple[str, ...]) -> str | None:
     if not raw:
         return None
     if raw not in allowed:
-        raise HttpError(400, "Bad Request",
-                        f"{name} must be one of {', '.join(allowed)}, not {raw!r}")
+        raise HttpError(
+            400, "Bad Request", f"{name} must be one of {', '.join(allowed)}, not {raw!r}"
+        )
     return raw
 
 
@@ -297,9 +335,11 @@ def _sort(raw: str) -> tuple[str, bool]:
     if name.startswith("-"):
         name, direction = name[1:], direction or "desc"
     if name not in SORT_KEYS or direction not in ("", "asc", "desc"):
-        raise HttpError(400, "Bad Request",
-                        f"sort must be FIELD[:asc|:desc] with FIELD one of "
-                        f"{', '.join(SORT_KEYS)}, not {raw!r}")
+        raise HttpError(
+            400,
+            "Bad Request",
+            f"sort must be FIELD[:asc|:desc] with FIELD one of {', '.join(SORT_KEYS)}, not {raw!r}",
+        )
     return name, direction == "desc"
 
 
@@ -322,11 +362,13 @@ async def _customer_id(receive: Receive) -> str | None:
     try:
         data = json.loads(raw)
     except ValueError:
-        raise HttpError(400, "Bad Request", "the body must be JSON: {} or "
-                        '{"customer_id": "..."}') from None
+        raise HttpError(
+            400, "Bad Request", 'the body must be JSON: {} or {"customer_id": "..."}'
+        ) from None
     if not isinstance(data, dict):
-        raise HttpError(400, "Bad Request", 'the body must be a JSON object: {} or '
-                        '{"customer_id": "..."}')
+        raise HttpError(
+            400, "Bad Request", 'the body must be a JSON object: {} or {"customer_id": "..."}'
+        )
     customer = data.get("customer_id")
     if customer is not None and not isinstance(customer, str):
         raise HttpError(400, "Bad Request", "customer_id must be a string")
@@ -343,9 +385,15 @@ def _matches(header: bytes, etag: bytes) -> bool:
     return False
 
 
-async def _send(send: Send, status: int, body: bytes, etag: bytes | None,
-                gzipped: bool | None, extra: tuple[tuple[bytes, bytes], ...],
-                method: str) -> None:
+async def _send(
+    send: Send,
+    status: int,
+    body: bytes,
+    etag: bytes | None,
+    gzipped: bool | None,
+    extra: tuple[tuple[bytes, bytes], ...],
+    method: str,
+) -> None:
     headers = [(b"content-type", JSON)] if status != 304 else []
     if status != 304:
         headers.append((b"content-length", str(len(body)).encode()))
@@ -355,8 +403,9 @@ async def _send(send: Send, status: int, body: bytes, etag: bytes | None,
         headers.append((b"content-encoding", b"gzip"))
     headers.extend(extra)
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body",
-                "body": b"" if method == "HEAD" or status == 304 else body})
+    await send(
+        {"type": "http.response.body", "body": b"" if method == "HEAD" or status == 304 else body}
+    )
 
 
 def create_app(follower: Follower, *, follow: bool = True) -> App:

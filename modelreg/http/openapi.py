@@ -10,8 +10,10 @@ from modelreg.catalog import load_schema
 
 def _refs(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: (v.replace("#/$defs/", "#/components/schemas/") if k == "$ref" else _refs(v))
-                for k, v in value.items()}
+        return {
+            k: (v.replace("#/$defs/", "#/components/schemas/") if k == "$ref" else _refs(v))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_refs(v) for v in value]
     return value
@@ -25,22 +27,42 @@ def _err(description: str) -> dict[str, Any]:
     return {"description": description, **_json("Error")}
 
 
-AUTH_ERRORS = {"401": _err("Missing or invalid API key"),
-               "403": _err("The key lacks the scope model-registry:read")}
+AUTH_ERRORS = {
+    "401": _err("Missing or invalid API key"),
+    "403": _err("The key lacks the scope model-registry:read"),
+}
 SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
-WRITE_405 = {"405": _err("Read-only: changes are made through pull requests, the CLI or "
-                         "the library"), **AUTH_ERRORS}
-ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
-            "description": "Model id"}
+WRITE_405 = {
+    "405": _err("Read-only: changes are made through pull requests, the CLI or the library"),
+    **AUTH_ERRORS,
+}
+ID_PARAM = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "Model id",
+}
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema,
-            "description": description}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
 
 
-def _get(summary: str, ok: dict[str, Any], *, params: list[dict[str, Any]] | None = None,
-         errors: dict[str, Any] | None = None, secure: bool = True) -> dict[str, Any]:
+def _get(
+    summary: str,
+    ok: dict[str, Any],
+    *,
+    params: list[dict[str, Any]] | None = None,
+    errors: dict[str, Any] | None = None,
+    secure: bool = True,
+) -> dict[str, Any]:
     responses: dict[str, Any] = {"200": ok, "304": {"description": "Not modified (ETag)"}}
     responses.update(errors or {})
     if secure:
@@ -53,15 +75,21 @@ def _get(summary: str, ok: dict[str, Any], *, params: list[dict[str, Any]] | Non
     return op
 
 
-def _write(summary: str, params: list[dict[str, Any]] | None = None,
-           body: bool = True) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary + " (read-only here: answers 405)",
-                          "responses": WRITE_405, "security": SECURITY}
+def _write(
+    summary: str, params: list[dict[str, Any]] | None = None, body: bool = True
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary + " (read-only here: answers 405)",
+        "responses": WRITE_405,
+        "security": SECURITY,
+    }
     if params:
         op["parameters"] = params
     if body:
-        op["requestBody"] = {"required": False,
-                             "content": {"application/json": {"schema": {"type": "object"}}}}
+        op["requestBody"] = {
+            "required": False,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
     return op
 
 
@@ -72,32 +100,51 @@ def openapi_document() -> dict[str, Any]:
     bad = {"400": _err("Invalid parameter")}
     list_params = [
         _query("search", {"type": "string"}, "Search id, name and description"),
-        _query("framework", {"enum": ["pytorch", "tensorflow", "xgboost", "sklearn", "onnx",
-                                      "custom"]}, "Filter by framework"),
-        _query("source", {"enum": ["automl", "fine-tuning", "experiment", "manual"]},
-               "Filter by source"),
+        _query(
+            "framework",
+            {"enum": ["pytorch", "tensorflow", "xgboost", "sklearn", "onnx", "custom"]},
+            "Filter by framework",
+        ),
+        _query(
+            "source",
+            {"enum": ["automl", "fine-tuning", "experiment", "manual"]},
+            "Filter by source",
+        ),
         _query("status", {"enum": ["registered", "deployed", "archived"]}, "Filter by status"),
         _query("tag", {"type": "string"}, "Filter by tag"),
         _query("workspaceId", {"type": "string"}, "Filter by workspace"),
-        _query("limit", {"type": "integer", "minimum": 0, "maximum": 1000, "default": 20},
-               "Page size"),
+        _query(
+            "limit", {"type": "integer", "minimum": 0, "maximum": 1000, "default": 20}, "Page size"
+        ),
         _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "Models to skip"),
-        _query("sort", {"type": "string", "pattern":
-                        r"^-?(id|name|createdAt|updatedAt|latestVersion|framework|source|status)"
-                        r"(:(asc|desc))?$", "default": "createdAt:desc"},
-               "FIELD[:asc|:desc]"),
+        _query(
+            "sort",
+            {
+                "type": "string",
+                "pattern": r"^-?(id|name|createdAt|updatedAt|latestVersion|framework|source|status)"
+                r"(:(asc|desc))?$",
+                "default": "createdAt:desc",
+            },
+            "FIELD[:asc|:desc]",
+        ),
     ]
     paths = {
         "/api/v1/model-registry/models": {
-            "get": _get("List registered models", {"description": "A page of models",
-                                                   **_json("ModelList")},
-                        params=list_params, errors=bad),
+            "get": _get(
+                "List registered models",
+                {"description": "A page of models", **_json("ModelList")},
+                params=list_params,
+                errors=bad,
+            ),
             "post": _write("Register a model"),
         },
         "/api/v1/model-registry/models/{id}": {
-            "get": _get("Get a registered model with all versions",
-                        {"description": "The model", **_json("RegisteredModel")},
-                        params=[ID_PARAM], errors={"404": _err("No such model (for this key)")}),
+            "get": _get(
+                "Get a registered model with all versions",
+                {"description": "The model", **_json("RegisteredModel")},
+                params=[ID_PARAM],
+                errors={"404": _err("No such model (for this key)")},
+            ),
             "put": _write("Update a model", [ID_PARAM]),
             "delete": _write("Delete a model", [ID_PARAM], body=False),
         },
@@ -108,35 +155,67 @@ def openapi_document() -> dict[str, Any]:
             "post": {
                 "summary": "The shared catalog of model versions (terminal API)",
                 "security": SECURITY,
-                "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                    "type": "object",
-                    "properties": {"customer_id": {"type": "string"}}}}}},
-                "responses": {"200": {"description": "Model versions",
-                                      **_json("TerminalModels")},
-                              "400": _err("Body is not a JSON object"),
-                              "413": _err("Body too large"),
-                              **AUTH_ERRORS,
-                              "500": _err("Failed to retrieve model registry")},
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"customer_id": {"type": "string"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "Model versions", **_json("TerminalModels")},
+                    "400": _err("Body is not a JSON object"),
+                    "413": _err("Body too large"),
+                    **AUTH_ERRORS,
+                    "500": _err("Failed to retrieve model registry"),
+                },
             },
         },
         "/catalog.json": {
-            "get": _get("The whole catalog (every manifest, the commit)",
-                        {"description": "catalog.json",
-                         "content": {"application/json": {"schema": {"type": "object"}}}}),
+            "get": _get(
+                "The whole catalog (every manifest, the commit)",
+                {
+                    "description": "catalog.json",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+            ),
         },
         "/healthz": {
-            "get": _get("Liveness and the commit being served", {
-                "description": "Healthy", "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["status", "commit"],
-                    "properties": {"status": {"const": "ok"},
-                                   "commit": {"type": ["string", "null"]},
-                                   "ref": {"type": ["string", "null"]},
-                                   "error": {"type": ["string", "null"]}}}}}},
-                secure=False),
+            "get": _get(
+                "Liveness and the commit being served",
+                {
+                    "description": "Healthy",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["status", "commit"],
+                                "properties": {
+                                    "status": {"const": "ok"},
+                                    "commit": {"type": ["string", "null"]},
+                                    "ref": {"type": ["string", "null"]},
+                                    "error": {"type": ["string", "null"]},
+                                },
+                            }
+                        }
+                    },
+                },
+                secure=False,
+            ),
         },
         "/openapi.json": {
-            "get": _get("This document", {"description": "OpenAPI 3.1", "content": {
-                "application/json": {"schema": {"type": "object"}}}}, secure=False),
+            "get": _get(
+                "This document",
+                {
+                    "description": "OpenAPI 3.1",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                secure=False,
+            ),
         },
     }
     for item in paths.values():
@@ -144,8 +223,11 @@ def openapi_document() -> dict[str, Any]:
             op["responses"].setdefault("500", _err("Server error"))
     return {
         "openapi": "3.1.0",
-        "info": {"title": "modelreg catalog API", "version": "1",
-                 "description": "Read-only view of a git-backed model registry."},
+        "info": {
+            "title": "modelreg catalog API",
+            "version": "1",
+            "description": "Read-only view of a git-backed model registry.",
+        },
         "paths": paths,
         "components": {
             "schemas": components,

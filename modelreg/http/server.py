@@ -16,9 +16,16 @@ class UnsafeBindError(ModelregError):
     exit_code = 2
 
 
-def serve(path: str | Path, *, host: str = "127.0.0.1", port: int = 8080,
-          ref: str | None = "HEAD", keys_file: Path | None = None,
-          allow_anonymous: bool = False, interval: float = 1.0) -> None:
+def serve(
+    path: str | Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    ref: str | None = "HEAD",
+    keys_file: Path | None = None,
+    allow_anonymous: bool = False,
+    interval: float = 1.0,
+) -> None:
     """Serve the registry at ``path`` until interrupted.
 
     Without a keys file every request is allowed, so the server then only binds
@@ -29,11 +36,21 @@ def serve(path: str | Path, *, host: str = "127.0.0.1", port: int = 8080,
     if keys_file is None and host not in LOOPBACK and not allow_anonymous:
         raise UnsafeBindError(
             f"refusing to serve without API keys on {host}: pass --keys FILE "
-            "(see `modelreg keys add`), bind to 127.0.0.1, or say --allow-anonymous")
+            "(see `modelreg keys add`), bind to 127.0.0.1, or say --allow-anonymous"
+        )
     follower = Follower(path, ref, keys_file=keys_file, interval=interval)
     app = create_app(follower)
     fast = importlib.util.find_spec("httptools") is not None
     loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
-                http="httptools" if fast else "h11", loop=loop, lifespan="on",
-                server_header=False, proxy_headers=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        http="httptools" if fast else "h11",
+        loop=loop,
+        lifespan="on",
+        server_header=False,
+        proxy_headers=False,
+    )

@@ -54,13 +54,20 @@ class Item:
         m = e.model
         summary = e.summary()
         return cls(
-            entry=e, full=dumps(e.registered_model()), summary=dumps(summary),
+            entry=e,
+            full=dumps(e.registered_model()),
+            summary=dumps(summary),
             metrics=tuple(dumps(x) for x in e.model_metrics()),
             haystack=f"{m.id}\n{m.name}\n{m.description}".lower(),
-            framework=m.framework.value, source=m.source.value if m.source else None,
-            status=m.status.value, tags=frozenset(m.tags), organization=m.organization,
-            workspace=m.workspace, customer=m.customer,
-            created=summary["createdAt"], updated=summary["updatedAt"],
+            framework=m.framework.value,
+            source=m.source.value if m.source else None,
+            status=m.status.value,
+            tags=frozenset(m.tags),
+            organization=m.organization,
+            workspace=m.workspace,
+            customer=m.customer,
+            created=summary["createdAt"],
+            updated=summary["updatedAt"],
         )
 
     def gzipped(self) -> bytes:
@@ -69,16 +76,18 @@ class Item:
         return self.full_gz
 
 
-SORT_KEYS.update({
-    "id": lambda i: i.entry.id,
-    "name": lambda i: i.entry.model.name.lower(),
-    "createdAt": lambda i: i.created,  # ISO UTC strings sort as times
-    "updatedAt": lambda i: i.updated,
-    "latestVersion": lambda i: i.entry.model.latest_version,
-    "framework": lambda i: i.framework,
-    "source": lambda i: i.source,
-    "status": lambda i: i.status,
-})
+SORT_KEYS.update(
+    {
+        "id": lambda i: i.entry.id,
+        "name": lambda i: i.entry.model.name.lower(),
+        "createdAt": lambda i: i.created,  # ISO UTC strings sort as times
+        "updatedAt": lambda i: i.updated,
+        "latestVersion": lambda i: i.entry.model.latest_version,
+        "framework": lambda i: i.framework,
+        "source": lambda i: i.source,
+        "status": lambda i: i.status,
+    }
+)
 
 
 class Snapshot:
@@ -125,8 +134,14 @@ class Follower:
     ``error`` says why.
     """
 
-    def __init__(self, path: str | Path, ref: str | None = "HEAD", *,
-                 keys_file: Path | None = None, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        ref: str | None = "HEAD",
+        *,
+        keys_file: Path | None = None,
+        interval: float = 1.0,
+    ) -> None:
         self.path = str(path)
         self.ref = ref
         self.keys_file = keys_file
@@ -196,8 +211,7 @@ class Follower:
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="modelreg-follow",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._run, name="modelreg-follow", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
