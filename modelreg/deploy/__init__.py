@@ -327,7 +327,11 @@ def deploy(
     if dry_run:
         return result
     changes: dict[str, bytes | None] = {**files, **dict.fromkeys(removed)}
-    reg.set_deployment(model.id, deployment, files=changes, message=f"{model.id}: {result}")
+    message = f"{model.id}: deploy version {deployment.version} to {name}"
+    if deployment.challenger is not None:
+        c = deployment.challenger
+        message += f" (challenger {c.version} at {c.traffic_percent}%)"
+    reg.set_deployment(model.id, deployment, files=changes, message=message)
     return DeployResult(
         model.id, name, deployment, files, removed, result.warnings, commit=reg.commit
     )
