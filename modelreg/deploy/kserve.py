@@ -29,6 +29,18 @@ FORMATS = {
     Framework.ONNX: "onnx",
 }
 FILE = "inferenceservice.yaml"
+# the schemes KServe's storage initializer downloads from
+SCHEMES = (
+    "s3://",
+    "gs://",
+    "https://",
+    "http://",
+    "pvc://",
+    "hdfs://",
+    "webhdfs://",
+    "hf://",
+    "oci://",
+)
 
 
 class KServeTarget:
@@ -39,7 +51,8 @@ class KServeTarget:
 
     def render(self, request: RenderRequest) -> Rendered:
         """``inferenceservice.yaml``. Raises :class:`RuleViolationError` for a custom
-        framework without a ``model_format`` option or a version without an artifact."""
+        framework without a ``model_format`` option, a version without an artifact, or an
+        artifact in a store KServe cannot read."""
         model = request.model
         fmt = FORMATS.get(model.framework) or request.option("model_format")
         if not fmt:
@@ -54,7 +67,13 @@ class KServeTarget:
         runtime = request.option("runtime")
         if runtime:
             spec_model["runtime"] = str(runtime)
-        spec_model["storageUri"] = artifact_uri(model, served)
+        uri = artifact_uri(model, served)
+        if not uri.startswith(SCHEMES):
+            raise RuleViolationError(
+                f"kserve cannot load {model.id}@{served.version} from {uri} "
+                f"(storageUri schemes: {', '.join(s[:-3] for s in SCHEMES)})"
+            )
+        spec_model["storageUri"] = uri
         spec_model["resources"] = resources(request)
         scaling = request.autoscaling
         predictor: dict[str, Any] = {}
