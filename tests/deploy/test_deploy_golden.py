@@ -53,7 +53,9 @@ def test_specs_match_the_golden_files(
         for name, data in got.items():
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
-    want = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    want = {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
     assert sorted(got) == sorted(want), "file set changed: regenerate with MODELREG_UPDATE_GOLDEN=1"
     for name in want:
         assert got[name] == want[name], (
