@@ -11,6 +11,7 @@ too.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
@@ -75,11 +76,22 @@ class TargetInfo:
         }
 
 
+# Scanning every installed distribution costs ~10 ms: done once per sys.path, as a process
+# sees the modules on its path (a plugin put on the path later is found, as it changes it).
+_SCANNED: dict[tuple[str, ...], dict[str, metadata.EntryPoint]] = {}
+
+
 def _entry_points() -> dict[str, metadata.EntryPoint]:
+    key = tuple(sys.path)
+    cached = _SCANNED.get(key)
+    if cached is not None:
+        return cached
     found: dict[str, metadata.EntryPoint] = {}
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         found.setdefault(ep.name, ep)  # the first on sys.path wins, as for imports
-    return dict(sorted(found.items()))
+    _SCANNED.clear()
+    _SCANNED[key] = dict(sorted(found.items()))
+    return _SCANNED[key]
 
 
 def _load(ep: metadata.EntryPoint) -> Target:

@@ -260,3 +260,15 @@ def test_dns_names_are_valid_labels(parts: tuple[str, ...], expected: str) -> No
     name = dns_name(*parts)
     assert name == expected
     assert len(name) <= 63 and name[0].isalpha() and not name.endswith("-")
+
+
+def test_a_dry_run_at_a_ref_sees_the_spec_files_of_that_commit(
+    reg: Registry, deploy_root: Path
+) -> None:
+    deployed = reg.deploy("churn-xgb@3", DeployRequest.build(challenger=4, traffic=10))
+    reg.undeploy("churn-xgb")
+    then = Registry.open(deploy_root, ref="HEAD~1")
+    plan = then.deploy("churn-xgb@3", DeployRequest(), target="kserve", dry_run=True)
+    assert set(plan.removed) == set(deployed.files)
+    now = reg.deploy("churn-xgb@3", DeployRequest(), target="kserve", dry_run=True)
+    assert now.removed == ()
