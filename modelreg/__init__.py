@@ -17,6 +17,7 @@ from modelreg.errors import (
     Problem,
     ReadOnlyError,
     RuleViolationError,
+    TargetError,
 )
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ __all__ = [
     "ReadOnlyError",
     "Registry",
     "RuleViolationError",
+    "TargetError",
 ]
 
 

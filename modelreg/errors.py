@@ -94,3 +94,9 @@ class GitError(ModelregError):
 
 def problems_error(problems: Iterable[Problem]) -> InvalidManifestError:
     return InvalidManifestError(list(problems))
+
+
+class TargetError(ModelregError):
+    """A deploy target that cannot be loaded or fails to render; names the target."""
+
+    exit_code = 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-import importlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +54,7 @@ if TYPE_CHECKING:
         StoredObject,
         VerifyResult,
     )
+    from modelreg.deploy import DeployRequest, DeployResult, UndeployResult
 
 HEADER = "# yaml-language-server: $schema=../../schemas/model.schema.json\n"
 # the documented key order of a manifest: the order of the model's fields
@@ -256,6 +256,20 @@ class Registry:
             return (self.root / relpath).read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
+
+    def files_under(self, folder: str) -> list[str]:
+        """The files below ``folder`` (relative to the registry root), sorted, as this
+        registry sees them: at its commit when opened at a ref, else on disk."""
+        if self._commit is not None:
+            out: list[str] = []
+            for name, (_, is_dir) in sorted(self.store.listdir(self._commit, folder).items()):
+                path = f"{folder}/{name}"
+                out += self.files_under(path) if is_dir else [path]
+            return out
+        base = self.root / folder
+        if not base.is_dir():
+            return []
+        return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
 
     def _model_ids(self) -> list[str]:
         if self._commit is not None:
@@ -790,15 +804,26 @@ class Registry:
             return new
 
     def deploy(
-        self, spec: str, request: Any, *, target: str | None = None, dry_run: bool = False
-    ) -> Any:
-        """Render and record a deployment; see :mod:`modelreg.deploy`."""
-        deploy = importlib.import_module("modelreg.deploy")
-        return deploy.deploy(self, spec, request, target=target, dry_run=dry_run)
+        self,
+        spec: str,
+        request: DeployRequest | None = None,
+        *,
+        target: str | None = None,
+        dry_run: bool = False,
+    ) -> DeployResult:
+        """Render ``spec``'s deployment for a target, write the specs under
+        ``deploy/<target>/<model-id>/`` and record the deployment block, in one commit
+        (nothing with ``dry_run``). See :func:`modelreg.deploy.deploy` for the errors."""
+        from modelreg.deploy import deploy
 
-    def undeploy(self, model_id: str) -> Any:
-        deploy = importlib.import_module("modelreg.deploy")
-        return deploy.undeploy(self, model_id)
+        return deploy(self, spec, request, target=target, dry_run=dry_run)
+
+    def undeploy(self, model_id: str) -> UndeployResult:
+        """Remove the deployment block and the spec files, in one commit. Raises
+        :class:`RuleViolationError` when the model is not deployed."""
+        from modelreg.deploy import undeploy
+
+        return undeploy(self, model_id)
 
     # ------------------------------------------------------------- artifacts
 

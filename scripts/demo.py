@@ -167,12 +167,22 @@ def main() -> None:
     step("Extensions")
     for args in (
         ("artifacts", "verify", "fraud-detector"),
-        ("deploy", "churn-xgb@production", "--target", "kserve", "--dry-run"),
         ("diff", "HEAD~6", "HEAD"),
         ("export", str(DEMO / "catalog")),
     ):
         if command_available(args[0]):
             run(*args)
+
+    step("Deploy: specs for a GitOps engine and the deployment block, in one commit")
+    run("targets")
+    run(
+        "deploy", "fraud-detector@production", "--target", "kubernetes",
+        "--hardware", "cpu-small", "--autoscale", "1:5@70",
+    )  # fmt: skip
+    print((REG / "deploy/kubernetes/fraud-detector/hpa-v2.yaml").read_text().rstrip("\n"))
+    run("deploy", "churn-xgb@production", "--target", "kserve", "--challenger", "2",
+        "--traffic", "10", "--dry-run")  # fmt: skip
+    run("undeploy", "fraud-detector")
 
     print(f"\nDemo finished: the registry is in {REG} (try `git -C {REG} log --oneline`).")
 

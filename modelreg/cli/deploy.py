@@ -1,0 +1,151 @@
+"""deploy, undeploy and targets: render deployment specs for GitOps, in one commit."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+from modelreg.cli._common import emit_json, emit_table, json_option, open_registry
+
+_AUTOSCALE = re.compile(r"(\d+):(\d+)@(\d+)%?\Z")
+
+
+def _autoscale(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[int, int, int] | None:
+    if value is None:
+        return None
+    m = _AUTOSCALE.match(value.strip())
+    if m is None:
+        raise click.BadParameter(
+            f"{value!r} is not MIN:MAX@CPU (e.g. 1:5@70: 1 to 5 replicas at 70 % CPU)"
+        )
+    low, high, cpu = (int(g) for g in m.groups())
+    return low, high, cpu
+
+
+@click.command()
+@click.argument("ref_spec", metavar="MODEL[@VERSION]")
+@click.option(
+    "-t",
+    "--target",
+    metavar="TARGET",
+    help="Deploy target (see `modelreg targets`; default: deploy.default_target).",
+)
+@click.option("--hardware", metavar="PROFILE", help="Hardware profile from modelreg.yaml.")
+@click.option(
+    "--replicas", type=click.IntRange(min=1), default=1, show_default=True, help="Replicas."
+)
+@click.option(
+    "--autoscale",
+    metavar="MIN:MAX@CPU",
+    callback=_autoscale,
+    help="Autoscale between MIN and MAX replicas at CPU % utilisation, e.g. 1:5@70.",
+)
+@click.option("--challenger", type=int, metavar="VERSION", help="A/B: the challenger version.")
+@click.option(
+    "--traffic", type=int, metavar="PERCENT", help="A/B: the challenger's traffic, 1..99."
+)
+@click.option("--dry-run", is_flag=True, help="Print the specs; write and commit nothing.")
+@json_option
+def deploy(
+    ref_spec: str,
+    target: str | None,
+    hardware: str | None,
+    replicas: int,
+    autoscale: tuple[int, int, int] | None,
+    challenger: int | None,
+    traffic: int | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Render MODEL's deployment specs into deploy/<target>/<model-id>/ and record the
+    deployment in its manifest, in one commit (for Argo CD, Flux or CloudFormation).
+
+    The version is the one named (MODEL@3, MODEL@production), else the latest
+    non-archived one. A redeploy replaces the model's earlier spec files.
+
+    \b
+    Examples:
+      modelreg deploy churn-xgb@production --target kubernetes --replicas 2
+      modelreg deploy churn-xgb --target kserve --hardware gpu-a100-40gb --autoscale 1:5@70
+      modelreg deploy churn-xgb@3 --target sagemaker --challenger 4 --traffic 10 --dry-run
+    """
+    from modelreg.deploy import DeployRequest
+
+    if (challenger is None) != (traffic is None):
+        raise click.UsageError("--challenger and --traffic go together")
+    request = DeployRequest.build(
+        hardware=hardware,
+        replicas=replicas,
+        autoscale=autoscale,
+        challenger=challenger,
+        traffic=traffic,
+    )
+    reg = open_registry()
+    result = reg.deploy(ref_spec, request, target=target, dry_run=dry_run)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if as_json:
+        data = result.to_dict()
+        if dry_run:
+            data["contents"] = {p: d.decode("utf-8") for p, d in sorted(result.files.items())}
+        emit_json(data)
+        return
+    if dry_run:
+        for path, data_ in sorted(result.files.items()):
+            click.echo(f"# --- {path}")
+            click.echo(data_.decode("utf-8"), nl=False)
+        for path in result.removed:
+            click.echo(f"# --- {path} (removed)")
+        return
+    click.echo(f"{result} (commit {(result.commit or '')[:10]})")
+    for path in sorted(result.files):
+        click.echo(f"  wrote   {path}")
+    for path in result.removed:
+        click.echo(f"  removed {path}")
+    if result.endpoint_url:
+        click.echo(f"  endpoint {result.endpoint_url}")
+
+
+@click.command()
+@click.argument("model_id")
+@json_option
+def undeploy(model_id: str, as_json: bool) -> None:
+    """Remove MODEL_ID's deployment block and its spec files, in one commit.
+
+    \b
+    Example:
+      modelreg undeploy churn-xgb
+    """
+    result = open_registry().undeploy(model_id)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    click.echo(f"{result} (commit {(result.commit or '')[:10]})")
+    for path in result.removed:
+        click.echo(f"  removed {path}")
+
+
+@click.command()
+@json_option
+def targets(as_json: bool) -> None:
+    """List the deploy targets installed (entry-point group modelreg.targets).
+
+    A plugin that cannot be loaded is listed with its error.
+
+    \b
+    Example:
+      modelreg targets --json
+    """
+    from modelreg.deploy import installed_targets
+
+    found = installed_targets()
+    if as_json:
+        emit_json([t.to_dict() for t in found])
+        return
+    emit_table(
+        [(t.name, t.distribution, t.description or f"BROKEN: {t.error}") for t in found],
+        ["TARGET", "PROVIDED BY", "DESCRIPTION"],
+    )
