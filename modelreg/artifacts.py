@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -118,6 +119,24 @@ def copy_hashing(
         if pool is not None:
             pool.shutdown(wait=True)
     return h.hexdigest(), size
+
+
+def copy_file_hashing(src: Path, dest: Path, progress: Progress | None = None) -> tuple[str, int]:
+    """Copy a local file by the kernel's fastest path while hashing it beside the copy;
+    returns (sha256 hex, size). Raises :class:`ArtifactError` if ``src`` changed meanwhile,
+    since the hash would then not describe the copy."""
+    before = src.stat()
+    with ThreadPoolExecutor(1, thread_name_prefix="copy") as pool:
+        copying = pool.submit(shutil.copyfile, src, dest)
+        try:
+            with open(src, "rb") as fh:
+                result = copy_hashing(fh.read, None, progress)
+        finally:
+            copying.result()
+    after = src.stat()
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise ArtifactError(f"{src}: changed while it was being copied")
+    return result
 
 
 def _callback(progress: Progress | None) -> Any:
@@ -271,8 +290,11 @@ class ArtifactStore:
             with storage_errors(uri, "download"):
                 total = artifact.size if artifact.size is not None else int(fs.size(path))
                 report = progress(uri, total) if progress else None
-                with self._reader(fs, path) as src, open(tmp, "wb") as out:
-                    digest, size = copy_hashing(src.read, out.write, report, _block(fs))
+                if _is_local(fs):
+                    digest, size = copy_file_hashing(Path(path), tmp, report)
+                else:
+                    with self._reader(fs, path) as src, open(tmp, "wb") as out:
+                        digest, size = copy_hashing(src.read, out.write, report, _block(fs))
             problem = _difference(artifact, digest, size)
             if problem:
                 raise ArtifactError(f"{uri}: downloaded bytes do not match the manifest: {problem}")
@@ -476,8 +498,7 @@ class ArtifactBatch:
         try:
             with storage_errors(dest, "upload"):
                 fs.makedirs(fs._parent(path), exist_ok=True)
-                with open(local, "rb") as src, open(tmp, "wb") as out:
-                    result = copy_hashing(src.read, out.write, report)
+                result = copy_file_hashing(local, Path(tmp), report)
                 os.replace(tmp, path)
         finally:
             with contextlib.suppress(FileNotFoundError):

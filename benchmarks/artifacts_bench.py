@@ -1,0 +1,185 @@
+"""Artifact throughput: upload with sha256 and verify, beside plain fsspec put/get.
+
+One file (512 MiB by default) goes to a local folder (file://) and to S3 served by
+moto's standalone server on 127.0.0.1, in the same run:
+
+- plain put      fsspec ``put_file`` (no checksum)
+- upload+hash    modelreg's upload: the bytes move and their sha256 is computed
+- plain get      fsspec ``get_file`` (no checksum)
+- verify         modelreg's verify: read back and check size and sha256
+- pull           modelreg's pull: download to a file and check it on the way
+
+The overhead is each modelreg figure against its plain twin (upload vs put,
+verify and pull vs get). Target: at most 15 %.
+
+    .venv/bin/python benchmarks/artifacts_bench.py [--size-mib 512] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from modelreg.artifacts import ArtifactStore  # noqa: E402
+
+WORK = ROOT / "benchmarks" / ".work" / "artifacts"
+
+
+def make_file(path: Path, size: int) -> None:
+    if path.is_file() and path.stat().st_size == size:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        left = size
+        while left:
+            n = min(left, 16 << 20)
+            fh.write(os.urandom(n))
+            left -= n
+
+
+def timed(fn: Callable[[], object], repeat: int, cleanup: Callable[[], object]) -> float:
+    """Median wall time of ``repeat`` runs, ``cleanup`` after each (not timed)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+        cleanup()
+    return statistics.median(times)
+
+
+def bench(label: str, store: ArtifactStore, src: Path, repeat: int) -> list[tuple[str, float]]:
+    fs = store.fs
+    size = src.stat().st_size
+    plain = f"{store.root}/plain/{src.name}"
+    plain_path = fs._strip_protocol(plain)
+    local_out = WORK / "out.bin"
+
+    def rm_remote(uri: str) -> Callable[[], None]:
+        def rm() -> None:
+            p = fs._strip_protocol(uri)
+            if fs.exists(p):
+                fs.rm_file(p)
+
+        return rm
+
+    def rm_local() -> None:
+        for p in local_out.parent.glob("out*"):
+            if p.is_file():
+                p.unlink()
+
+    if "s3" not in store.root:
+        fs.makedirs(fs._parent(plain_path), exist_ok=True)
+    put = timed(lambda: fs.put_file(str(src), plain_path), repeat, rm_remote(plain))
+
+    uploads: list[str] = []
+
+    def upload() -> None:
+        uploads.append(store.batch().add(f"m-{uuid.uuid4().hex[:6]}", 1, "model", src).uri)
+
+    def drop_upload() -> None:
+        rm_remote(uploads[-1])()
+
+    up = timed(upload, repeat, drop_upload)
+
+    # one stored copy with its checksum, for the reading side
+    artifact = store.batch().add("bench", 1, "model", src)
+    get = timed(
+        lambda: fs.get_file(fs._strip_protocol(artifact.uri), str(local_out)), repeat, rm_local
+    )
+    ver = timed(lambda: store.verify([("bench", artifact)]), repeat, lambda: None)
+    results = store.verify([("bench", artifact)])
+    assert results[0].ok, results[0]
+    pull = timed(lambda: store.pull(artifact, local_out), repeat, rm_local)
+    rm_remote(artifact.uri)()
+
+    mib = size / (1 << 20)
+    rows = [
+        ("plain put", put),
+        ("upload+hash", up),
+        ("plain get", get),
+        ("verify", ver),
+        ("pull", pull),
+    ]
+    print(f"\n{label}: {mib:.0f} MiB, median of {repeat}")
+    print(f"  {'operation':<12} {'seconds':>8} {'MiB/s':>8}  overhead")
+    twins = {"upload+hash": put, "verify": get, "pull": get}
+    for name, t in rows:
+        over = f"{(t / twins[name] - 1) * 100:+.1f} %" if name in twins else ""
+        print(f"  {name:<12} {t:8.2f} {mib / t:8.0f}  {over}")
+    return rows
+
+
+def start_moto() -> tuple[object, str]:
+    import socket
+    import subprocess
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1).close()
+            return proc, url
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("moto server did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size-mib", type=int, default=512)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure on file://")
+    parser.add_argument("--s3-repeat", type=int, default=1, help="runs per figure on s3://")
+    parser.add_argument("--skip-s3", action="store_true")
+    args = parser.parse_args()
+
+    src = WORK / f"src-{args.size_mib}.bin"
+    make_file(src, args.size_mib << 20)
+    local_root = WORK / "store"
+    shutil.rmtree(local_root, ignore_errors=True)
+    bench("file://", ArtifactStore(local_root.as_uri()), src, args.repeat)
+    shutil.rmtree(local_root, ignore_errors=True)
+    if args.skip_s3:
+        return
+    proc, url = start_moto()
+    try:
+        import boto3
+
+        boto3.client("s3", endpoint_url=url).create_bucket(Bucket="bench")
+        store = ArtifactStore("s3://bench/models", {"endpoint_url": url})
+        bench("s3:// (moto on 127.0.0.1)", store, src, args.s3_repeat)
+    finally:
+        proc.terminate()  # type: ignore[attr-defined]
+        proc.wait()  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":
+    main()
