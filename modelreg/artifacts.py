@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,8 +184,12 @@ class ArtifactBatch:
             raise
         return Artifact(uri=dest, sha256=digest, size=size)
 
-    def rollback(self) -> None:
+    def rollback(self, keep: Collection[str] = ()) -> None:
+        """Remove what this batch uploaded, except the URIs in ``keep`` (which a
+        commit of someone else refers to)."""
         for uri in reversed(self.uploaded):
+            if uri in keep:
+                continue
             with contextlib.suppress(Exception):
                 fs, path = self.store.fs_for(uri)
                 if fs.exists(path):
