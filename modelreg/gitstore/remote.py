@@ -142,8 +142,8 @@ def delete_branch(store: GitStore, branch: str) -> None:
 def push(store: GitStore, remote: str, branch: str, *, set_upstream: bool = False) -> PushOutcome:
     """Push local ``branch`` to the remote branch of the same name; never forced.
 
-    A refused push is an outcome (GitPython reports it in flags, not as an
-    exception); a remote that cannot be reached at all raises :class:`GitError`.
+    Every failure is an outcome, never an exception: a refused push (GitPython
+    reports it in flags) is ``rejected``; a remote that cannot be reached is not.
     """
     import git
 
@@ -157,10 +157,8 @@ def push(store: GitStore, remote: str, branch: str, *, set_upstream: bool = Fals
     except ValueError:  # GitPython: no such remote
         remote_url(store, remote)  # raises the clear error
         raise
-    except git.GitCommandError as exc:
-        raise GitError(
-            f"pushing {branch} to {remote!r} failed: {_last_words(str(exc.stderr))}"
-        ) from None
+    except git.GitCommandError as exc:  # nothing reached the remote (unreachable, auth)
+        return PushOutcome(False, False, _last_words(str(exc.stderr)))
     said = [
         line.strip()
         for line in progress.other_lines + progress.error_lines
