@@ -143,7 +143,10 @@ def _pushed(
                 f"{name}/{branch} now has a history that does not contain this clone's "
                 f"(rewritten or unrelated); nothing is moved: {kept}"
             )
-        remote.move_branch(store, tip)  # the attempt's commit leaves the branch, unpublished
+        try:
+            remote.move_branch(store, tip)  # the attempt's commit leaves the branch, unpublished
+        except ConflictError as exc:
+            raise ConflictError(f"{exc}; {kept}") from None
         _discard_uploads(reg, attempt)
         if tries == retries:
             raise ConflictError(

@@ -265,3 +265,17 @@ def test_a_failed_change_leaves_no_branch(remote: Path, clone: Clone) -> None:
         a.publish(lambda r: r.create_model(MODEL, name="X", framework="onnx"), branch="dup")
     assert git(a.root, "branch", "--list", "dup").strip() == ""
     assert git(a.root, "branch", "--show-current").strip() == "main"
+
+
+def test_a_refused_branch_push_keeps_the_local_branch(remote: Path, clone: Clone) -> None:
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'no new branches' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    a = Registry.open(clone("a"))
+    with pytest.raises(GitError, match="no new branches") as caught:
+        a.publish(register, push=True, branch="proposal")
+    assert "committed on the local branch proposal" in str(caught.value)
+    assert "git push -u origin proposal" in str(caught.value)
+    assert git(a.root, "branch", "--show-current").strip() == "main"
+    assert remote_versions(a.root, ref="proposal") == [1, 2]
+    assert git(remote, "branch", "--list", "proposal").strip() == ""
