@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
-from urllib.parse import quote
 
 from modelreg.errors import ConflictError, GitError, ModelregError, ReadOnlyError
 from modelreg.gitstore import remote
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from modelreg.registry import Registry, _Tx
 
 T = TypeVar("T")
+LOCK_RACE_PAUSE_S = 0.05  # times the attempt number, when the remote's ref was locked
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,8 @@ def _pushed(
     branch = remote.current_branch(store)
     base = _start_point(reg, name, branch)
     tries = 0
+    value, attempt = _attempt(reg, op, message)
     while True:
-        value, attempt = _attempt(reg, op, message)
         if attempt.commit is None:
             return Published(value, None, branch)
         outcome = remote.push(store, name, branch)
@@ -135,6 +136,12 @@ def _pushed(
         if not outcome.rejected:
             raise GitError(f"pushing {branch} to {name} failed: {outcome.message}; {kept}")
         tip = remote.fetch(store, name, branch)
+        if tip is not None and tip == base and outcome.lock_race and tries < retries:
+            # another push held the remote's ref lock and may not have landed yet:
+            # the same commit, pushed again after a moment
+            tries += 1
+            time.sleep(LOCK_RACE_PAUSE_S * tries)
+            continue
         if tip is None or tip == base:
             # nobody else moved the branch: the remote refused this very change
             raise GitError(f"{name} refused the push of {branch}: {outcome.message}; {kept}")
@@ -155,6 +162,7 @@ def _pushed(
             )
         tries += 1
         base = tip
+        value, attempt = _attempt(reg, op, message)  # the same operation, on the new tip
 
 
 def _start_point(reg: Registry, name: str, branch: str) -> str | None:
@@ -252,6 +260,8 @@ _HOSTED = re.compile(
 def pull_request_url(remote_url: str, base: str, branch: str) -> str | None:
     """The page that opens a pull (merge) request from ``branch`` into ``base`` on
     github.com or gitlab.com; None for other hosts."""
+    from urllib.parse import quote
+
     found = _HOSTED.match(remote_url)
     if found is None:
         return None

@@ -8,7 +8,6 @@ git rewrote it.
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -31,6 +30,13 @@ class PushOutcome:
     ok: bool
     rejected: bool
     message: str
+
+    @property
+    def lock_race(self) -> bool:
+        """The remote could not lock its ref: another push was landing at that moment."""
+        return self.rejected and (
+            "cannot lock ref" in self.message or "failed to lock" in self.message
+        )
 
 
 def _git(store: GitStore, *args: str) -> tuple[int, str, str]:
@@ -179,6 +185,8 @@ def push(store: GitStore, remote: str, branch: str, *, set_upstream: bool = Fals
 @contextlib.contextmanager
 def _quiet_gitpython() -> Iterator[None]:
     # GitPython logs a refused push as a warning; the caller reports it instead
+    import logging  # only when pushing: a cold write without --push skips it
+
     logger = logging.getLogger("git.remote")
     level = logger.level
     logger.setLevel(logging.ERROR)

@@ -279,3 +279,21 @@ def test_a_refused_branch_push_keeps_the_local_branch(remote: Path, clone: Clone
     assert git(a.root, "branch", "--show-current").strip() == "main"
     assert remote_versions(a.root, ref="proposal") == [1, 2]
     assert git(remote, "branch", "--list", "proposal").strip() == ""
+
+
+def test_a_remote_ref_lock_held_by_another_push_is_pushed_again(remote: Path, clone: Clone) -> None:
+    # the first push finds the remote's ref locked, as while another push is landing;
+    # the second finds it free
+    lock = remote / "refs" / "heads" / "main.lock"
+    seen = remote / "seen"
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(
+        "#!/bin/sh\ncat >/dev/null\n"
+        f"if [ -e {seen} ]; then rm -f {lock}; else touch {seen} {lock}; fi\n"
+    )
+    hook.chmod(0o755)
+    a = Registry.open(clone("a"))
+    done = a.publish(register, push=True)
+    assert done.retries == 1 and done.value.version == 2
+    assert remote_versions(remote) == [1, 2]
+    assert remote_tip(remote) == done.commit
