@@ -4,7 +4,8 @@ This package is the only place that imports GitPython. Commits are written
 straight into git's object database (blobs, only the trees on the changed
 paths, the commit) and the branch is moved with a reflog entry; no ``git``
 process is started per write. The working tree and the index are brought to
-the new commit afterwards, so ``git status`` stays clean.
+the new commit afterwards, so ``git status`` stays clean. Meeting other clones
+(fetch, push, branches) is in :mod:`modelreg.gitstore.remote`.
 """
 
 from __future__ import annotations
