@@ -18,7 +18,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -525,9 +525,12 @@ class ArtifactBatch:
                 )
             return hashing.result()
 
-    def rollback(self) -> None:
-        """Remove every object this batch uploaded (best effort: the store may be gone)."""
+    def rollback(self, keep: Collection[str] = ()) -> None:
+        """Remove what this batch uploaded (best effort: the store may be gone), except
+        the URIs in ``keep`` (which a commit of someone else refers to)."""
         for uri in reversed(self.uploaded):
+            if uri in keep:
+                continue
             with contextlib.suppress(Exception):
                 fs, path = self.store.fs_for(uri)
                 if fs.exists(path):

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         VerifyResult,
     )
     from modelreg.deploy import DeployRequest, DeployResult, UndeployResult
+    from modelreg.publish import Published
 
 HEADER = "# yaml-language-server: $schema=../../schemas/model.schema.json\n"
 # the documented key order of a manifest: the order of the model's fields
@@ -436,8 +437,40 @@ class Registry:
         with self._writing(message) as _:
             yield self
 
+    def publish(
+        self,
+        op: Callable[[Registry], _T],
+        *,
+        push: bool | None = None,
+        branch: str | None = None,
+        retries: int = 5,
+        message: str | None = None,
+    ) -> Published[_T]:
+        """Run ``op(self)`` as one commit and, with ``push`` (default: ``git.push`` of
+        modelreg.yaml), push it to the ``git.remote``; with ``branch``, commit on that new
+        branch instead (for a pull request). See :mod:`modelreg.publish`.
+
+        ``op`` may run again on a newer remote tip when a push is rejected as not
+        fast-forward (at most ``retries`` times): it must read what it needs through
+        the registry it is given. Returns a :class:`Published` with ``op``'s value.
+        Raises :class:`ConflictError` when retries run out, :class:`GitError` when the
+        remote refuses for another reason (the local commit stays; the message says so).
+        """
+        from modelreg.publish import publish
+
+        return publish(
+            self,
+            op,
+            push=self.config.git.push if push is None else push,
+            branch=branch,
+            retries=retries,
+            message=message,
+        )
+
     @contextlib.contextmanager
-    def _writing(self, title: str | None = None) -> Iterator[_Tx]:
+    def _writing(
+        self, title: str | None = None, on_commit: Callable[[_Tx], None] | None = None
+    ) -> Iterator[_Tx]:
         if self.read_only:
             raise ReadOnlyError(f"the registry is open read-only at {self.ref}")
         if self._tx is not None:
@@ -453,6 +486,8 @@ class Registry:
                 changes = self._render(tx)
                 if changes:
                     store.commit(changes, self._message(tx))
+                    if on_commit is not None:
+                        on_commit(tx)
             except BaseException:
                 for batch in tx.batches:
                     batch.rollback()

@@ -11,10 +11,12 @@ import click
 
 if TYPE_CHECKING:
     from modelreg.manifest import Model, Version
+    from modelreg.publish import Published
     from modelreg.query import Summary
     from modelreg.registry import Registry
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 @dataclass
@@ -52,6 +54,82 @@ def ref_option(f: F) -> F:
 def registry_options(f: F) -> F:
     """--ref and --json, for read commands."""
     return ref_option(json_option(f))
+
+
+def write_options(f: F) -> F:
+    """--push/--no-push and --branch NAME, for every command that writes (see :func:`run_write`)."""
+    f = click.option(
+        "--branch",
+        metavar="NAME",
+        help="Commit on a new branch NAME (made from the current one) for a pull request; "
+        "your checkout stays where it was. Pushed with --push.",
+    )(f)
+    return click.option(
+        "--push/--no-push",
+        default=None,
+        help="Push the commit to the git remote (default: git.push in modelreg.yaml). "
+        "If someone pushed first, the change is re-applied on their tip and pushed "
+        "again; never forced.",
+    )(f)
+
+
+def run_write(
+    op: Callable[[Registry], T],
+    show: Callable[[T], None],
+    *,
+    push: bool | None,
+    branch: str | None,
+    as_json: bool = False,
+) -> T:
+    """Run the write ``op(registry)`` as one commit, pushed or branched as the options of
+    :func:`write_options` say, then ``show`` its value and say where the commit went
+    (on stderr with --json, so stdout stays one JSON document). Returns ``op``'s value.
+
+    ``op`` may run again on a newer remote tip, so it must read what it needs through
+    the registry it gets. A command that writes looks like this::
+
+        @click.command()
+        @click.argument("model_id")
+        @write_options
+        @json_option
+        def undeploy(model_id, push, branch, as_json):
+            run_write(lambda reg: reg.undeploy(model_id),
+                      lambda model: click.echo(f"Undeployed {model.id}"),
+                      push=push, branch=branch, as_json=as_json)
+    """
+    reg = open_registry()
+    done = reg.publish(op, push=push, branch=branch)
+    show(done.value)
+    asked = bool(branch) or (reg.config.git.push if push is None else push)
+    for line in _where(done, reg.config.git.remote, asked):
+        click.echo(line, err=as_json)
+    return done.value
+
+
+def _where(done: Published[Any], remote: str, asked: bool) -> list[str]:
+    """What the user needs to know about where the commit went."""
+    if done.commit is None:
+        return ["nothing changed: nothing was committed or pushed"] if asked else []
+    lines = []
+    if done.base is not None:
+        lines.append(
+            f"Committed on new branch {done.branch} (from {done.base}); "
+            f"your checkout is still on {done.base}"
+        )
+    if done.pushed:
+        again = f" (re-applied {done.retries}x on a newer tip)" if done.retries else ""
+        lines.append(f"Pushed {done.commit[:12]} to {done.remote}/{done.branch}{again}")
+    if done.base is not None:
+        if done.pull_request:
+            lines.append(f"Open a pull request: {done.pull_request}")
+        elif done.pushed:
+            lines.append(f"Open a pull request from {done.branch} into {done.base}")
+        else:
+            lines.append(
+                f"Push it with `git push -u {remote} {done.branch}` (or use --push) "
+                "and open a pull request"
+            )
+    return lines
 
 
 def emit_json(data: Any) -> None:

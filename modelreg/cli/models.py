@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -21,10 +21,16 @@ from modelreg.cli._common import (
     parse_pairs,
     ref_option,
     registry_options,
+    run_write,
     transfer_progress,
     version_json,
+    write_options,
 )
 from modelreg.query import FILTERS
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Model, Version
+    from modelreg.registry import Registry
 
 FRAMEWORKS = ["pytorch", "tensorflow", "xgboost", "sklearn", "onnx", "custom"]
 SOURCES = ["automl", "fine-tuning", "experiment", "manual"]
@@ -85,6 +91,7 @@ def init(path: str, name: str | None, artifact_root: str | None, as_json: bool) 
 @click.option("--workspace")
 @click.option("--customer")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeat for several).")
+@write_options
 @json_option
 def create(
     model_id: str,
@@ -98,27 +105,40 @@ def create(
     workspace: str | None,
     customer: str | None,
     tags: tuple[str, ...],
+    push: bool | None,
+    branch: str | None,
     as_json: bool,
 ) -> None:
-    """Register a new model MODEL_ID (one manifest, one commit)."""
-    reg = open_registry()
-    model = reg.create_model(
-        model_id,
-        name=name,
-        framework=framework,
-        description=description,
-        type=type_,
-        source=source,
-        owner=owner,
-        organization=organization,
-        workspace=workspace,
-        customer=customer,
-        tags=tags,
+    """Register a new model MODEL_ID (one manifest, one commit).
+
+    Example: modelreg create churn-xgb --name "Churn XGBoost" --framework xgboost --push
+    """
+
+    def show(model: Model) -> None:
+        if as_json:
+            emit_json(model_json(model))
+        else:
+            click.echo(f"Created model {model.id}")
+
+    run_write(
+        lambda reg: reg.create_model(
+            model_id,
+            name=name,
+            framework=framework,
+            description=description,
+            type=type_,
+            source=source,
+            owner=owner,
+            organization=organization,
+            workspace=workspace,
+            customer=customer,
+            tags=tags,
+        ),
+        show,
+        push=push,
+        branch=branch,
+        as_json=as_json,
     )
-    if as_json:
-        emit_json(model_json(model))
-    else:
-        click.echo(f"Created model {model.id}")
 
 
 @click.command()
@@ -165,6 +185,7 @@ def create(
 @click.option("--train-loss", type=float)
 @click.option("--validation-loss", type=float)
 @click.option("--early-stop-epoch", type=int)
+@write_options
 @json_option
 def register(
     model_id: str,
@@ -183,11 +204,16 @@ def register(
     train_loss: float | None,
     validation_loss: float | None,
     early_stop_epoch: int | None,
+    push: bool | None,
+    branch: str | None,
     as_json: bool,
 ) -> None:
     """Register a new version of MODEL_ID: uploads artifacts, appends the version, one commit.
 
-    The version number is assigned by the registry and never reused.
+    The version number is assigned by the registry and never reused; with --push,
+    a version someone else pushed meanwhile makes this one the next number.
+
+    Example: modelreg register churn-xgb --metric accuracy=0.94 --artifact model=./m.bst --push
     """
     metric_values: dict[str, Any] = {}
     if metrics_file:
@@ -221,28 +247,35 @@ def register(
     sources: dict[str, Any] = {}
     for role, src in parse_pairs(artifacts, "--artifact").items():
         sources[role] = src if "://" in src else Path(src)
-    reg = open_registry()
-    version = reg.register_version(
-        model_id,
-        label=label,
-        description=description,
-        stage=stage,
-        metrics=metric_values,
-        hyperparameters=hyper,
-        training=training or None,
-        artifacts=sources or None,
-        hash=not no_hash,
-        progress=transfer_progress(not as_json),
-    )
-    if as_json:
-        emit_json(version_json(reg.get(model_id), version))
-    else:
+
+    def op(reg: Registry) -> tuple[Model, Version]:
+        version = reg.register_version(
+            model_id,
+            label=label,
+            description=description,
+            stage=stage,
+            metrics=metric_values,
+            hyperparameters=hyper,
+            training=training or None,
+            artifacts=sources or None,
+            hash=not no_hash,
+            progress=transfer_progress(not as_json),
+        )
+        return reg.get(model_id), version
+
+    def show(done: tuple[Model, Version]) -> None:
+        model, version = done
+        if as_json:
+            emit_json(version_json(model, version))
+            return
         click.echo(
             f"Registered {model_id}@{version.version}"
             + (f" ({version.label})" if version.label else "")
         )
         if no_hash and sources:
             click.echo("note: --no-hash: sizes recorded, no sha256; verify checks sizes only")
+
+    run_write(op, show, push=push, branch=branch, as_json=as_json)
 
 
 def _file_mapping(path: str, what: str) -> dict[str, Any]:
@@ -436,71 +469,107 @@ def _print_version(model_id: str, v: Any) -> None:
 @click.option("--tag", "tags", multiple=True, help="Replace the tags (repeat).")
 @click.option("--add-tag", multiple=True, help="Add a tag (repeat).")
 @click.option("--remove-tag", multiple=True, help="Remove a tag (repeat).")
+@write_options
 @json_option
 def update(
     model_id: str,
     tags: tuple[str, ...],
     add_tag: tuple[str, ...],
     remove_tag: tuple[str, ...],
+    push: bool | None,
+    branch: str | None,
     as_json: bool,
     type_: str | None,
     **fields: str | None,
 ) -> None:
-    """Change a model's metadata (one commit)."""
-    reg = open_registry()
+    """Change a model's metadata (one commit).
+
+    Example: modelreg update churn-xgb --add-tag churn --description "Weekly churn" --push
+    """
     changes: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
     if type_ is not None:
         changes["type"] = type_
-    if tags or add_tag or remove_tag:
-        current = list(tags) if tags else list(reg.get(model_id).tags)
-        current += [t for t in add_tag if t not in current]
-        changes["tags"] = [t for t in current if t not in remove_tag]
-    if not changes:
+    if not (changes or tags or add_tag or remove_tag):
         raise click.UsageError("nothing to update: give at least one option")
-    model = reg.update(model_id, **changes)
-    if as_json:
-        emit_json(model_json(model))
-    else:
-        click.echo(f"Updated {model_id}")
+
+    def op(reg: Registry) -> Model:
+        if tags or add_tag or remove_tag:  # from the tags of the tip the change lands on
+            current = list(tags) if tags else list(reg.get(model_id).tags)
+            current += [t for t in add_tag if t not in current]
+            changes["tags"] = [t for t in current if t not in remove_tag]
+        return reg.update(model_id, **changes)
+
+    def show(model: Model) -> None:
+        if as_json:
+            emit_json(model_json(model))
+        else:
+            click.echo(f"Updated {model_id}")
+
+    run_write(op, show, push=push, branch=branch, as_json=as_json)
 
 
 @click.command()
 @click.argument("ref_spec", metavar="MODEL@VERSION")
 @click.argument("stage", type=click.Choice(STAGES))
+@write_options
 @json_option
-def promote(ref_spec: str, stage: str, as_json: bool) -> None:
-    """Move a version to STAGE (production demotes the previous production version)."""
-    reg = open_registry()
-    model, version = reg.resolve(ref_spec)
-    new = reg.set_stage(model.id, version.version, stage)
-    if as_json:
-        emit_json(model_json(new))
-    else:
-        click.echo(f"{model.id}@{version.version} is now {stage}")
+def promote(
+    ref_spec: str, stage: str, push: bool | None, branch: str | None, as_json: bool
+) -> None:
+    """Move a version to STAGE (production demotes the previous production version).
+
+    Example: modelreg promote churn-xgb@4 production --push
+    """
+
+    def op(reg: Registry) -> tuple[Model, int]:
+        model, version = reg.resolve(ref_spec)  # @latest means the tip's latest
+        return reg.set_stage(model.id, version.version, stage), version.version
+
+    def show(done: tuple[Model, int]) -> None:
+        if as_json:
+            emit_json(model_json(done[0]))
+        else:
+            click.echo(f"{done[0].id}@{done[1]} is now {stage}")
+
+    run_write(op, show, push=push, branch=branch, as_json=as_json)
 
 
 @click.command()
 @click.argument("model_id")
+@write_options
 @json_option
-def archive(model_id: str, as_json: bool) -> None:
-    """Archive a model (status archived; refused while deployed)."""
-    model = open_registry().archive(model_id)
-    if as_json:
-        emit_json(model_json(model))
-    else:
-        click.echo(f"Archived {model_id}")
+def archive(model_id: str, push: bool | None, branch: str | None, as_json: bool) -> None:
+    """Archive a model (status archived; refused while deployed).
+
+    Example: modelreg archive churn-xgb --branch retire-churn --push
+    """
+
+    def show(model: Model) -> None:
+        if as_json:
+            emit_json(model_json(model))
+        else:
+            click.echo(f"Archived {model_id}")
+
+    run_write(lambda reg: reg.archive(model_id), show, push=push, branch=branch, as_json=as_json)
 
 
 @click.command()
 @click.argument("model_id")
+@write_options
 @json_option
-def delete(model_id: str, as_json: bool) -> None:
-    """Delete a model's manifest (git history keeps it; refused while deployed)."""
-    open_registry().delete(model_id)
-    if as_json:
-        emit_json({"deleted": model_id})
-    else:
-        click.echo(f"Deleted {model_id} (its history stays in git)")
+def delete(model_id: str, push: bool | None, branch: str | None, as_json: bool) -> None:
+    """Delete a model's manifest (git history keeps it; refused while deployed).
+
+    Example: modelreg delete old-model --push
+    """
+
+    def show(_: None) -> None:
+        if as_json:
+            emit_json({"deleted": model_id})
+        else:
+            click.echo(f"Deleted {model_id} (its history stays in git)")
+
+    run_write(lambda reg: reg.delete(model_id), show, push=push, branch=branch, as_json=as_json)
 
 
 @click.command()

@@ -4,7 +4,8 @@ This package is the only place that imports GitPython. Commits are written
 straight into git's object database (blobs, only the trees on the changed
 paths, the commit) and the branch is moved with a reflog entry; no ``git``
 process is started per write. The working tree and the index are brought to
-the new commit afterwards, so ``git status`` stays clean.
+the new commit afterwards, so ``git status`` stays clean. Meeting other clones
+(fetch, push, branches) is in :mod:`modelreg.gitstore.remote`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import fcntl
 import hashlib
 import os
 import subprocess
+import threading
 import time
 import weakref
 import zlib
@@ -78,6 +80,8 @@ class GitStore:
         self._commit_trees: dict[str, bytes] = {}
         self._tree_bodies: dict[bytes, tuple[bytes, dict[str, tuple[int, int]]]] = {}
         self._git_dir = git_dir
+        self._lock_depth = 0
+        self._lock_owner: int | None = None  # the thread holding the lock
 
     # ------------------------------------------------------------- opening
 
@@ -305,7 +309,17 @@ class GitStore:
 
     @contextlib.contextmanager
     def lock(self, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
-        """Serialise writers of this clone (threads and processes alike)."""
+        """Serialise writers of this clone (threads and processes alike).
+
+        Re-entrant for this store: a publish holds it around the writes it runs.
+        """
+        if self._lock_depth and self._lock_owner == threading.get_ident():
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
         path = self.git_dir / "modelreg.lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -320,7 +334,11 @@ class GitStore:
                             f"another modelreg write holds {path} (waited {timeout:.0f} s)"
                         ) from None
                     time.sleep(0.005)
-            yield
+            self._lock_depth, self._lock_owner = 1, threading.get_ident()
+            try:
+                yield
+            finally:
+                self._lock_depth, self._lock_owner = 0, None
         finally:
             os.close(fd)  # closing releases the lock
 
@@ -419,6 +437,10 @@ class GitStore:
                 "--index-version 2 --no-split-index`"
             )
         return self._index
+
+    def forget_index(self) -> None:
+        """Read the index again next time (git itself rewrote it)."""
+        self._index = None
 
     def uncommitted(self, paths: list[str]) -> list[str]:
         """Which of these registry-relative files differ between working tree, index and HEAD."""

@@ -1,0 +1,275 @@
+"""Publishing a write: one commit, pushed to the remote, or put on a new branch for review.
+
+Writers in different clones meet at ``git push``. A push the remote rejects
+because its branch moved on (someone else pushed first) is met by fetching,
+moving the local branch to the new remote tip and running the same operation
+again there, a bounded number of times: a version registered meanwhile
+elsewhere makes this one the next number. Never a force push; the commit of a
+rejected attempt leaves the branch (only the reflog remembers it) and the
+artifacts that attempt uploaded are removed, so nothing is published twice.
+
+The flow does not fetch before the first push: it trusts the remote-tracking
+branch (``refs/remotes/REMOTE/BRANCH``) and pays one fetch only when a push is
+rejected. A local branch behind that tracking branch is fast-forwarded first;
+one with commits of its own that the remote lacks is refused, since a retry
+would have to drop them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from modelreg.errors import ConflictError, GitError, ModelregError, ReadOnlyError
+from modelreg.gitstore import remote
+
+if TYPE_CHECKING:
+    from modelreg.artifacts import ArtifactBatch  # type: ignore[import-not-found,unused-ignore]
+    from modelreg.registry import Registry, _Tx
+
+T = TypeVar("T")
+LOCK_RACE_PAUSE_S = 0.05  # times the attempt number, when the remote's ref was locked
+
+
+@dataclass(frozen=True)
+class Published(Generic[T]):
+    """What :meth:`Registry.publish` did.
+
+    ``value`` is what the operation returned (from its last, published run);
+    ``commit`` the commit made (None: the operation changed nothing, nothing was
+    pushed); ``branch`` the local branch holding it; ``base`` the branch a new
+    review branch was made from (None when the change went onto the current
+    branch); ``remote`` the remote pushed to (None: not pushed); ``retries`` how
+    often the operation ran again on a newer remote tip; ``pull_request`` a link
+    to open a pull request, when the remote is a host whose links are known.
+    """
+
+    value: T
+    commit: str | None
+    branch: str
+    base: str | None = None
+    remote: str | None = None
+    retries: int = 0
+    pull_request: str | None = None
+
+    @property
+    def pushed(self) -> bool:
+        return self.remote is not None
+
+
+@dataclass
+class _Attempt:
+    commit: str | None = None
+    batches: list[ArtifactBatch] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+
+
+def publish(
+    reg: Registry,
+    op: Callable[[Registry], T],
+    *,
+    push: bool,
+    branch: str | None,
+    retries: int,
+    message: str | None,
+) -> Published[T]:
+    """See :meth:`modelreg.registry.Registry.publish`."""
+    if reg.read_only:
+        raise ReadOnlyError(f"the registry is open read-only at {reg.ref}")
+    if reg._tx is not None:
+        raise ConflictError("publish runs its own transaction: call it outside of one")
+    if retries < 0:
+        raise ValueError("retries must be 0 or more")
+    store = reg.store
+    with store.lock():  # held throughout: no writer of this clone slips in between
+        if branch is not None:
+            return _on_new_branch(reg, op, branch, push=push, message=message)
+        if not push:
+            value, attempt = _attempt(reg, op, message)
+            return Published(value, attempt.commit, _branch_or_head(reg))
+        return _pushed(reg, op, retries=retries, message=message)
+
+
+def _attempt(reg: Registry, op: Callable[[Registry], T], message: str | None) -> tuple[T, _Attempt]:
+    """Run ``op`` as one transaction; the commit it made, with its uploads."""
+    done: list[_Tx] = []
+    with reg._writing(message, on_commit=done.append):  # one commit for the whole op
+        value = op(reg)
+    if not done:
+        return value, _Attempt()
+    tx = done[0]
+    return value, _Attempt(reg.store.head(), list(tx.batches), list(tx.models))
+
+
+def _branch_or_head(reg: Registry) -> str:
+    try:
+        return remote.current_branch(reg.store)
+    except GitError:
+        return "HEAD"
+
+
+def _pushed(
+    reg: Registry, op: Callable[[Registry], T], *, retries: int, message: str | None
+) -> Published[T]:
+    store = reg.store
+    name = reg.config.git.remote
+    remote.remote_url(store, name)  # a clear error before anything is written
+    branch = remote.current_branch(store)
+    base = _start_point(reg, name, branch)
+    tries = 0
+    value, attempt = _attempt(reg, op, message)
+    while True:
+        if attempt.commit is None:
+            return Published(value, None, branch)
+        outcome = remote.push(store, name, branch)
+        if outcome.ok:
+            return Published(value, attempt.commit, branch, remote=name, retries=tries)
+        kept = (
+            f"the change is committed locally as {attempt.commit[:12]} on {branch}: "
+            f"push it later with `git push {name} {branch}`, or drop it with "
+            "`git reset --keep HEAD~1`"
+        )
+        if not outcome.rejected:
+            raise GitError(f"pushing {branch} to {name} failed: {outcome.message}; {kept}")
+        tip = remote.fetch(store, name, branch)
+        if tip is not None and tip == base and outcome.lock_race and tries < retries:
+            # another push held the remote's ref lock and may not have landed yet:
+            # the same commit, pushed again after a moment
+            tries += 1
+            time.sleep(LOCK_RACE_PAUSE_S * tries)
+            continue
+        if tip is None or tip == base:
+            # nobody else moved the branch: the remote refused this very change
+            raise GitError(f"{name} refused the push of {branch}: {outcome.message}; {kept}")
+        if base is None or not remote.is_ancestor(store, base, tip):
+            raise ConflictError(
+                f"{name}/{branch} now has a history that does not contain this clone's "
+                f"(rewritten or unrelated); nothing is moved: {kept}"
+            )
+        try:
+            remote.move_branch(store, tip)  # the attempt's commit leaves the branch, unpublished
+        except ConflictError as exc:
+            raise ConflictError(f"{exc}; {kept}") from None
+        _discard_uploads(reg, attempt)
+        if tries == retries:
+            raise ConflictError(
+                f"{name}/{branch} moved on {tries + 1} time(s) while this change was being "
+                f"pushed; nothing was published (this clone is now at {tip[:12]}): try again"
+            )
+        tries += 1
+        base = tip
+        value, attempt = _attempt(reg, op, message)  # the same operation, on the new tip
+
+
+def _start_point(reg: Registry, name: str, branch: str) -> str | None:
+    """The remote tip the first attempt builds on (None: the remote lacks the branch and
+    the push creates it), after fast-forwarding a local branch that is behind it."""
+    store = reg.store
+    tracking = remote.local_tip(store, f"refs/remotes/{name}/{branch}")
+    if tracking is None:
+        tracking = remote.fetch(store, name, branch)
+        if tracking is None:
+            return None
+    head = store.head()
+    if head == tracking:
+        return tracking
+    if head is None or remote.is_ancestor(store, head, tracking):
+        remote.move_branch(store, tracking)
+        return tracking
+    ahead = remote.count_between(store, tracking, head)
+    behind = remote.count_between(store, head, tracking)
+    state = f"has diverged from {name}/{branch}" if behind else "is ahead of " + f"{name}/{branch}"
+    raise ConflictError(
+        f"{branch} {state} ({ahead} local commit(s) not on the remote): push or rebase them "
+        f"first (git pull --rebase {name} {branch} && git push {name} {branch}), "
+        "or write without --push"
+    )
+
+
+def _discard_uploads(reg: Registry, attempt: _Attempt) -> None:
+    """Remove what a discarded attempt uploaded, except files the new tip refers to
+    (another clone may have reused the very same bytes at the same place)."""
+    if not any(b.uploaded for b in attempt.batches):
+        return
+    keep: set[str] = set()
+    for model_id in attempt.models:
+        with contextlib.suppress(ModelregError):
+            model = reg.get(model_id)
+            keep.update(a.uri for v in model.versions for a in v.artifacts.values())
+    for batch in attempt.batches:
+        batch.rollback(keep)
+
+
+def _on_new_branch(
+    reg: Registry, op: Callable[[Registry], T], name: str, *, push: bool, message: str | None
+) -> Published[T]:
+    """Commit on a new branch ``name`` made at HEAD; the checkout returns to where it was."""
+    store = reg.store
+    remote.check_branch_name(store, name)
+    if remote.local_tip(store, f"refs/heads/{name}") is not None:
+        raise ConflictError(f"a branch named {name!r} already exists: choose another name")
+    base = remote.current_branch(store)
+    origin = reg.config.git.remote
+    url = None
+    if push:
+        url = remote.remote_url(store, origin)
+        if remote.remote_has_branch(store, origin, name):
+            raise ConflictError(
+                f"{origin} already has a branch named {name!r}: choose another name"
+            )
+    remote.switch(store, name, create=True)
+    attempt: _Attempt | None = None
+    try:
+        value, attempt = _attempt(reg, op, message)
+    finally:
+        remote.switch(store, base)
+        if attempt is None or attempt.commit is None:
+            remote.delete_branch(store, name)
+    if attempt.commit is None:
+        return Published(value, None, base)
+    if not push:
+        return Published(value, attempt.commit, name, base=base)
+    outcome = remote.push(store, origin, name, set_upstream=True)
+    if not outcome.ok:
+        raise GitError(
+            f"pushing branch {name} to {origin} failed: {outcome.message}; the change is "
+            f"committed on the local branch {name} ({attempt.commit[:12]}): push it later "
+            f"with `git push -u {origin} {name}`"
+        )
+    assert url is not None
+    return Published(
+        value,
+        attempt.commit,
+        name,
+        base=base,
+        remote=origin,
+        pull_request=pull_request_url(url, base, name),
+    )
+
+
+_HOSTED = re.compile(
+    r"^(?:(?:https?|ssh)://)?(?:[^@/]+@)?(?P<host>github\.com|gitlab\.com)[:/]"
+    r"(?P<path>[^\s]+?)(?:\.git)?/?$"
+)
+
+
+def pull_request_url(remote_url: str, base: str, branch: str) -> str | None:
+    """The page that opens a pull (merge) request from ``branch`` into ``base`` on
+    github.com or gitlab.com; None for other hosts."""
+    from urllib.parse import quote
+
+    found = _HOSTED.match(remote_url)
+    if found is None:
+        return None
+    host, path = found["host"], found["path"]
+    if host == "github.com":
+        return f"https://github.com/{path}/compare/{quote(base)}...{quote(branch)}?expand=1"
+    return (
+        f"https://gitlab.com/{path}/-/merge_requests/new"
+        f"?merge_request%5Bsource_branch%5D={quote(branch)}"
+        f"&merge_request%5Btarget_branch%5D={quote(base)}"
+    )
