@@ -19,6 +19,8 @@ GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
 }
 os.environ.update(GIT_ENV)
+# Manifests in the tests name S3 buckets; nothing may look for a cloud metadata service.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 os.environ.pop("MODELREG_REGISTRY", None)
 
 
