@@ -120,6 +120,34 @@ def bench(label: str, store: ArtifactStore, src: Path, repeat: int) -> list[tupl
     return rows
 
 
+def bench_many(label: str, store: ArtifactStore, count: int, size: int = 64 * 1024) -> None:
+    """``verify`` over many small artifacts: one at a time, then concurrently."""
+    import hashlib
+
+    from modelreg.manifest import Artifact
+
+    fs = store.fs
+    items = []
+    for i in range(count):
+        data = os.urandom(size)
+        uri = f"{store.root}/many/{i}/model/m.bin"
+        path = fs._strip_protocol(uri)
+        if "s3" not in store.root:
+            fs.makedirs(fs._parent(path), exist_ok=True)
+        fs.pipe_file(path, data)
+        items.append(
+            (f"m{i}", Artifact(uri=uri, sha256=hashlib.sha256(data).hexdigest(), size=size))
+        )
+    print(f"\n{label}: verify {count} artifacts of {size // 1024} KiB")
+    for workers, quick in ((1, False), (8, False), (8, True)):
+        start = time.perf_counter()
+        results = store.verify(items, workers=workers, quick=quick)
+        took = time.perf_counter() - start
+        assert all(r.ok for r in results)
+        what = "quick (size)" if quick else "sha256"
+        print(f"  {workers} at a time, {what:<12} {took:6.2f} s  {count / took:7.0f} artifacts/s")
+
+
 def start_moto() -> tuple[object, str]:
     import socket
     import subprocess
@@ -159,6 +187,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure on file://")
     parser.add_argument("--s3-repeat", type=int, default=1, help="runs per figure on s3://")
     parser.add_argument("--skip-s3", action="store_true")
+    parser.add_argument("--many", type=int, default=500, help="small artifacts for verify")
     args = parser.parse_args()
 
     src = WORK / f"src-{args.size_mib}.bin"
@@ -166,6 +195,7 @@ def main() -> None:
     local_root = WORK / "store"
     shutil.rmtree(local_root, ignore_errors=True)
     bench("file://", ArtifactStore(local_root.as_uri()), src, args.repeat)
+    bench_many("file://", ArtifactStore(local_root.as_uri()), args.many)
     shutil.rmtree(local_root, ignore_errors=True)
     if args.skip_s3:
         return
@@ -176,6 +206,7 @@ def main() -> None:
         boto3.client("s3", endpoint_url=url).create_bucket(Bucket="bench")
         store = ArtifactStore("s3://bench/models", {"endpoint_url": url})
         bench("s3:// (moto on 127.0.0.1)", store, src, args.s3_repeat)
+        bench_many("s3:// (moto on 127.0.0.1)", store, args.many)
     finally:
         proc.terminate()  # type: ignore[attr-defined]
         proc.wait()  # type: ignore[attr-defined]

@@ -31,8 +31,7 @@ def cold(args: list[str], cwd: Path, runs: int = 3) -> float:
     best = float("inf")
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run([*MODELREG, *args], cwd=cwd, env=ENV, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run([*MODELREG, *args], cwd=cwd, env=ENV, check=True, stdout=subprocess.DEVNULL)
         best = min(best, time.perf_counter() - t)
     return best
 
@@ -70,8 +69,9 @@ def bench_size(root: Path, models: int, versions: int, register_n: int) -> None:
     n = 10_000
     t = timed(lambda: _transaction(reg, [f"model-{i % models:05d}" for i in range(n)]))
     row(f"transaction of {n:,} versions, one commit", f"{t:.2f} s", "< 10 s")
-    check = subprocess.run(["git", "status", "--porcelain"], cwd=reg_dir, capture_output=True,
-                           text=True, check=True).stdout
+    check = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=reg_dir, capture_output=True, text=True, check=True
+    ).stdout
     assert check == "", f"working tree not clean after the benchmark: {check[:200]}"
 
 
@@ -86,8 +86,7 @@ def bench_one_big_model(root: Path, versions: int) -> None:
     print(f"\n1 model x {versions:,} versions")
     cold(["list", "--json"], reg_dir, runs=1)
     row("list --json, cold process", f"{cold(['list', '--json'], reg_dir):.3f} s")
-    row("show MODEL@latest, cold process",
-        f"{cold(['show', 'model-00000@latest'], reg_dir):.3f} s")
+    row("show MODEL@latest, cold process", f"{cold(['show', 'model-00000@latest'], reg_dir):.3f} s")
     reg = Registry.open(reg_dir)
     reg.get("model-00000")
     t = timed(lambda: [reg.register_version("model-00000") for _ in range(20)])

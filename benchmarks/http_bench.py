@@ -29,8 +29,12 @@ from modelreg import Registry
 from modelreg.export import export, read_catalog
 from modelreg.keys import READ_SCOPE, Keyring, save
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
 FRAMEWORKS = ("pytorch", "tensorflow", "xgboost", "sklearn", "onnx", "custom")
 STAGES = ("none", "staging", "production")
 
@@ -85,8 +89,9 @@ def build_registry(path: Path, count: int) -> Path:
         (folder / "model.yaml").write_text(manifest(i))
     env = {**os.environ, **GIT_ENV}
     subprocess.run(["git", "add", "models"], cwd=reg.root, check=True, env=env)
-    subprocess.run(["git", "commit", "-q", "-m", f"{count} models"], cwd=reg.root, check=True,
-                   env=env)
+    subprocess.run(
+        ["git", "commit", "-q", "-m", f"{count} models"], cwd=reg.root, check=True, env=env
+    )
     return reg.root
 
 
@@ -104,9 +109,11 @@ def bench_export(base: Path, count: int) -> None:
     t3 = time.perf_counter()
     second = export(catalog, str(dest))
     t4 = time.perf_counter()
-    print(f"export {count:>6} models: read (cold parse) {t1 - t0:6.2f} s | read (warm) "
-          f"{t2 - t1:6.2f} s | first export {t3 - t2:6.2f} s ({len(first.written)} files) | "
-          f"unchanged re-export {t4 - t3:6.2f} s ({len(second.written)} written)")
+    print(
+        f"export {count:>6} models: read (cold parse) {t1 - t0:6.2f} s | read (warm) "
+        f"{t2 - t1:6.2f} s | first export {t3 - t2:6.2f} s ({len(first.written)} files) | "
+        f"unchanged re-export {t4 - t3:6.2f} s ({len(second.written)} written)"
+    )
 
 
 def free_port() -> int:
@@ -118,9 +125,22 @@ def free_port() -> int:
 
 def start_server(root: Path, keys_file: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "modelreg", "-R", str(root), "serve",
-                             "--port", str(port), "--keys", str(keys_file)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "modelreg",
+            "-R",
+            str(root),
+            "serve",
+            "--port",
+            str(port),
+            "--keys",
+            str(keys_file),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -141,8 +161,9 @@ end
 """
 
 
-def run_wrk(url: str, headers: dict[str, str], duration: int, connections: int,
-            script: str | None = None) -> tuple[float, float, float]:
+def run_wrk(
+    url: str, headers: dict[str, str], duration: int, connections: int, script: str | None = None
+) -> tuple[float, float, float]:
     args = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
     if script is not None:
         args += ["-s", script]
@@ -160,8 +181,9 @@ def run_wrk(url: str, headers: dict[str, str], duration: int, connections: int,
     return rps, pct("50"), pct("99")
 
 
-async def _client(host: str, port: int, request: bytes, stop: float,
-                  latencies: list[float]) -> None:
+async def _client(
+    host: str, port: int, request: bytes, stop: float, latencies: list[float]
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     while time.perf_counter() < stop:
         t = time.perf_counter()
@@ -174,8 +196,9 @@ async def _client(host: str, port: int, request: bytes, stop: float,
     writer.close()
 
 
-def run_python(url: str, headers: dict[str, str], duration: int, connections: int
-               ) -> tuple[float, float, float]:
+def run_python(
+    url: str, headers: dict[str, str], duration: int, connections: int
+) -> tuple[float, float, float]:
     rest = url.split("://", 1)[1]
     hostport, _, path = rest.partition("/")
     host, _, port = hostport.partition(":")
@@ -186,8 +209,9 @@ def run_python(url: str, headers: dict[str, str], duration: int, connections: in
 
     async def main() -> None:
         stop = time.perf_counter() + duration
-        await asyncio.gather(*(_client(host, int(port), request, stop, latencies)
-                               for _ in range(connections)))
+        await asyncio.gather(
+            *(_client(host, int(port), request, stop, latencies) for _ in range(connections))
+        )
 
     t0 = time.perf_counter()
     asyncio.run(main())
@@ -203,36 +227,53 @@ def bench_http(base: Path, count: int, duration: int, connections: int) -> None:
     save(ring, keys_file)
     proc, url = start_server(root, keys_file)
     load = run_wrk if shutil.which("wrk") else run_python
-    print(f"\nHTTP, {count}-model catalog, 1 server process, load generator "
-          f"{'wrk' if load is run_wrk else 'asyncio'} ({connections} connections, "
-          f"{duration} s each), same 2-core machine:")
+    print(
+        f"\nHTTP, {count}-model catalog, 1 server process, load generator "
+        f"{'wrk' if load is run_wrk else 'asyncio'} ({connections} connections, "
+        f"{duration} s each), same 2-core machine:"
+    )
     try:
         auth = {"Authorization": f"Bearer {key}"}
         cases = [
             ("list page (20 models)", "/api/v1/model-registry/models", {}),
-            ("list page, filtered", "/api/v1/model-registry/models?framework=onnx&tag=group-3"
-             "&sort=name:asc&limit=20", {}),
+            (
+                "list page, filtered",
+                "/api/v1/model-registry/models?framework=onnx&tag=group-3&sort=name:asc&limit=20",
+                {},
+            ),
             ("single model", "/api/v1/model-registry/models/m00042", {}),
-            ("single model, gzip", "/api/v1/model-registry/models/m00042",
-             {"Accept-Encoding": "gzip"}),
+            (
+                "single model, gzip",
+                "/api/v1/model-registry/models/m00042",
+                {"Accept-Encoding": "gzip"},
+            ),
         ]
         for label, path, extra in cases:
             headers = {**auth, **extra}
             etag = httpx.get(url + path, headers=headers).headers["etag"]
             rps, p50, p99 = load(url + path, headers, duration, connections)
             print(f"  {label:<26} {rps:9.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
-            rps, p50, p99 = load(url + path, {**headers, "If-None-Match": etag}, duration,
-                                 connections)
-            print(f"  {label + ' -> 304':<26} {rps:9.0f} req/s  p50 {p50:6.2f} ms  "
-                  f"p99 {p99:6.2f} ms")
+            rps, p50, p99 = load(
+                url + path, {**headers, "If-None-Match": etag}, duration, connections
+            )
+            print(
+                f"  {label + ' -> 304':<26} {rps:9.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
+            )
         if load is run_wrk:
             # Every request a new search: no response cache, a filter over all models.
             script = base / "uncached.lua"
             script.write_text(UNCACHED_LUA)
-            rps, p50, p99 = run_wrk(url + "/api/v1/model-registry/models?limit=20", auth,
-                                    duration, connections, str(script))
-            print(f"  {'list, new search each':<26} {rps:9.0f} req/s  p50 {p50:6.2f} ms  "
-                  f"p99 {p99:6.2f} ms")
+            rps, p50, p99 = run_wrk(
+                url + "/api/v1/model-registry/models?limit=20",
+                auth,
+                duration,
+                connections,
+                str(script),
+            )
+            print(
+                f"  {'list, new search each':<26} {rps:9.0f} req/s  p50 {p50:6.2f} ms  "
+                f"p99 {p99:6.2f} ms"
+            )
     finally:
         proc.terminate()
         proc.wait(timeout=10)
