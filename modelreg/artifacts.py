@@ -45,15 +45,19 @@ Progress = Callable[[int], None]  # called with the bytes moved since the last c
 ProgressFactory = Callable[[str, int], "Progress | None"]  # (what, total bytes) -> progress
 
 
-def check_storage_options(options: Mapping[str, Any]) -> list[str]:
-    """Messages for options that look like credentials: those never belong in git."""
+def check_storage_options(options: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Messages for options that look like credentials, at any depth (``client_kwargs``
+    too): those never belong in git."""
     out = []
-    for key in options:
-        if SECRET_KEY.search(key):
+    for key, value in options.items():
+        name = f"{prefix}{key}"
+        if SECRET_KEY.search(str(key)):
             out.append(
-                f"{key!r} looks like a credential; keep secrets out of modelreg.yaml "
+                f"{name!r} looks like a credential; keep secrets out of modelreg.yaml "
                 "(use the environment or an AWS profile)"
             )
+        elif isinstance(value, Mapping):
+            out.extend(check_storage_options(value, f"{name}."))
     return out
 
 

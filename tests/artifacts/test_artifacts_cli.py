@@ -99,12 +99,14 @@ def test_validate_refuses_credentials_in_the_config(tmp_path: Path, run_cli) -> 
     config.write_text(
         config.read_text().replace(
             "storage_options: {}",
-            "storage_options: {region_name: eu-west-1, aws_secret_access_key: x}",
+            "storage_options: {region_name: eu-west-1, aws_secret_access_key: x,"
+            " client_kwargs: {region_name: eu-west-1, aws_session_token: y}}",
         )
     )
     r = run_cli("validate", cwd=reg.root)
     assert r.code == 3
     assert "artifacts.storage_options" in r.out and "aws_secret_access_key" in r.out
+    assert "client_kwargs.aws_session_token" in r.out
     assert "region_name" not in r.out
 
 
