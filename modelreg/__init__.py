@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelreg.errors import (
     ArtifactError,
+    ArtifactExistsError,
     ConflictError,
     GitError,
     InvalidManifestError,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ArtifactError",
+    "ArtifactExistsError",
     "ConflictError",
     "GitError",
     "InvalidManifestError",

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from modelreg.config import ArtifactStoreConfig
-from modelreg.errors import ArtifactError, ModelregError
+from modelreg.errors import ArtifactError, ArtifactExistsError, ModelregError
 from modelreg.manifest import Artifact
 
 CHUNK = 8 * 1024 * 1024
@@ -483,7 +483,7 @@ class ArtifactBatch:
             with storage_errors(dest, "read"), ArtifactStore._reader(fs, path) as fh:
                 there = copy_hashing(fh.read, chunk=_block(fs))
             if there != (digest, size):
-                raise ArtifactError(
+                raise ArtifactExistsError(
                     f"{dest}: already exists with other bytes; "
                     "modelreg never overwrites an artifact"
                 )

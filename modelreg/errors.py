@@ -86,6 +86,10 @@ class ArtifactError(ModelregError):
     exit_code = 6
 
 
+class ArtifactExistsError(ArtifactError):
+    """Other bytes already sit where an upload would go (modelreg never overwrites)."""
+
+
 class GitError(ModelregError):
     """Git could not do what was asked (no repository, missing commit, failed push)."""
 

@@ -24,11 +24,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from modelreg.errors import ConflictError, GitError, ModelregError, ReadOnlyError
+from modelreg.errors import (
+    ArtifactExistsError,
+    ConflictError,
+    GitError,
+    ModelregError,
+    ReadOnlyError,
+)
 from modelreg.gitstore import remote
 
 if TYPE_CHECKING:
     from modelreg.artifacts import ArtifactBatch  # type: ignore[import-not-found,unused-ignore]
+    from modelreg.gitstore import GitStore
     from modelreg.registry import Registry, _Tx
 
 T = TypeVar("T")
@@ -121,8 +128,23 @@ def _pushed(
     branch = remote.current_branch(store)
     base = _start_point(reg, name, branch)
     tries = 0
-    value, attempt = _attempt(reg, op, message)
+    attempt: _Attempt | None = None
     while True:
+        if attempt is None:
+            try:
+                value, attempt = _attempt(reg, op, message)
+            except ArtifactExistsError:
+                # On a store the clones share, another clone may have taken this version
+                # number (and its upload path) first: if the remote moved on, the same
+                # operation runs again on its tip, as after a rejected push.
+                tip = remote.fetch(store, name, branch)
+                if tries == retries or not _moved_on(store, base, tip):
+                    raise
+                assert tip is not None
+                remote.move_branch(store, tip)
+                tries += 1
+                base = tip
+                continue
         if attempt.commit is None:
             return Published(value, None, branch)
         outcome = remote.push(store, name, branch)
@@ -162,7 +184,17 @@ def _pushed(
             )
         tries += 1
         base = tip
-        value, attempt = _attempt(reg, op, message)  # the same operation, on the new tip
+        attempt = None  # the same operation runs again, on the new tip
+
+
+def _moved_on(store: GitStore, base: str | None, tip: str | None) -> bool:
+    """The remote's tip moved forward from ``base`` (fetched as ``tip``)."""
+    return (
+        tip is not None
+        and base is not None
+        and tip != base
+        and remote.is_ancestor(store, base, tip)
+    )
 
 
 def _start_point(reg: Registry, name: str, branch: str) -> str | None:

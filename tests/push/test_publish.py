@@ -9,7 +9,7 @@ import pytest
 from pushrepo import MODEL, assert_linear, remote_tip, remote_versions
 
 from modelreg import Registry
-from modelreg.errors import ConflictError, GitError
+from modelreg.errors import ArtifactExistsError, ConflictError, GitError
 from modelreg.manifest import Version
 from tests.conftest import git
 
@@ -137,6 +137,53 @@ def test_a_discarded_attempt_keeps_uploads_the_new_tip_uses(
     assert (shared / MODEL / "2" / "model" / "model.bin").read_bytes() == b"the same weights"
     assert (shared / MODEL / "3" / "model" / "model.bin").exists()
     assert remote_versions(remote) == [1, 2, 3]
+
+
+def test_a_version_path_taken_on_a_shared_store_is_met_by_the_next_number(
+    tmp_path: Path, remote: Path, clone: Clone
+) -> None:
+    # b registers version 2 with its bytes and pushes; a, not yet knowing, tries version 2
+    # too: its upload finds other bytes at .../2/..., so it fetches and becomes version 3
+    shared = tmp_path / "shared-artifacts"
+    a_path, b_path = clone("a"), clone("b")
+    for path in (a_path, b_path):
+        config = path / "modelreg.yaml"
+        config.write_text(config.read_text() + f"artifacts:\n  root: {shared.as_uri()}\n")
+    a, b = Registry.open(a_path), Registry.open(b_path)
+    for name in ("a", "b"):  # the same file name, other bytes
+        (tmp_path / f"{name}-model").mkdir()
+        (tmp_path / f"{name}-model" / "model.bin").write_bytes(f"weights of {name}".encode())
+    b.publish(
+        lambda r: r.register_version(
+            MODEL, label="b", artifacts={"model": tmp_path / "b-model" / "model.bin"}
+        ),
+        push=True,
+    )
+    done = a.publish(
+        lambda r: r.register_version(
+            MODEL, label="a", artifacts={"model": tmp_path / "a-model" / "model.bin"}
+        ),
+        push=True,
+    )
+    assert done.value.version == 3 and done.retries == 1
+    assert remote_versions(remote) == [1, 2, 3]
+    assert (shared / MODEL / "2" / "model" / "model.bin").read_bytes() == b"weights of b"
+    assert (shared / MODEL / "3" / "model" / "model.bin").read_bytes() == b"weights of a"
+
+
+def test_a_taken_version_path_with_no_newer_remote_tip_is_an_error(
+    tmp_path: Path, remote: Path, clone: Clone
+) -> None:
+    a = Registry.open(clone("a"))
+    stray = a.root / "artifacts" / MODEL / "2" / "model" / "model.bin"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"left by a crashed job")
+    src = tmp_path / "model.bin"
+    src.write_bytes(b"new weights")
+    before = remote_tip(remote)
+    with pytest.raises(ArtifactExistsError, match="already exists with other bytes"):
+        a.publish(lambda r: r.register_version(MODEL, artifacts={"model": src}), push=True)
+    assert remote_tip(remote) == before and stray.read_bytes() == b"left by a crashed job"
 
 
 def test_a_remote_hook_refusal_keeps_the_local_commit(remote: Path, clone: Clone) -> None:
