@@ -97,13 +97,29 @@ def run_write(
                       lambda model: click.echo(f"Undeployed {model.id}"),
                       push=push, branch=branch, as_json=as_json)
     """
+    return publish_write(
+        op, lambda done: show(done.value), push=push, branch=branch, as_json=as_json
+    ).value
+
+
+def publish_write(
+    op: Callable[[Registry], T],
+    show: Callable[[Published[T]], None],
+    *,
+    push: bool | None,
+    branch: str | None,
+    as_json: bool = False,
+) -> Published[T]:
+    """:func:`run_write` for a command whose output needs the commit made (``op``'s value
+    is built inside the transaction, before the commit exists): ``show`` gets the whole
+    :class:`~modelreg.publish.Published`, which is returned."""
     reg = open_registry()
     done = reg.publish(op, push=push, branch=branch)
-    show(done.value)
+    show(done)
     asked = bool(branch) or (reg.config.git.push if push is None else push)
     for line in _where(done, reg.config.git.remote, asked):
         click.echo(line, err=as_json)
-    return done.value
+    return done
 
 
 def _where(done: Published[Any], remote: str, asked: bool) -> list[str]:

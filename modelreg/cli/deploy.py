@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from typing import TYPE_CHECKING
 
 import click
 
-from modelreg.cli._common import emit_json, emit_table, json_option, open_registry
+from modelreg.cli._common import (
+    emit_json,
+    emit_table,
+    json_option,
+    open_registry,
+    publish_write,
+    write_options,
+)
+
+if TYPE_CHECKING:
+    from modelreg.deploy import DeployResult, UndeployResult
+    from modelreg.publish import Published
+    from modelreg.registry import Registry
 
 _AUTOSCALE = re.compile(r"(\d+):(\d+)@(\d+)%?\Z")
 
@@ -47,7 +61,12 @@ def _autoscale(
 @click.option(
     "--traffic", type=int, metavar="PERCENT", help="A/B: the challenger's traffic, 1..99."
 )
-@click.option("--dry-run", is_flag=True, help="Print the specs; write and commit nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the specs; write, commit and push nothing (not with --push or --branch).",
+)
+@write_options
 @json_option
 def deploy(
     ref_spec: str,
@@ -58,24 +77,31 @@ def deploy(
     challenger: int | None,
     traffic: int | None,
     dry_run: bool,
+    push: bool | None,
+    branch: str | None,
     as_json: bool,
 ) -> None:
     """Render MODEL's deployment specs into deploy/<target>/<model-id>/ and record the
     deployment in its manifest, in one commit (for Argo CD, Flux or CloudFormation).
 
     The version is the one named (MODEL@3, MODEL@production), else the latest
-    non-archived one. A redeploy replaces the model's earlier spec files.
+    non-archived one. A redeploy replaces the model's earlier spec files. With --push
+    the commit is pushed (re-rendered on the newer tip if someone pushed first);
+    with --branch NAME it goes on a new branch for a pull request.
 
     \b
     Examples:
       modelreg deploy churn-xgb@production --target kubernetes --replicas 2
       modelreg deploy churn-xgb --target kserve --hardware gpu-a100-40gb --autoscale 1:5@70
       modelreg deploy churn-xgb@3 --target sagemaker --challenger 4 --traffic 10 --dry-run
+      modelreg deploy churn-xgb@production --branch deploy-churn --push
     """
     from modelreg.deploy import DeployRequest
 
     if (challenger is None) != (traffic is None):
         raise click.UsageError("--challenger and --traffic go together")
+    if dry_run and (push or branch):
+        raise click.UsageError("--dry-run writes nothing: it cannot go with --push or --branch")
     request = DeployRequest.build(
         hardware=hardware,
         replicas=replicas,
@@ -83,22 +109,44 @@ def deploy(
         challenger=challenger,
         traffic=traffic,
     )
-    reg = open_registry()
-    result = reg.deploy(ref_spec, request, target=target, dry_run=dry_run)
+    if dry_run:
+        _show_dry_run(
+            open_registry().deploy(ref_spec, request, target=target, dry_run=True), as_json
+        )
+        return
+
+    def op(reg: Registry) -> DeployResult:  # re-run on a newer tip: reads all through reg
+        return reg.deploy(ref_spec, request, target=target)
+
+    def show(done: Published[DeployResult]) -> None:
+        _show_deployed(dataclasses.replace(done.value, commit=done.commit), as_json)
+
+    publish_write(op, show, push=push, branch=branch, as_json=as_json)
+
+
+def _warn(result: DeployResult) -> None:
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+def _show_dry_run(result: DeployResult, as_json: bool) -> None:
+    _warn(result)
     if as_json:
         data = result.to_dict()
-        if dry_run:
-            data["contents"] = {p: d.decode("utf-8") for p, d in sorted(result.files.items())}
+        data["contents"] = {p: d.decode("utf-8") for p, d in sorted(result.files.items())}
         emit_json(data)
         return
-    if dry_run:
-        for path, data_ in sorted(result.files.items()):
-            click.echo(f"# --- {path}")
-            click.echo(data_.decode("utf-8"), nl=False)
-        for path in result.removed:
-            click.echo(f"# --- {path} (removed)")
+    for path, data_ in sorted(result.files.items()):
+        click.echo(f"# --- {path}")
+        click.echo(data_.decode("utf-8"), nl=False)
+    for path in result.removed:
+        click.echo(f"# --- {path} (removed)")
+
+
+def _show_deployed(result: DeployResult, as_json: bool) -> None:
+    _warn(result)
+    if as_json:
+        emit_json(result.to_dict())
         return
     click.echo(f"{result} (commit {(result.commit or '')[:10]})")
     for path in sorted(result.files):
@@ -111,21 +159,29 @@ def deploy(
 
 @click.command()
 @click.argument("model_id")
+@write_options
 @json_option
-def undeploy(model_id: str, as_json: bool) -> None:
-    """Remove MODEL_ID's deployment block and its spec files, in one commit.
+def undeploy(model_id: str, push: bool | None, branch: str | None, as_json: bool) -> None:
+    """Remove MODEL_ID's deployment block and its spec files, in one commit (pushed
+    with --push, on a new branch with --branch NAME).
 
     \b
     Example:
-      modelreg undeploy churn-xgb
+      modelreg undeploy churn-xgb --push
     """
-    result = open_registry().undeploy(model_id)
-    if as_json:
-        emit_json(result.to_dict())
-        return
-    click.echo(f"{result} (commit {(result.commit or '')[:10]})")
-    for path in result.removed:
-        click.echo(f"  removed {path}")
+
+    def show(done: Published[UndeployResult]) -> None:
+        result = dataclasses.replace(done.value, commit=done.commit)
+        if as_json:
+            emit_json(result.to_dict())
+            return
+        click.echo(f"{result} (commit {(result.commit or '')[:10]})")
+        for path in result.removed:
+            click.echo(f"  removed {path}")
+
+    publish_write(
+        lambda reg: reg.undeploy(model_id), show, push=push, branch=branch, as_json=as_json
+    )
 
 
 @click.command()

@@ -144,7 +144,8 @@ class DeployResult:
 
     ``files`` maps paths relative to the registry root to their bytes;
     ``removed`` lists older spec files the deploy deletes; ``commit`` is None for
-    a dry run."""
+    a dry run, and inside a larger transaction (``Registry.transaction``,
+    ``Registry.publish``), whose commit is made only when it ends."""
 
     model_id: str
     target: str
@@ -182,7 +183,8 @@ class DeployResult:
 
 @dataclass(frozen=True)
 class UndeployResult:
-    """What an undeploy removed, and the commit that did it."""
+    """What an undeploy removed, and the commit that did it (None inside a larger
+    transaction, whose commit is made only when it ends)."""
 
     model_id: str
     target: str
@@ -345,7 +347,7 @@ def deploy(
         message += f" (challenger {c.version} at {c.traffic_percent}%)"
     reg.set_deployment(model.id, deployment, files=changes, message=message)
     return DeployResult(
-        model.id, name, deployment, files, removed, result.warnings, commit=reg.commit
+        model.id, name, deployment, files, removed, result.warnings, commit=_committed(reg)
     )
 
 
@@ -365,4 +367,9 @@ def undeploy(reg: Registry, model_id: str) -> UndeployResult:
         files=dict.fromkeys(removed),
         message=f"{model_id}: undeploy from {target}",
     )
-    return UndeployResult(model_id, target, removed, reg.commit)
+    return UndeployResult(model_id, target, removed, _committed(reg))
+
+
+def _committed(reg: Registry) -> str | None:
+    """The commit just made; None inside a larger transaction, which commits later."""
+    return None if reg._tx is not None else reg.commit
