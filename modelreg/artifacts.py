@@ -303,8 +303,10 @@ class ArtifactStore:
                 if _is_local(fs):
                     digest, size = copy_file_hashing(Path(path), tmp, report)
                 else:
-                    with self._reader(fs, path) as src, open(tmp, "wb") as out:
-                        digest, size = copy_hashing(src.read, out.write, report, _block(fs))
+                    # the store's own (concurrent, ranged) download, then the local bytes
+                    # are hashed: what is checked is what landed on disk
+                    fs.get_file(path, str(tmp), callback=_callback(report), **_get_options(fs))
+                    digest, size = _hash_file(tmp)
             problem = _difference(artifact, digest, size)
             if problem:
                 raise ArtifactError(f"{uri}: downloaded bytes do not match the manifest: {problem}")
@@ -399,6 +401,13 @@ def _put_options(fs: Any, size: int) -> dict[str, int]:
     if "s3" in _protocols(fs):
         part = max(PART_SIZE, -(-size // MAX_PARTS))
         return {"chunksize": part, "max_concurrency": PART_CONCURRENCY}
+    return {}
+
+
+def _get_options(fs: Any) -> dict[str, int]:
+    # s3fs downloads ranges concurrently: bounded like uploads
+    if "s3" in _protocols(fs):
+        return {"chunksize": REMOTE_BLOCK, "max_concurrency": PART_CONCURRENCY}
     return {}
 
 
