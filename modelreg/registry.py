@@ -43,7 +43,7 @@ from modelreg.manifest import (
 )
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
-from modelreg.rules import check_model
+from modelreg.rules import check_model, problems_at
 from modelreg.schema import load_manifest, parse_config
 
 if TYPE_CHECKING:
@@ -596,13 +596,18 @@ class Registry:
             self._put(model_id, model, f"{model_id}: create model")
             return model
 
-    def _retired_versions(self, model_id: str) -> int:
-        """The highest version number the model ever had, if it existed before."""
+    def retired_versions(self, model_id: str, rev: str) -> int:
+        """The highest version number a model with this id had in the history of ``rev``
+        (0 if none): numbers a re-created model must not reuse."""
+        return self._retired_versions(model_id, rev)
+
+    def _retired_versions(self, model_id: str, rev: str = "HEAD") -> int:
+        """The highest version number the model ever had, if it existed before ``rev``."""
         store = self.store
         if store.head() is None:
             return 0
         highest = 0
-        for info in store.log(manifest_path(model_id)):
+        for info in store.log(manifest_path(model_id), rev):
             blob = store.blob_at(info.sha, manifest_path(model_id))
             if blob is None:
                 continue
@@ -887,7 +892,7 @@ class Registry:
             violations = check_model(model, self.config)
             if violations:
                 loaded = yamlio.loads(data, self._display(path))
-                problems.extend(loaded.problem(v.path, v.message) for v in violations)
+                problems.extend(problems_at(loaded, violations))
         self._cache.save()
         with contextlib.suppress(ImportError):
             from modelreg.artifacts import check_storage_options
