@@ -13,6 +13,8 @@ version, ...) are in :mod:`modelreg.rules`; these need the state before the chan
 
 from __future__ import annotations
 
+from typing import Any
+
 from modelreg.config import RegistryConfig
 from modelreg.manifest import Model, Stage, Version
 from modelreg.rules import Violation
@@ -118,14 +120,26 @@ def _kept_versions(old: Model, new: Model) -> list[Violation]:
         before_doc, after_doc = v.released_part(), after.released_part()
         for name in RELEASED_FIELDS:
             if before_doc.get(name) != after_doc.get(name):
+                where = _first_difference(before_doc.get(name), after_doc.get(name))
                 out.append(
                     Violation(
-                        ("versions", i, name),
+                        ("versions", i, name, *where),
                         f"version {v.version} is released: its {name} cannot change "
                         "(only stage and description may); register a new version instead",
                     )
                 )
     return out
+
+
+def _first_difference(before: Any, after: Any) -> tuple[str, ...]:
+    """The key path, inside two mappings, of the first entry of ``after`` that differs
+    (so a problem points at the changed line, not at the start of the block)."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return ()
+    for key, value in after.items():
+        if before.get(key) != value:
+            return (key, *_first_difference(before.get(key), value))
+    return ()
 
 
 def _promotion(

@@ -58,6 +58,7 @@ def test_an_appended_version_and_stage_and_description_edits_pass() -> None:
     ("field", "value"),
     [
         ("metrics", {"accuracy": 0.99}),
+        ("metrics", {"accuracy": 0.81, "f1": 0.5}),
         ("hyperparameters", {"depth": 7}),
         ("training", {"epochs": 3}),
         ("created_at", T0 + dt.timedelta(days=30)),
@@ -69,7 +70,7 @@ def test_a_released_version_is_immutable(field: str, value: Any) -> None:
     old = model(version(1), version(2))
     new = model(version(1), version(2, **{field: value}))
     (v,) = check_change(old, new)
-    assert v.path == ("versions", 1, field) and not v.in_base
+    assert v.path[:3] == ("versions", 1, field) and not v.in_base
     assert f"version 2 is released: its {field} cannot change" in v.message
 
 
@@ -128,3 +129,10 @@ def test_the_promotion_policy_is_off_by_default_and_enforced_when_set() -> None:
     )
     (v,) = check_change(old, direct, strict)
     assert "version 4 registered directly in production" in v.message
+
+
+def test_an_edit_inside_a_block_points_at_the_changed_entry() -> None:
+    old = model(version(1, hyperparameters={"a": 1, "opt": {"lr": 0.1, "m": 0.9}}))
+    new = model(version(1, hyperparameters={"a": 1, "opt": {"lr": 0.1, "m": 0.5}}))
+    (v,) = check_change(old, new)
+    assert v.path == ("versions", 0, "hyperparameters", "opt", "m")
