@@ -52,7 +52,8 @@ class Edit:
 
 @dataclass(frozen=True)
 class ModelDelta:
-    """The change to one model: ``kind`` is added, removed or changed."""
+    """The change to one model: ``kind`` is added, removed, changed or invalid (a side
+    that does not load; ``problems`` says why)."""
 
     model_id: str
     kind: str
@@ -61,6 +62,7 @@ class ModelDelta:
     deployment: tuple[str | None, str | None] | None = None  # described before/after
     metadata: tuple[Edit, ...] = ()
     events: tuple[Event, ...] = ()  # every audit line, in order
+    problems: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +79,7 @@ class ModelDelta:
             ),
             "metadata": [e.to_dict() for e in self.metadata],
             "events": [str(e) for e in self.events],
+            "problems": list(self.problems),
         }
 
 

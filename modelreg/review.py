@@ -118,9 +118,18 @@ def check(reg: Registry, base: str | None = None) -> Report:
 
 
 def diff(reg: Registry, base: str) -> tuple[Comparison, list[ModelDelta]]:
-    """What the change does to each model it touches, in model id order."""
+    """What the change does to each model it touches, in model id order (a manifest that
+    does not load on either side is a delta of kind ``invalid`` with its problems)."""
     comparison = compare(reg, base)
-    return comparison, [delta(p.old, p.new, p.model_id) for p in comparison.pairs]
+    deltas = [
+        ModelDelta(
+            p.model_id, "invalid", problems=tuple(str(repo_relative(reg, q)) for q in p.problems)
+        )
+        if p.problems
+        else delta(p.old, p.new, p.model_id)
+        for p in comparison.pairs
+    ]
+    return comparison, deltas
 
 
 def _loaded(reg: Registry, path: str, shown: str) -> yamlio.Loaded:

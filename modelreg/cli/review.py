@@ -124,6 +124,7 @@ def diff(base: str, head: str | None, fmt: str, as_json: bool) -> None:
     Examples:
       modelreg diff origin/main
       modelreg diff main feature/churn-v4 --format markdown > comment.md
+    Exit code 3 (after the report) when a changed manifest does not load.
     """
     from modelreg.review import diff as compute
 
@@ -144,6 +145,8 @@ def diff(base: str, head: str | None, fmt: str, as_json: bool) -> None:
         click.echo(markdown(comparison, deltas))
     else:
         click.echo(text(comparison, deltas))
+    if any(d.kind == "invalid" for d in deltas):
+        raise SystemExit(3)
 
 
 def _number(value: float) -> str:
@@ -192,6 +195,7 @@ def _lines(d: ModelDelta, markdown: bool) -> list[str]:
     for e in d.events:
         if e.kind == "version-edited":
             out.append(str(e))
+    out += [f"{code}{p}{code}" for p in d.problems]
     return out
 
 
@@ -212,7 +216,7 @@ def markdown(comparison: Comparison, deltas: Sequence[ModelDelta]) -> str:
         "",
         f"Compared with `{comparison.base}` (merge-base `{comparison.merge_base[:10]}`).",
     ]
-    icons = {"added": "🆕", "removed": "🗑️", "changed": "✏️"}
+    icons = {"added": "🆕", "removed": "🗑️", "changed": "✏️", "invalid": "❌"}
     for d in deltas:
         out += ["", f"#### {icons.get(d.kind, '')} `{d.model_id}` — {d.kind}", ""]
         if d.added:
