@@ -13,6 +13,7 @@ version, ...) are in :mod:`modelreg.rules`; these need the state before the chan
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from modelreg.config import RegistryConfig
@@ -96,6 +97,31 @@ def check_change(
             before = old.version(v.version)
             if before is not None:
                 out += _promotion(config, before, v, i)
+    return out
+
+
+def check_renames(removed: Sequence[Model], added: Sequence[Model]) -> list[tuple[str, Violation]]:
+    """(model id, violation) for each added model that is a removed one under a new id:
+    one of its versions is the very same released version (same numbers, artifacts,
+    metrics, creation time). Ids never change: a folder renamed is a model renamed."""
+    out = []
+    released = {(v.version, repr(v.released_part())): m.id for m in removed for v in m.versions}
+    for m in added:
+        for v in m.versions:
+            was = released.get((v.version, repr(v.released_part())))
+            if was is not None:
+                out.append(
+                    (
+                        m.id,
+                        Violation(
+                            ("id",),
+                            f"model {m.id} is model {was} renamed (version {v.version} is the "
+                            f"same): a model id never changes; keep {was}, or register the "
+                            "versions anew in a new model",
+                        ),
+                    )
+                )
+                break
     return out
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from modelreg import yamlio
-from modelreg.changes import check_change
+from modelreg.changes import check_change, check_renames
 from modelreg.config import MANIFEST_FILE, MODELS_DIR
 from modelreg.delta import ModelDelta, delta
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
@@ -114,6 +114,11 @@ def check(reg: Registry, base: str | None = None) -> Report:
                 problems += problems_at(_loaded(old_reg, path, shown), on_base)
         if pair.new is not None:
             problems = _with_origins(reg, pair.new, path, shown, problems)
+    removed = [p.old for p in comparison.pairs if p.new is None and p.old is not None]
+    added = [p.new for p in comparison.pairs if p.old is None and p.new is not None]
+    for model_id, violation in check_renames(removed, added) if removed and added else ():
+        path = manifest_path(model_id)
+        problems += problems_at(_loaded(reg, path, store.prefix + path), [violation])
     return Report(tuple(problems), comparison)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from modelreg.changes import check_change
+from modelreg.changes import check_change, check_renames
 from modelreg.config import RegistryConfig
 from modelreg.manifest import Model
 
@@ -136,3 +136,12 @@ def test_an_edit_inside_a_block_points_at_the_changed_entry() -> None:
     new = model(version(1, hyperparameters={"a": 1, "opt": {"lr": 0.1, "m": 0.5}}))
     (v,) = check_change(old, new)
     assert v.path == ("versions", 0, "hyperparameters", "opt", "m")
+
+
+def test_a_renamed_model_is_found_by_its_released_versions() -> None:
+    old = model(version(1), version(2))
+    renamed = old.model_copy(update={"id": "churn-v2"})
+    other = model(version(1, metrics={"accuracy": 0.5})).model_copy(update={"id": "other"})
+    ((model_id, v),) = check_renames([old], [other, renamed])
+    assert model_id == "churn-v2" and v.path == ("id",)
+    assert "model churn-v2 is model churn renamed (version 1 is the same)" in v.message

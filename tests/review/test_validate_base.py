@@ -255,3 +255,14 @@ def test_two_branches_that_each_register_version_3_fail_once_merged(
     # plain validate names both lines too
     plain = run_cli("validate", cwd=root)
     assert plain.code == 3 and f"the other is at line {first}" in plain.out
+
+
+def test_a_renamed_model_folder_is_refused(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
+    root = churn.root
+    branch(root, "feature")
+    git(root, "mv", "models/churn-xgb", "models/churn")
+    text = edit(root / "models/churn/model.yaml", "id: churn-xgb", "id: churn")
+    r = run_cli("validate", "--base", "main", cwd=root)
+    assert r.code == 3
+    assert r.out.startswith(f"models/churn/model.yaml:{line_of(text, 'id: churn')}:5: id: ")
+    assert "model churn is model churn-xgb renamed" in r.out
