@@ -266,3 +266,23 @@ def test_a_renamed_model_folder_is_refused(churn: Registry, run_cli) -> None:  #
     assert r.code == 3
     assert r.out.startswith(f"models/churn/model.yaml:{line_of(text, 'id: churn')}:5: id: ")
     assert "model churn is model churn-xgb renamed" in r.out
+
+
+def test_bad_input_gets_a_message_and_an_exit_code(
+    churn: Registry, run_cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    root = churn.root
+    branch(root, "feature")
+    edit(root / MANIFEST, "framework: xgboost", "framework: xgboost\nframework: onnx")
+    r = run_cli("validate", "--base", "main", cwd=root)
+    assert r.code == 3 and "duplicate key" in r.out.lower(), r.out
+    assert run_cli("validate", "--format", "yaml", cwd=root).code == 2
+    assert run_cli("diff", cwd=root).code == 2
+    r = run_cli("validate", "--base", "no-such-branch", cwd=root)
+    assert r.code == 7 and "'no-such-branch' is not in this clone" in r.err
+    plain = tmp_path / "plain"  # a registry folder that is not in a git repository
+    (plain / "models").mkdir(parents=True)
+    (plain / "modelreg.yaml").write_text((root / "modelreg.yaml").read_text())
+    assert run_cli("validate", cwd=plain).code == 0
+    r = run_cli("validate", "--base", "main", cwd=plain)
+    assert r.code == 7 and "not inside a git repository" in r.err and "Traceback" not in r.err
