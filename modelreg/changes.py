@@ -128,10 +128,12 @@ def check_renames(removed: Sequence[Model], added: Sequence[Model]) -> list[tupl
 def _kept_versions(old: Model, new: Model) -> list[Violation]:
     """Versions of ``old`` must all be in ``new``, unchanged but for stage and description."""
     out: list[Violation] = []
-    index = {v.version: i for i, v in enumerate(new.versions)}
+    index: dict[int, list[int]] = {}
+    for i, v in enumerate(new.versions):
+        index.setdefault(v.version, []).append(i)
     for v in old.versions:
-        i = index.get(v.version)
-        if i is None:
+        found = index.get(v.version)
+        if found is None:
             out.append(
                 Violation(
                     ("versions",),
@@ -140,9 +142,12 @@ def _kept_versions(old: Model, new: Model) -> list[Violation]:
                 )
             )
             continue
-        after = new.versions[i]
-        if after.released_part() == v.released_part():
+        # a number listed twice (two merged branches) is the duplicate rule's to report:
+        # here it is enough that one of the entries is the released version unchanged
+        if any(new.versions[j].released_part() == v.released_part() for j in found):
             continue
+        i = found[0]
+        after = new.versions[i]
         before_doc, after_doc = v.released_part(), after.released_part()
         for name in RELEASED_FIELDS:
             if before_doc.get(name) != after_doc.get(name):

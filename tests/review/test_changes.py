@@ -145,3 +145,12 @@ def test_a_renamed_model_is_found_by_its_released_versions() -> None:
     ((model_id, v),) = check_renames([old], [other, renamed])
     assert model_id == "churn-v2" and v.path == ("id",)
     assert "model churn-v2 is model churn renamed (version 1 is the same)" in v.message
+
+
+def test_a_duplicate_number_is_not_also_an_edit_of_the_released_version() -> None:
+    old = model(version(1), version(2))
+    merged = model(version(1), version(2), version(2, metrics={"accuracy": 0.5}))
+    assert check_change(old, merged) == []
+    edited = model(version(1), version(2, label="x"), version(2, metrics={"accuracy": 0.5}))
+    (v,) = check_change(old, edited)
+    assert v.path == ("versions", 1, "label")

@@ -247,7 +247,8 @@ def test_two_branches_that_each_register_version_3_fail_once_merged(
     )
     r = run_cli("validate", "--base", "HEAD~1", cwd=root)
     assert r.code == 3
-    (problem,) = [ln for ln in r.out.splitlines() if "appears twice" in ln]
+    (problem,) = r.out.splitlines()  # the duplicate, and no edit of the released version 3
+    assert "appears twice" in problem
     assert problem.startswith(f"{MANIFEST}:{second}:")
     assert f"the other is at line {first}" in problem
     assert f"line {first} from {alice[:10]} (alice: version 3)" in problem
