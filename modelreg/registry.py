@@ -198,6 +198,15 @@ class Registry:
         config = parse_config(store.read_blob(blob), f"{CONFIG_FILE}@{ref}")
         return cls(root, config, ref=ref, commit=commit, store=store)
 
+    def at(self, commit: str, ref: str | None = None) -> Registry:
+        """This registry read-only as of ``commit`` (an object id), sharing the git store
+        and the manifest cache (one cache per process, saved once)."""
+        other = Registry(
+            self.root, self.config, ref=ref or commit[:12], commit=commit, store=self.store
+        )
+        other._cache = self._cache
+        return other
+
     def close(self) -> None:
         """Keep what this registry parsed for the next process (the manifest cache)."""
         self._cache.save()

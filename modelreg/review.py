@@ -61,7 +61,7 @@ def compare(reg: Registry, base: str) -> Comparison:
     store = reg.store
     head = reg.commit if reg.read_only else None
     mb = store.merge_base(base, head or "HEAD")
-    old_reg = Registry(reg.root, reg.config, ref=mb[:12], commit=mb, store=store)
+    old_reg = reg.at(mb)
     ids = sorted(
         {
             parts[1]
@@ -108,9 +108,7 @@ def check(reg: Registry, base: str | None = None) -> Report:
             if on_head:
                 problems += problems_at(_loaded(reg, path, shown), on_head)
             if on_base:
-                old_reg = Registry(
-                    reg.root, reg.config, commit=comparison.merge_base, ref=base, store=store
-                )
+                old_reg = reg.at(comparison.merge_base, base)
                 problems += problems_at(_loaded(old_reg, path, shown), on_base)
         if pair.new is not None:
             problems = _with_origins(reg, pair.new, path, shown, problems)

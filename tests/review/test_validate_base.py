@@ -287,3 +287,18 @@ def test_bad_input_gets_a_message_and_an_exit_code(
     assert run_cli("validate", cwd=plain).code == 0
     r = run_cli("validate", "--base", "main", cwd=plain)
     assert r.code == 7 and "not inside a git repository" in r.err and "Traceback" not in r.err
+
+
+def test_one_manifest_cache_for_both_sides(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
+    from modelreg.cache import ManifestCache
+    from modelreg.gitstore import blob_id
+
+    root = churn.root
+    cache = root / ".git" / "modelreg" / "manifests.cache"
+    base_blob = blob_id((root / MANIFEST).read_bytes())
+    branch(root, "feature")
+    append(root / MANIFEST, VERSION_3)
+    cache.unlink(missing_ok=True)
+    assert run_cli("validate", "--base", "main", cwd=root).code == 0
+    saved = ManifestCache(cache).raw
+    assert {base_blob, blob_id((root / MANIFEST).read_bytes())} <= set(saved)
