@@ -183,7 +183,7 @@ def _lines(d: ModelDelta, markdown: bool) -> list[str]:
         label = f" ({v.label})" if v.label else ""
         against = f", deltas vs production v{v.baseline}" if v.baseline and v.deltas else ""
         out.append(
-            f"version {v.version}{label} registered in {v.stage}: {_metrics(v, markdown)}{against}"
+            f"version {v.version}{label} added, stage {v.stage}: {_metrics(v, markdown)}{against}"
         )
     for e in d.moves:
         out.append(f"version {e.version}: {code}{e.before}{code} → {code}{e.after}{code}")

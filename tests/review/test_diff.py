@@ -51,14 +51,14 @@ def test_text(feature: Registry, run_cli) -> None:  # type: ignore[no-untyped-de
     body = r.out.split("\n", 1)[1]
     assert body == (
         "churn-xgb: changed\n"
-        "  version 3 (v1.2.0) registered in staging: accuracy 0.95 (+0.03), f1 0.9, "
+        "  version 3 (v1.2.0) added, stage staging: accuracy 0.95 (+0.03), f1 0.9, "
         "deltas vs production v2\n"
         "  version 1: none → archived\n"
         "  deployment: not deployed → version 2 on kserve (challenger 3 at 10 %, gpu, 1 replica)\n"
         "  description: (none) → Now with more data\n"
         "  tags: [churn, xgboost] → [churn]\n"
         "new-model: added\n"
-        "  version 1 registered in none: auc 0.7\n"
+        "  version 1 added, stage none: auc 0.7\n"
         "old-model: removed\n"
     )
 
@@ -96,7 +96,7 @@ def test_markdown_for_a_pull_request_comment(feature: Registry, run_cli) -> None
 def test_a_hand_written_version_and_an_unfetched_base(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
     append(churn.root / MANIFEST, VERSION_3)  # uncommitted, on main
     r = run_cli("diff", "HEAD", cwd=churn.root)
-    assert "version 3 (v1.2.0) registered in staging: accuracy 0.95 (+0.03)" in r.out
+    assert "version 3 (v1.2.0) added, stage staging: accuracy 0.95 (+0.03)" in r.out
     r = run_cli("diff", "origin/main", cwd=churn.root)
     assert r.code == 7 and "not in this clone" in r.err and "Traceback" not in r.err
 
