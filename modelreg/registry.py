@@ -42,7 +42,7 @@ from modelreg.manifest import (
 )
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
-from modelreg.rules import check_model
+from modelreg.rules import check_model, problems_at
 from modelreg.schema import load_manifest, parse_config
 
 if TYPE_CHECKING:
@@ -205,6 +205,15 @@ class Registry:
             raise NotFoundError(f"no {CONFIG_FILE} at {ref} ({commit[:12]})")
         config = parse_config(store.read_blob(blob), f"{CONFIG_FILE}@{ref}")
         return cls(root, config, ref=ref, commit=commit, store=store)
+
+    def at(self, commit: str, ref: str | None = None) -> Registry:
+        """This registry read-only as of ``commit`` (an object id), sharing the git store
+        and the manifest cache (one cache per process, saved once)."""
+        other = Registry(
+            self.root, self.config, ref=ref or commit[:12], commit=commit, store=self.store
+        )
+        other._cache = self._cache
+        return other
 
     def close(self) -> None:
         """Keep what this registry parsed for the next process (the manifest cache)."""
@@ -652,13 +661,18 @@ class Registry:
             self._put(model_id, model, f"{model_id}: create model")
             return model
 
-    def _retired_versions(self, model_id: str) -> int:
-        """The highest version number the model ever had, if it existed before."""
+    def retired_versions(self, model_id: str, rev: str) -> int:
+        """The highest version number a model with this id had in the history of ``rev``
+        (0 if none): numbers a re-created model must not reuse."""
+        return self._retired_versions(model_id, rev)
+
+    def _retired_versions(self, model_id: str, rev: str = "HEAD") -> int:
+        """The highest version number the model ever had, if it existed before ``rev``."""
         store = self.store
         if store.head() is None:
             return 0
         highest = 0
-        for info in store.log(manifest_path(model_id)):
+        for info in store.log(manifest_path(model_id), rev):
             blob = store.blob_at(info.sha, manifest_path(model_id))
             if blob is None:
                 continue
@@ -1024,7 +1038,7 @@ class Registry:
             violations = check_model(model, self.config)
             if violations:
                 loaded = yamlio.loads(data, self._display(path))
-                problems.extend(loaded.problem(v.path, v.message) for v in violations)
+                problems.extend(problems_at(loaded, violations))
         self._cache.save()
         with contextlib.suppress(ImportError):
             from modelreg.artifacts import check_storage_options

@@ -6,18 +6,38 @@ versions, numbers never reused) live in :mod:`modelreg.changes`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from modelreg.config import RegistryConfig
+from modelreg.errors import Problem
 from modelreg.manifest import Model, Stage
+from modelreg.yamlio import Loaded
 
 
 @dataclass(frozen=True)
 class Violation:
-    """A broken rule, at a field path of the manifest."""
+    """A broken rule, at a field path of the manifest.
+
+    ``also`` is a second place the message is about (the other of two duplicates);
+    ``in_base`` marks a change rule whose path is in the state before the change.
+    """
 
     path: tuple[str | int, ...]
     message: str
+    also: tuple[str | int, ...] | None = None
+    in_base: bool = False
+
+
+def problems_at(loaded: Loaded, violations: Iterable[Violation]) -> list[Problem]:
+    """Violations placed at the line and column of their field in ``loaded``."""
+    out = []
+    for v in violations:
+        message = v.message
+        if v.also is not None:
+            message += f" (the other is at line {loaded.locate(v.also)[0]})"
+        out.append(loaded.problem(v.path, message))
+    return out
 
 
 def check_model(model: Model, config: RegistryConfig | None = None) -> list[Violation]:
@@ -32,6 +52,7 @@ def check_model(model: Model, config: RegistryConfig | None = None) -> list[Viol
                     ("versions", i, "version"),
                     f"version {v.version} appears twice (also versions[{seen[v.version]}]);"
                     " two changes registered the same number: renumber one",
+                    also=("versions", seen[v.version], "version"),
                 )
             )
         elif v.version < previous:

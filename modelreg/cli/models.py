@@ -1,5 +1,5 @@
 """The core commands: init, create, register, list, show, update, promote, archive,
-delete, history, and the plain validate."""
+delete, history (validate and diff are in :mod:`modelreg.cli.review`)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from modelreg.cli._common import (
     models_json_bytes,
     open_registry,
     parse_pairs,
-    ref_option,
     registry_options,
     run_write,
     transfer_progress,
@@ -610,21 +609,3 @@ def _stage_history(reg: Any, model_id: str, stage: str, as_json: bool) -> None:
         ),
         ["VERSION", "FROM", "UNTIL", "COMMIT", "BY"],
     )
-
-
-@click.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-@ref_option
-def validate(fmt: str, ref: str | None) -> None:
-    """Check the config and every manifest against the schemas and rules; report all problems."""
-    problems = open_registry(ref).validate()
-    if fmt == "json":
-        emit_json({"valid": not problems, "problems": [p.to_dict() for p in problems]})
-    else:
-        for p in problems:
-            click.echo(str(p))
-        click.echo(f"{len(problems)} problem(s)" if problems else "valid", err=bool(problems))
-    if problems:
-        raise SystemExit(3)

@@ -202,6 +202,72 @@ class GitStore:
                 )
             raise NotFoundError(f"unknown git ref {ref!r}{hint}") from None
 
+    def merge_base(self, base: str, head: str = "HEAD") -> str:
+        """The commit where ``head`` forked from ``base`` (the old side of a pull request,
+        as in ``git diff base...head``). Raises :class:`GitError` when either is not in
+        this clone, saying how to fetch it (CI clones are often shallow)."""
+        shallow = (self.git_dir / "shallow").exists()
+        fetch = (
+            "run `git fetch --unshallow` (or `git fetch origin BRANCH`), or set "
+            "fetch-depth: 0 in actions/checkout"
+        )
+        for ref in (base, head):
+            done = self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+            if done.returncode != 0:
+                what = "base" if ref == base else "head"
+                where = " (shallow clone?)" if shallow else ""
+                raise GitError(f"{what} commit {ref!r} is not in this clone{where}: {fetch}")
+        done = self._git("merge-base", base, head)
+        if done.returncode == 0 and done.stdout.strip():
+            return str(done.stdout.strip())
+        if shallow:
+            raise GitError(
+                f"no common ancestor of {base!r} and {head!r} in this clone, which is "
+                f"shallow: the base commit is not in this clone: {fetch}"
+            )
+        raise GitError(f"{base!r} and {head!r} have no common history (no merge-base)")
+
+    def last_commit_of_line(self, path: str, line: int) -> CommitInfo | None:
+        """The commit that last wrote line ``line`` of ``path`` (registry-relative) in the
+        working tree, by ``git blame``; None when uncommitted or unknown."""
+        done = self._git("blame", "--porcelain", "-L", f"{line},{line}", "--", self.prefix + path)
+        if done.returncode != 0 or not done.stdout:
+            return None
+        lines = done.stdout.splitlines()
+        sha = lines[0].split(" ", 1)[0]
+        if set(sha) == {"0"}:
+            return None
+        fields = dict(ln.split(" ", 1) for ln in lines[1:] if " " in ln and not ln.startswith("\t"))
+        return CommitInfo(
+            sha,
+            fields.get("author", ""),
+            fields.get("author-mail", "").strip("<>"),
+            int(fields.get("author-time", "0")),
+            fields.get("summary", ""),
+        )
+
+    def changed_paths(self, base: str, head: str | None, path: str) -> list[str]:
+        """Files under ``path`` (registry-relative, as returned) that differ between commit
+        ``base`` and commit ``head`` or, with None, the working tree (untracked files too).
+        One or two git calls: git's own stat cache makes this cheap on a big registry."""
+        where = self.prefix + path
+        args = ["diff", "--name-only", "--no-renames", "-z", base]
+        done = self._git(*args, *([head] if head else []), "--", where)
+        if done.returncode != 0:
+            raise GitError(f"git diff {base[:12]} failed: {done.stderr.strip()}")
+        names = set(done.stdout.split("\0"))
+        if head is None:
+            extra = self._git("ls-files", "--others", "--exclude-standard", "-z", "--", where)
+            names.update(extra.stdout.split("\0"))
+        cut = len(self.prefix)
+        return sorted(n[cut:] for n in names if n.startswith(self.prefix) and n)
+
+    def _git(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A read-only ``git`` command in this repository (no GitPython to load)."""
+        return subprocess.run(
+            ["git", *args], cwd=self._worktree, capture_output=True, text=True, check=False
+        )
+
     def commit_info(self, sha: str) -> CommitInfo:
         c = self.repo.commit(sha)
         return CommitInfo(

@@ -1,0 +1,232 @@
+"""The pull-request commands: ``validate`` (with ``--base``, the change rules) and ``diff``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from modelreg.cli._common import emit_json, open_registry, ref_option
+
+if TYPE_CHECKING:
+    from modelreg.delta import ModelDelta
+    from modelreg.errors import Problem
+    from modelreg.review import Comparison
+
+TITLE = "modelreg validate"
+
+
+@click.command()
+@click.option(
+    "--base",
+    metavar="REF",
+    help="Also check the change rules against the merge-base of REF and HEAD "
+    "(as a pull request sees it): released versions immutable, versions never removed, "
+    "numbers never reused, a deployed model not deleted, the promotion policy.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: file:line:col: message; json: for scripts; github: workflow-command "
+    "annotations shown on the changed lines of a pull request.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@ref_option
+def validate(base: str | None, fmt: str, as_json: bool, ref: str | None) -> None:
+    """Check the config and every manifest against the schemas and rules; report all problems.
+
+    With --base REF, also check what the change does to each manifest it touches,
+    compared with the merge-base of REF and HEAD (three dots, like a pull request
+    page). The new side is the working tree, or the commit given with --ref.
+    Paths are relative to the top of the git repository.
+
+    \b
+    Examples:
+      modelreg validate
+      modelreg validate --base origin/main --format github   # in CI
+      modelreg validate --base HEAD                          # before committing
+    Exit code 3 when there is any problem; 7 when the base commit is not in this
+    clone (a shallow checkout: fetch it, or use fetch-depth: 0).
+    """
+    from modelreg.review import check
+
+    reg = open_registry(ref)
+    report = check(reg, base)
+    problems = report.problems
+    if as_json:
+        fmt = "json"
+    if fmt == "json":
+        data: dict[str, Any] = {"valid": not problems, "problems": [p.to_dict() for p in problems]}
+        if report.comparison is not None:
+            data["base"] = report.comparison.base
+            data["merge_base"] = report.comparison.merge_base
+            data["changed"] = [p.model_id for p in report.comparison.pairs]
+        emit_json(data)
+    else:
+        for p in problems:
+            click.echo(github_annotation(p) if fmt == "github" else str(p))
+        summary = f"{len(problems)} problem(s)" if problems else "valid"
+        if report.comparison is not None:
+            n = len(report.comparison.pairs)
+            summary += (
+                f" ({n} changed manifest(s) since {report.comparison.merge_base[:10]}, "
+                f"the merge-base with {report.comparison.base})"
+            )
+        click.echo(summary, err=bool(problems))
+    if problems:
+        raise SystemExit(3)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotation(problem: Problem) -> str:
+    """A GitHub Actions workflow command that shows the problem on its line of the PR."""
+    props = [f"file={_escape_property(problem.file)}"]
+    if problem.line is not None:
+        props.append(f"line={problem.line}")
+        if problem.column is not None:
+            props.append(f"col={problem.column}")
+    props.append(f"title={_escape_property(TITLE)}")
+    message = f"{problem.field}: {problem.message}" if problem.field else problem.message
+    return f"::error {','.join(props)}::{_escape_data(message)}"
+
+
+@click.command()
+@click.argument("base", metavar="BASE")
+@click.argument("head", metavar="[HEAD]", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts, markdown for a pull request comment.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+def diff(base: str, head: str | None, fmt: str, as_json: bool) -> None:
+    """What a change does to each model, since the merge-base of BASE and HEAD.
+
+    HEAD is a commit, branch or tag; without it, the working tree. Per model:
+    added or removed, versions added (key metrics and their delta against the
+    base's production version), stage moves, deployment changes, metadata edits.
+
+    \b
+    Examples:
+      modelreg diff origin/main
+      modelreg diff main feature/churn-v4 --format markdown > comment.md
+    Exit code 3 (after the report) when a changed manifest does not load.
+    """
+    from modelreg.review import diff as compute
+
+    reg = open_registry(head)
+    comparison, deltas = compute(reg, base)
+    if as_json:
+        fmt = "json"
+    if fmt == "json":
+        emit_json(
+            {
+                "base": comparison.base,
+                "merge_base": comparison.merge_base,
+                "head": comparison.head,
+                "models": [d.to_dict() for d in deltas],
+            }
+        )
+    elif fmt == "markdown":
+        click.echo(markdown(comparison, deltas))
+    else:
+        click.echo(text(comparison, deltas))
+    if any(d.kind == "invalid" for d in deltas):
+        raise SystemExit(3)
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _signed(value: float) -> str:
+    return ("+" if value >= 0 else "") + f"{value:.4g}"
+
+
+def _metrics(v: Any, markdown: bool = False) -> str:
+    deltas = dict(v.deltas)
+    parts = []
+    for name, value in v.metrics:
+        part = f"{name} {_number(value)}"
+        if name in deltas:
+            part += f" ({_signed(deltas[name])})"
+        parts.append(part)
+    return ", ".join(parts) or ("—" if markdown else "no metrics")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(x) for x in value) + "]"
+    return "(none)" if value is None or value == "" else str(value)
+
+
+def _lines(d: ModelDelta, markdown: bool) -> list[str]:
+    """The bullet lines of one model (the same facts in both renderings; Markdown shows
+    the added versions as a table instead)."""
+    code = "`" if markdown else ""
+    out = []
+    for v in () if markdown else d.added:
+        label = f" ({v.label})" if v.label else ""
+        against = f", deltas vs production v{v.baseline}" if v.baseline and v.deltas else ""
+        out.append(
+            f"version {v.version}{label} added, stage {v.stage}: {_metrics(v, markdown)}{against}"
+        )
+    for e in d.moves:
+        out.append(f"version {e.version}: {code}{e.before}{code} → {code}{e.after}{code}")
+    if d.deployment is not None:
+        before, after = d.deployment
+        out.append(f"deployment: {before or 'not deployed'} → {after or 'undeployed'}")
+    for edit in d.metadata:
+        out.append(f"{edit.field}: {_value(edit.before)} → {_value(edit.after)}")
+    for e in d.events:
+        if e.kind == "version-edited":
+            out.append(str(e))
+    out += [f"{code}{p}{code}" for p in d.problems]
+    return out
+
+
+def text(comparison: Comparison, deltas: Sequence[ModelDelta]) -> str:
+    head = comparison.head[:10] if comparison.head else "working tree"
+    lines = [f"{len(deltas)} model(s) changed since {comparison.merge_base[:10]} ({head})"]
+    for d in deltas:
+        lines.append(f"{d.model_id}: {d.kind}")
+        lines.extend(f"  {line}" for line in _lines(d, markdown=False))
+    return "\n".join(lines)
+
+
+def markdown(comparison: Comparison, deltas: Sequence[ModelDelta]) -> str:
+    """A pull request comment; the first line is a marker a CI step can find to update it."""
+    out = [
+        "<!-- modelreg-diff -->",
+        f"### modelreg: {len(deltas)} model(s) changed",
+        "",
+        f"Compared with `{comparison.base}` (merge-base `{comparison.merge_base[:10]}`).",
+    ]
+    icons = {"added": "🆕", "removed": "🗑️", "changed": "✏️", "invalid": "❌"}
+    for d in deltas:
+        out += ["", f"#### {icons.get(d.kind, '')} `{d.model_id}` — {d.kind}", ""]
+        if d.added:
+            out += ["| version | label | stage | metrics (Δ vs production) |", "|---|---|---|---|"]
+            out += [
+                f"| {v.version} | {v.label or ''} | {v.stage} | {_metrics(v, True)} |"
+                for v in d.added
+            ]
+            out.append("")
+        out += [f"- {line}" for line in _lines(d, markdown=True)]
+    if not deltas:
+        out += ["", "No manifest changed."]
+    return "\n".join(out).rstrip() + "\n"

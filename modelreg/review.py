@@ -1,0 +1,182 @@
+"""A pull request's view of the registry: what changed since the merge-base, and
+whether the change keeps the rules.
+
+The old side is the merge-base of the base ref and the head (``git diff base...head``,
+as a pull request page shows it); the new side is a commit or the working tree.
+Only the manifests that differ are read on both sides, so a change to one model
+in a registry of thousands costs one model's work (plus git's own diff).
+
+Problem paths here are relative to the top of the git repository, so that CI
+annotations land on the right file also when the registry is a sub-folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from modelreg import yamlio
+from modelreg.changes import check_change, check_renames
+from modelreg.config import MANIFEST_FILE, MODELS_DIR
+from modelreg.delta import ModelDelta, delta
+from modelreg.errors import InvalidManifestError, NotFoundError, Problem
+from modelreg.gitstore import find_worktree
+from modelreg.manifest import Model
+from modelreg.registry import Registry, manifest_path
+from modelreg.rules import check_model, problems_at
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One changed model: its manifest at the merge-base and now (None: absent)."""
+
+    model_id: str
+    old: Model | None
+    new: Model | None
+    problems: tuple[Problem, ...] = ()  # a side that could not be read
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The changed models between the merge-base of ``base`` and the head."""
+
+    base: str  # as given
+    merge_base: str
+    head: str | None  # a commit, or None for the working tree
+    pairs: tuple[Pair, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Report:
+    """``validate --base``: every problem (schema, rules, change rules) and what was compared."""
+
+    problems: tuple[Problem, ...]
+    comparison: Comparison | None
+
+
+def compare(reg: Registry, base: str) -> Comparison:
+    """The models that differ between the merge-base of ``base`` and ``reg`` (its commit
+    when opened at a ref, else the working tree). Raises :class:`GitError` when the base
+    commit is not in this clone (a shallow CI checkout), saying how to fetch it."""
+    store = reg.store
+    head = reg.commit if reg.read_only else None
+    mb = store.merge_base(base, head or "HEAD")
+    old_reg = reg.at(mb)
+    ids = sorted(
+        {
+            parts[1]
+            for parts in (p.split("/") for p in store.changed_paths(mb, head, MODELS_DIR))
+            if len(parts) == 3 and parts[2] == MANIFEST_FILE
+        }
+    )
+    pairs = []
+    for model_id in ids:
+        problems: list[Problem] = []
+        sides: list[Model | None] = []
+        for side in (old_reg, reg):
+            try:
+                sides.append(side.get(model_id))
+            except NotFoundError:
+                sides.append(None)
+            except InvalidManifestError as exc:
+                problems.extend(exc.problems)
+                sides.append(None)
+        pairs.append(Pair(model_id, sides[0], sides[1], tuple(problems)))
+    return Comparison(base, mb, head, tuple(pairs))
+
+
+def check(reg: Registry, base: str | None = None) -> Report:
+    """Everything ``validate`` checks, plus, with ``base``, the change rules on the
+    models the change touches. Raises :class:`GitError` for a base not in this clone."""
+    problems = [repo_relative(reg, p) for p in reg.validate()]
+    if base is None:
+        return Report(tuple(problems), None)
+    comparison = compare(reg, base)
+    store = reg.store
+    for pair in comparison.pairs:
+        if pair.problems:
+            continue  # a broken manifest: validate already reports it
+        retired = (
+            reg.retired_versions(pair.model_id, comparison.merge_base) if pair.old is None else 0
+        )
+        violations = check_change(pair.old, pair.new, reg.config, retired=retired)
+        path = manifest_path(pair.model_id)
+        shown = store.prefix + path
+        if violations:
+            on_base = [v for v in violations if v.in_base]
+            on_head = [v for v in violations if not v.in_base]
+            if on_head:
+                problems += problems_at(_loaded(reg, path, shown), on_head)
+            if on_base:
+                old_reg = reg.at(comparison.merge_base, base)
+                problems += problems_at(_loaded(old_reg, path, shown), on_base)
+        if pair.new is not None:
+            problems = _with_origins(reg, pair.new, path, shown, problems)
+    removed = [p.old for p in comparison.pairs if p.new is None and p.old is not None]
+    added = [p.new for p in comparison.pairs if p.old is None and p.new is not None]
+    for model_id, violation in check_renames(removed, added) if removed and added else ():
+        path = manifest_path(model_id)
+        problems += problems_at(_loaded(reg, path, store.prefix + path), [violation])
+    return Report(tuple(problems), comparison)
+
+
+def diff(reg: Registry, base: str) -> tuple[Comparison, list[ModelDelta]]:
+    """What the change does to each model it touches, in model id order (a manifest that
+    does not load on either side is a delta of kind ``invalid`` with its problems)."""
+    comparison = compare(reg, base)
+    deltas = [
+        ModelDelta(
+            p.model_id, "invalid", problems=tuple(str(repo_relative(reg, q)) for q in p.problems)
+        )
+        if p.problems
+        else delta(p.old, p.new, p.model_id)
+        for p in comparison.pairs
+    ]
+    return comparison, deltas
+
+
+def _loaded(reg: Registry, path: str, shown: str) -> yamlio.Loaded:
+    data = reg.read_bytes(path)
+    return yamlio.loads(data or b"", shown)
+
+
+def _with_origins(
+    reg: Registry, model: Model, path: str, shown: str, problems: list[Problem]
+) -> list[Problem]:
+    """Duplicate version numbers (two branches that each registered "version 4", merged)
+    get the commit that wrote each of the two entries."""
+    duplicates = [v for v in check_model(model, reg.config) if v.also is not None]
+    if not duplicates:
+        return problems
+    loaded = _loaded(reg, path, shown)
+    out = list(problems)
+    for v in duplicates:
+        assert v.also is not None
+        line, other = loaded.locate(v.path)[0], loaded.locate(v.also)[0]
+        origins = []
+        for at in (other, line):
+            info = reg.store.last_commit_of_line(path, at)
+            origins.append(
+                f"line {at} from {info.sha[:10]} ({info.message})" if info else f"line {at}"
+            )
+        for i, p in enumerate(out):
+            if p.file == shown and p.line == line and p.field == yamlio.format_path(v.path):
+                out[i] = replace(p, message=f"{p.message}; {' and '.join(origins)}")
+    return out
+
+
+def repo_relative(reg: Registry, problem: Problem) -> Problem:
+    """The problem with its file named from the top of the git repository."""
+    name = problem.file
+    if reg.ref is not None and name.endswith(f"@{reg.ref}"):
+        name = name[: -len(reg.ref) - 1]
+        full = reg.root / name
+    else:
+        full = (Path.cwd() / name).resolve()
+    top = find_worktree(reg.root)
+    if top is None:
+        return problem
+    try:
+        return replace(problem, file=full.relative_to(top).as_posix())
+    except ValueError:
+        return problem

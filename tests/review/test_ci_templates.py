@@ -1,0 +1,99 @@
+"""The CI workflow and pre-commit files: written by `init`, shipped in registry_example/,
+and the commands in them are commands this CLI accepts."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pullrequest import commit, edit
+
+from modelreg import Registry
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "modelreg" / "templates"
+WORKFLOW = ".github/workflows/modelreg.yml"
+PRE_COMMIT = ".pre-commit-config.yaml"
+
+
+def load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def test_pre_commit_hook_definition() -> None:
+    (hook,) = load(ROOT / ".pre-commit-hooks.yaml")
+    assert hook["id"] == "modelreg-validate"
+    assert hook["entry"] == "modelreg validate"
+    assert hook["language"] == "python" and hook["pass_filenames"] is False
+    files = re.compile(hook["files"])
+    for path in ("modelreg.yaml", "models/churn/model.yaml", "ml/reg/models/a.b/model.yaml"):
+        assert files.search(path), path
+    for path in ("models/churn/notes.md", "schemas/model.schema.json", "models/model.yaml"):
+        assert not files.search(path), path
+
+
+def test_pre_commit_template_uses_the_hook_with_arguments_validate_accepts(
+    registry: Registry,
+    run_cli,  # type: ignore[no-untyped-def]
+) -> None:
+    (repo,) = load(TEMPLATES / "pre-commit-config.yaml")["repos"]
+    (hook,) = repo["hooks"]
+    (defined,) = load(ROOT / ".pre-commit-hooks.yaml")
+    assert hook["id"] == defined["id"] and repo["rev"].startswith("v")
+    argv = [*shlex.split(defined["entry"])[1:], *hook["args"]]
+    assert run_cli(*argv, cwd=registry.root).code == 0
+
+
+def test_init_writes_the_workflow_and_pre_commit_config(
+    tmp_path: Path,
+    run_cli,  # type: ignore[no-untyped-def]
+) -> None:
+    reg = Registry.init(tmp_path / "reg")
+    for name, template in (
+        (WORKFLOW, "github-workflow.yml"),
+        (PRE_COMMIT, "pre-commit-config.yaml"),
+    ):
+        assert (reg.root / name).read_bytes() == (TEMPLATES / template).read_bytes()
+    workflow = load(reg.root / WORKFLOW)
+    assert "pull_request" in workflow.get("on", workflow.get(True))
+    steps = workflow["jobs"]["review"]["steps"]
+    assert steps[0]["uses"].startswith("actions/checkout@")
+    assert steps[0]["with"]["fetch-depth"] == 0
+    # the workflow's own modelreg commands, run as CI would on a pull request
+    reg.create_model("m", name="M", framework="onnx")
+    reg.register_version("m", metrics={"auc": 0.7})
+    from tests.conftest import git
+
+    git(reg.root, "checkout", "-qb", "feature")
+    edit(reg.root / "models/m/model.yaml", "auc: 0.7", "auc: 0.9")
+    commit(reg.root, "change a released version")
+    clone = tmp_path / "clone"  # what actions/checkout gives: origin/<base> and the head
+    git(tmp_path, "clone", "-q", f"file://{reg.root}", str(clone))
+    git(clone, "checkout", "-q", "feature")
+    commands = [
+        line
+        for step in steps
+        for line in step.get("run", "").replace("\\\n", " ").splitlines()
+        if line.strip().startswith("modelreg")
+    ]
+    outputs = {}
+    for command in commands:
+        command = command.replace("${{ github.base_ref }}", "main").split(">")[0]
+        argv = shlex.split(command.replace('"$REGISTRY"', str(clone)))
+        assert argv[0] == "modelreg"
+        outputs[argv[3]] = run_cli(*argv[1:])
+    assert set(outputs) == {"validate", "diff"}
+    assert outputs["validate"].code == 3
+    assert outputs["validate"].out.startswith("::error file=models/m/model.yaml,line=")
+    assert outputs["diff"].code == 0 and "<!-- modelreg-diff -->" in outputs["diff"].out
+
+
+def test_registry_example_ships_the_same_files() -> None:
+    example = ROOT / "registry_example"
+    assert (example / WORKFLOW).read_bytes() == (TEMPLATES / "github-workflow.yml").read_bytes()
+    assert (example / PRE_COMMIT).read_bytes() == (
+        TEMPLATES / "pre-commit-config.yaml"
+    ).read_bytes()
