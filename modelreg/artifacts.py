@@ -40,6 +40,9 @@ OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss"}
 PART_SIZE = 8 * 1024 * 1024
 PART_CONCURRENCY = 4
 MAX_PARTS = 10_000
+# Downloads: few, large ranges (each request has a fixed cost), two at a time.
+DOWNLOAD_PART = 64 * 1024 * 1024
+DOWNLOAD_CONCURRENCY = 2
 
 Progress = Callable[[int], None]  # called with the bytes moved since the last call
 ProgressFactory = Callable[[str, int], "Progress | None"]  # (what, total bytes) -> progress
@@ -407,7 +410,7 @@ def _put_options(fs: Any, size: int) -> dict[str, int]:
 def _get_options(fs: Any) -> dict[str, int]:
     # s3fs downloads ranges concurrently: bounded like uploads
     if "s3" in _protocols(fs):
-        return {"chunksize": REMOTE_BLOCK, "max_concurrency": PART_CONCURRENCY}
+        return {"chunksize": DOWNLOAD_PART, "max_concurrency": DOWNLOAD_CONCURRENCY}
     return {}
 
 
