@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,8 +30,10 @@ from modelreg.errors import ArtifactError, ArtifactExistsError, ModelregError
 from modelreg.manifest import Artifact
 
 CHUNK = 8 * 1024 * 1024
-# Reads from object stores ask for big ranges: one request per block.
-REMOTE_BLOCK = 32 * 1024 * 1024
+# Reads from object stores ask for big ranges (each request has a fixed cost), and at most
+# LARGE_STREAMS of them run at once per store, whatever the number of verify workers.
+REMOTE_BLOCK = 64 * 1024 * 1024
+LARGE_STREAMS = 2
 SECRET_KEY = re.compile(
     r"(secret|password|passwd|token|credential|private|session|^key$|access_key)", re.IGNORECASE
 )
@@ -187,6 +190,7 @@ class ArtifactStore:
         self.storage_options = dict(storage_options or {})
         self.fs, self._root_path = _fs(root, self.storage_options)
         self.root = self.fs.unstrip_protocol(self._root_path).rstrip("/")
+        self._streams = threading.BoundedSemaphore(LARGE_STREAMS)
 
     @classmethod
     def from_config(cls, config: ArtifactStoreConfig, registry_root: Path) -> ArtifactStore:
@@ -248,11 +252,11 @@ class ArtifactStore:
                     return VerifyResult(status="size-mismatch", actual_size=size, **base)
                 if quick or artifact.sha256 is None:
                     return VerifyResult(status="ok", actual_size=size, **base)
-                if size <= _block(fs):  # one request, not an open (which asks again)
+                if size <= CHUNK:  # one request, not an open (which asks again)
                     data = fs.cat_file(path)
                     digest, size = hashlib.sha256(data).hexdigest(), len(data)
                 else:
-                    with self._reader(fs, path) as fh:
+                    with self._streams, self._reader(fs, path) as fh:
                         digest, size = copy_hashing(fh.read, chunk=_block(fs))
         except ArtifactError as exc:
             return VerifyResult(status="error", message=str(exc), **base)
