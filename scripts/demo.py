@@ -176,13 +176,26 @@ def main() -> None:
     manifest.write_text(good)
     run("validate")
 
-    step("Extensions")
-    for args in (
-        ("diff", "HEAD~6", "HEAD"),
-        ("export", str(DEMO / "catalog")),
-    ):
-        if command_available(args[0]):
-            run(*args)
+    step("A pull request edits a manifest by hand: the change rules and a PR comment")
+    git("checkout", "-q", "-b", "retrain")
+    released = manifest.read_text()
+    manifest.write_text(released.replace("auc: 0.94", "auc: 0.99"))  # rewriting history
+    run("validate", "--base", "main", "--format", "github", expect=3)
+    manifest.write_text(
+        released
+        + "- version: 3\n  label: v0.3.0\n  stage: challenger\n"
+        "  created_at: 2025-04-01T09:00:00Z\n  metrics: {auc: 0.96, f1_score: 0.9}\n"
+    )
+    git("commit", "-q", "-am", "fraud-detector: version 3, retrained on April data")
+    run("validate", "--base", "main")
+    run("diff", "main", "--format", "markdown")
+    git("checkout", "-q", "main")
+    git("merge", "-q", "--ff-only", "retrain")
+    # a promotion proposed for review: committed on its own branch, the checkout stays on main
+    run("promote", "fraud-detector@3", "production", "--branch", "promote-fraud-detector-v3")
+
+    step("The static catalog")
+    run("export", str(DEMO / "catalog"))
 
     step("Deploy: specs for a GitOps engine and the deployment block, in one commit")
     run("targets")
@@ -196,11 +209,6 @@ def main() -> None:
     run("undeploy", "fraud-detector")
 
     print(f"\nDemo finished: the registry is in {REG} (try `git -C {REG} log --oneline`).")
-
-
-def command_available(name: str) -> bool:
-    done = subprocess.run([*MODELREG, name, "--help"], env=ENV, cwd=REG, capture_output=True)
-    return done.returncode == 0
 
 
 if __name__ == "__main__":
