@@ -182,8 +182,7 @@ def main() -> None:
     manifest.write_text(released.replace("auc: 0.94", "auc: 0.99"))  # rewriting history
     run("validate", "--base", "main", "--format", "github", expect=3)
     manifest.write_text(
-        released
-        + "- version: 3\n  label: v0.3.0\n  stage: challenger\n"
+        released + "- version: 3\n  label: v0.3.0\n  stage: challenger\n"
         "  created_at: 2025-04-01T09:00:00Z\n  metrics: {auc: 0.96, f1_score: 0.9}\n"
     )
     git("commit", "-q", "-am", "fraud-detector: version 3, retrained on April data")
