@@ -436,7 +436,8 @@ def test_listing_from_summaries_matches_the_models(churn: Registry) -> None:
         assert json.loads(raw) == model.model_dump(mode="json", by_alias=True, exclude_none=True)
         assert summary == Summary.of(model) == Summary.from_tuple(summary.to_tuple())
     assert [m.id for m in again.list(Query(filters={"stage": ("production",)})).items] == [
-        "churn-xgb"]
+        "churn-xgb"
+    ]
     at_ref = Registry.open(churn.root, ref="HEAD~1")
     assert [m.id for m in at_ref.list().items] == ["churn-xgb"]
 

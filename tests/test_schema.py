@@ -42,8 +42,14 @@ def test_every_example_manifest_is_valid_by_pydantic_and_jsonschema() -> None:
 
 def test_jsonschema_rejects_what_pydantic_rejects() -> None:
     schema = json.loads((SCHEMA_DIR / "model.schema.json").read_text())
-    bad = {"apiVersion": "modelreg/v1", "kind": "Model", "id": "Bad Id", "name": "x",
-           "framework": "cobol", "colour": "red"}
+    bad = {
+        "apiVersion": "modelreg/v1",
+        "kind": "Model",
+        "id": "Bad Id",
+        "name": "x",
+        "framework": "cobol",
+        "colour": "red",
+    }
     messages = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(bad)]
     assert any("colour" in m for m in messages)
     assert any("cobol" in m for m in messages)

@@ -39,35 +39,72 @@ def test_good_manifest_loads() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("  stage: none", "  stage: no",
-         "models/churn-xgb/model.yaml:11:10: versions[0].stage: `no` is a YAML 1.1 boolean"),
-        ("- version: 1", "- version: 1.10",
-         "models/churn-xgb/model.yaml:9:12: versions[0].version: Input should be a valid "
-         "integer, got a number with a fractional part (YAML reads `1.10` as the number 1.1)"),
-        ("  label: v1.0.0", "  label: 2025-01-01",
-         "models/churn-xgb/model.yaml:10:10: versions[0].label: Input should be a valid string "
-         "(YAML reads `2025-01-01` as a timestamp; quote it: '2025-01-01')"),
-        ("  label: v1.0.0", "  label: 1.10",
-         "versions[0].label: Input should be a valid string (YAML reads `1.10` as a float"),
+        (
+            "  stage: none",
+            "  stage: no",
+            "models/churn-xgb/model.yaml:11:10: versions[0].stage: `no` is a YAML 1.1 boolean",
+        ),
+        (
+            "- version: 1",
+            "- version: 1.10",
+            "models/churn-xgb/model.yaml:9:12: versions[0].version: Input should be a valid "
+            "integer, got a number with a fractional part (YAML reads `1.10` as the number 1.1)",
+        ),
+        (
+            "  label: v1.0.0",
+            "  label: 2025-01-01",
+            "models/churn-xgb/model.yaml:10:10: versions[0].label: Input should be a valid string "
+            "(YAML reads `2025-01-01` as a timestamp; quote it: '2025-01-01')",
+        ),
+        (
+            "  label: v1.0.0",
+            "  label: 1.10",
+            "versions[0].label: Input should be a valid string (YAML reads `1.10` as a float",
+        ),
         ("- version: 1", "- version: 012", "versions[0].version: `012` is a YAML 1.1 number form"),
-        ("framework: xgboost", "framework: xgboost\ncolour: red",
-         "models/churn-xgb/model.yaml:7:1: colour: unknown field"),
-        ("framework: xgboost", "framework: cobol",
-         "models/churn-xgb/model.yaml:6:12: framework: Input should be 'pytorch'"),
-        ("name: Churn", "name: Churn\nname: Again",
-         "models/churn-xgb/model.yaml:6:1: name: duplicate key (first at line 5)"),
-        ("name: Churn", "name: !!python/object/apply:os.system [ls]",
-         "name: tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"),
+        (
+            "framework: xgboost",
+            "framework: xgboost\ncolour: red",
+            "models/churn-xgb/model.yaml:7:1: colour: unknown field",
+        ),
+        (
+            "framework: xgboost",
+            "framework: cobol",
+            "models/churn-xgb/model.yaml:6:12: framework: Input should be 'pytorch'",
+        ),
+        (
+            "name: Churn",
+            "name: Churn\nname: Again",
+            "models/churn-xgb/model.yaml:6:1: name: duplicate key (first at line 5)",
+        ),
+        (
+            "name: Churn",
+            "name: !!python/object/apply:os.system [ls]",
+            "name: tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed",
+        ),
         ("name: Churn", "name: !custom x", "name: tag '!custom' is not allowed"),
-        ("  metrics: {accuracy: 0.89}", "  metrics: {accuracy: high}",
-         "models/churn-xgb/model.yaml:13:23: versions[0].metrics.accuracy: Input should be a "
-         "valid number"),
-        ("  created_at: 2025-01-15T10:30:00Z", "  created_at: 2025-01-15 10:30:00",
-         "versions[0].created_at: Input should have timezone info"),
-        ("id: churn-xgb", "id: other",
-         "models/churn-xgb/model.yaml:4:5: id: id 'other' must equal its folder name 'churn-xgb'"),
-        ("name: Churn   # inline comment", "name: [unclosed",
-         "models/churn-xgb/model.yaml:6:10: YAML syntax: did not find expected ',' or ']'"),
+        (
+            "  metrics: {accuracy: 0.89}",
+            "  metrics: {accuracy: high}",
+            "models/churn-xgb/model.yaml:13:23: versions[0].metrics.accuracy: Input should be a "
+            "valid number",
+        ),
+        (
+            "  created_at: 2025-01-15T10:30:00Z",
+            "  created_at: 2025-01-15 10:30:00",
+            "versions[0].created_at: Input should have timezone info",
+        ),
+        (
+            "id: churn-xgb",
+            "id: other",
+            "models/churn-xgb/model.yaml:4:5: id: "
+            "id 'other' must equal its folder name 'churn-xgb'",
+        ),
+        (
+            "name: Churn   # inline comment",
+            "name: [unclosed",
+            "models/churn-xgb/model.yaml:6:10: YAML syntax: did not find expected ',' or ']'",
+        ),
         ("kind: Model", "kind: Model\n<<: {name: x}", "merge keys (<<) are not allowed"),
     ],
 )
@@ -80,7 +117,8 @@ def test_bad_input_is_located(old: str, new: str, expected: str) -> None:
 
 def test_all_problems_are_reported_not_just_the_first() -> None:
     text = GOOD.replace("framework: xgboost", "framework: cobol\ncolour: red").replace(
-        "stage: none", "stage: shipped")
+        "stage: none", "stage: shipped"
+    )
     found = problems(text)
     assert len(found) == 3, found
 

@@ -126,8 +126,16 @@ def build_seed_registry(path: Path) -> Path:
     root = Registry.init(path).root
     churn = "models/model_abc123/model.yaml"
     _commit(root, {churn: HEADER + CHURN_V1}, "model_abc123: create", "2025-01-15T10:30:00Z")
-    _commit(root, {"models/customer_validation_lstm/model.yaml": HEADER + LSTM},
-            "customer_validation_lstm: create", "2025-01-23T12:00:00Z")
-    _commit(root, {churn: HEADER + CHURN_V1 + CHURN_REST}, "model_abc123: v2, v3, deploy",
-            "2025-02-01T10:00:00Z")
+    _commit(
+        root,
+        {"models/customer_validation_lstm/model.yaml": HEADER + LSTM},
+        "customer_validation_lstm: create",
+        "2025-01-23T12:00:00Z",
+    )
+    _commit(
+        root,
+        {churn: HEADER + CHURN_V1 + CHURN_REST},
+        "model_abc123: v2, v3, deploy",
+        "2025-02-01T10:00:00Z",
+    )
     return root

@@ -52,23 +52,32 @@ def test_terminal_response_equals_the_seed_for_its_customer(seed_root: Path) -> 
     # model_abc123 has one production version; its stage-none versions have no status there.
     assert everything["count"] == 2
     assert {m["model_name"] for m in everything["model_metrics"]} == {
-        "model_abc123", "customer_validation_lstm"}
+        "model_abc123",
+        "customer_validation_lstm",
+    }
 
 
 def test_times_come_from_git_commits(seed_root: Path) -> None:
     cat = _catalog(seed_root)
     churn = next(e for e in cat.entries if e.id == "model_abc123")
     assert churn.from_git
-    assert (iso(churn.created), iso(churn.updated)) == ("2025-01-15T10:30:00Z",
-                                                        "2025-02-01T10:00:00Z")
+    assert (iso(churn.created), iso(churn.updated)) == (
+        "2025-01-15T10:30:00Z",
+        "2025-02-01T10:00:00Z",
+    )
     doc = cat.document()
     assert doc["commit"] == Registry.open(seed_root, ref="HEAD").commit
     assert doc["models"][1]["times"]["source"] == "git"
 
 
 def _model(**extra: Any) -> Model:
-    data: dict[str, Any] = {"id": "m", "name": "M", "framework": "sklearn",
-                            "created_at": "2025-03-01T08:00:00+02:00", **extra}
+    data: dict[str, Any] = {
+        "id": "m",
+        "name": "M",
+        "framework": "sklearn",
+        "created_at": "2025-03-01T08:00:00+02:00",
+        **extra,
+    }
     return Model.model_validate(data)
 
 
@@ -77,10 +86,22 @@ def _version(n: int, stage: str = "none", **extra: Any) -> dict[str, Any]:
 
 
 def test_stage_to_terminal_status() -> None:
-    m = _model(versions=[_version(1, "archived"), _version(2, "staging"),
-                         _version(3, "production"), _version(4, "challenger"), _version(5)])
+    m = _model(
+        versions=[
+            _version(1, "archived"),
+            _version(2, "staging"),
+            _version(3, "production"),
+            _version(4, "challenger"),
+            _version(5),
+        ]
+    )
     assert [terminal_status(m, v) for v in m.versions] == [
-        "archived", "challenger", "production", "challenger", None]
+        "archived",
+        "challenger",
+        "production",
+        "challenger",
+        None,
+    ]
     metrics = entry(m).model_metrics()
     assert [x["model_version"] for x in metrics] == ["v1", "v2", "v3", "v4"]
 
@@ -89,9 +110,15 @@ def test_archived_model_and_deployed_challenger() -> None:
     archived = _model(archived=True, versions=[_version(1, "production"), _version(2)])
     assert {x["status"] for x in entry(archived).model_metrics()} == {"archived"}
     assert len(entry(archived).model_metrics()) == 2
-    deployed = _model(versions=[_version(1, "production"), _version(2)], deployment={
-        "target": "kserve", "version": 1, "challenger": {"version": 2, "traffic_percent": 10},
-        "deployed_at": "2025-03-05T00:00:00Z"})
+    deployed = _model(
+        versions=[_version(1, "production"), _version(2)],
+        deployment={
+            "target": "kserve",
+            "version": 1,
+            "challenger": {"version": 2, "traffic_percent": 10},
+            "deployed_at": "2025-03-05T00:00:00Z",
+        },
+    )
     assert [x["status"] for x in entry(deployed).model_metrics()] == ["production", "challenger"]
 
 
@@ -100,8 +127,12 @@ def test_missing_parts_are_null_not_invented() -> None:
     (x,) = entry(m).model_metrics()
     assert x["model_type"] is None and x["last_trained_at"] is None
     assert x["training_data_window"] is None
-    assert x["training_metrics"] == {"epochs": None, "train_loss": None,
-                                     "validation_loss": None, "early_stop_epoch": None}
+    assert x["training_metrics"] == {
+        "epochs": None,
+        "train_loss": None,
+        "validation_loss": None,
+        "early_stop_epoch": None,
+    }
     assert x["artifact_locations"] == {"model": None, "encoders": None, "config": None}
     full = entry(m).registered_model()
     assert full["versions"][0]["artifactUri"] is None and full["deployment"] is None
@@ -113,8 +144,12 @@ def test_manifest_times_without_git_and_utc_formatting() -> None:
     assert not e.from_git
     assert e.summary()["createdAt"] == "2025-03-01T06:00:00Z"  # +02:00 turned into UTC
     assert e.summary()["updatedAt"] == "2025-03-02T00:00:00Z"
-    git_times = {"m": (dt.datetime(2025, 4, 1, tzinfo=dt.timezone.utc),
-                       dt.datetime(2025, 4, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc))}
+    git_times = {
+        "m": (
+            dt.datetime(2025, 4, 1, tzinfo=dt.timezone.utc),
+            dt.datetime(2025, 4, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc),
+        )
+    }
     assert entry(m, git_times).summary()["updatedAt"] == "2025-04-02T03:04:05.000006Z"
     assert iso(None) is None
 
@@ -125,7 +160,9 @@ def test_camel_case_metric_names() -> None:
     assert camel("roc_auc_macro") == "rocAucMacro"
     m = _model(versions=[_version(1, metrics={"f1_score": 0.5, "mean_abs_error": 1.0})])
     assert entry(m).registered_model()["versions"][0]["metrics"] == {
-        "f1Score": 0.5, "meanAbsError": 1.0}
+        "f1Score": 0.5,
+        "meanAbsError": 1.0,
+    }
 
 
 def test_catalog_is_sorted_by_id_and_counts() -> None:

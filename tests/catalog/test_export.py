@@ -28,14 +28,21 @@ def _read(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-def test_export_layout_validates_against_the_catalog_schema(seed_root: Path,
-                                                            tmp_path: Path) -> None:
+def test_export_layout_validates_against_the_catalog_schema(
+    seed_root: Path, tmp_path: Path
+) -> None:
     dest = tmp_path / "out"
     result = export(read_catalog(Registry.open(seed_root, ref="HEAD")), str(dest))
     assert result.models == 2 and result.unchanged == 0
-    assert sorted(result.written) == sorted([
-        "catalog.json", LIST_PATH, TERMINAL_PATH, "models/customer_validation_lstm.json",
-        "models/model_abc123.json"])
+    assert sorted(result.written) == sorted(
+        [
+            "catalog.json",
+            LIST_PATH,
+            TERMINAL_PATH,
+            "models/customer_validation_lstm.json",
+            "models/model_abc123.json",
+        ]
+    )
     _validator().validate(_read(dest / "catalog.json"))
     _validator("ModelList").validate(_read(dest / LIST_PATH))
     _validator("TerminalModels").validate(_read(dest / TERMINAL_PATH))
@@ -61,8 +68,7 @@ def test_schema_rejects_a_wrong_shape() -> None:
         _validator("TerminalModels").validate(extra)
 
 
-def test_second_export_rewrites_nothing_and_changes_touch_only_what_changed(
-        tmp_path: Path) -> None:
+def test_second_export_rewrites_nothing_and_changes_touch_only_what_changed(tmp_path: Path) -> None:
     reg = Registry.init(tmp_path / "reg")
     for name in ("a", "b", "c"):
         reg.create_model(name, name=name.upper(), framework="sklearn")
@@ -115,7 +121,7 @@ def test_export_to_an_fsspec_url_uses_the_index(tmp_path: Path) -> None:
     first = export(read_catalog(reg), url)
     assert len(first.written) == 4
     fs = fsspec.filesystem("memory")
-    root = url[len("memory://"):]
+    root = url[len("memory://") :]
     assert json.loads(fs.cat_file(f"{root}/models/a.json"))["id"] == "a"
     second = export(read_catalog(reg), url)
     assert second.written == () and second.unchanged == 4
@@ -131,7 +137,8 @@ def test_a_poisoned_index_cannot_delete_outside_the_layout(tmp_path: Path) -> No
     dest.mkdir()
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
-    (dest / ".modelreg-export.json").write_text(json.dumps(
-        {"files": {"../victim.txt": "0", "models/../../victim.txt": "0"}}))
+    (dest / ".modelreg-export.json").write_text(
+        json.dumps({"files": {"../victim.txt": "0", "models/../../victim.txt": "0"}})
+    )
     export(read_catalog(reg), str(dest))
     assert victim.read_text() == "keep me"

@@ -27,14 +27,17 @@ def test_a_key_is_stored_only_as_its_hash(tmp_path: Path) -> None:
     assert found.tenant == Tenant(organization="org_a") and found.scopes == (READ_SCOPE,)
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda k: k[:-1] + ("A" if k[-1] != "A" else "B"),  # same id, wrong secret
-    lambda k: "mr_00000000_" + k.split("_", 2)[2],      # unknown id
-    lambda k: k.upper(),
-    lambda k: "",
-    lambda k: "not-a-key",
-    lambda k: k + "x",
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda k: k[:-1] + ("A" if k[-1] != "A" else "B"),  # same id, wrong secret
+        lambda k: "mr_00000000_" + k.split("_", 2)[2],  # unknown id
+        lambda k: k.upper(),
+        lambda k: "",
+        lambda k: "not-a-key",
+        lambda k: k + "x",
+    ],
+)
 def test_wrong_keys_are_refused(mangle: Any) -> None:
     ring, key = Keyring().add("k", [READ_SCOPE])
     assert ring.authenticate(mangle(key)) is None
@@ -66,8 +69,16 @@ def test_json_keys_files_and_clear_errors(tmp_path: Path) -> None:
 
 
 def test_tenant_binding() -> None:
-    model = Model.model_validate({"id": "m", "name": "M", "framework": "onnx",
-                                  "organization": "o1", "workspace": "w1", "customer": "c1"})
+    model = Model.model_validate(
+        {
+            "id": "m",
+            "name": "M",
+            "framework": "onnx",
+            "organization": "o1",
+            "workspace": "w1",
+            "customer": "c1",
+        }
+    )
     assert Tenant().allows(model) and not Tenant().bound and Tenant().tag() == ""
     assert Tenant("o1", "w1", "c1").allows(model)
     assert Tenant(organization="o1").allows(model)

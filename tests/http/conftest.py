@@ -18,7 +18,8 @@ import pytest
 from modelreg.keys import READ_SCOPE, WRITE_SCOPE, Keyring, Tenant, save
 
 _spec = importlib.util.spec_from_file_location(
-    "modelreg_test_seedrepo", Path(__file__).parents[1] / "catalog" / "seedrepo.py")
+    "modelreg_test_seedrepo", Path(__file__).parents[1] / "catalog" / "seedrepo.py"
+)
 assert _spec is not None and _spec.loader is not None
 seedrepo = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(seedrepo)
@@ -42,8 +43,9 @@ class Server:
     def client(self, key: str | None = None, header: str = "bearer") -> httpx.Client:
         headers = {}
         if key is not None:
-            headers = ({"Authorization": f"Bearer {key}"} if header == "bearer"
-                       else {"X-API-Key": key})
+            headers = (
+                {"Authorization": f"Bearer {key}"} if header == "bearer" else {"X-API-Key": key}
+            )
         return httpx.Client(base_url=self.url, headers=headers, timeout=10)
 
     def wait_for(self, predicate: object, timeout: float = 15.0) -> dict[str, object]:
@@ -60,18 +62,31 @@ class Server:
 
 def start_server(root: Path, keys_file: Path | None, *extra: str) -> Server:
     port = free_port()
-    args = [sys.executable, "-m", "modelreg", "-R", str(root), "serve", "--port", str(port),
-            "--reload-interval", "50", *extra]
+    args = [
+        sys.executable,
+        "-m",
+        "modelreg",
+        "-R",
+        str(root),
+        "serve",
+        "--port",
+        str(port),
+        "--reload-interval",
+        "50",
+        *extra,
+    ]
     if keys_file is not None:
         args += ["--keys", str(keys_file)]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env=os.environ.copy())
+    process = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy()
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stderr.read().decode()}"  # type: ignore[union-attr]
-                                 )
+            raise AssertionError(
+                f"server exited: {process.stderr.read().decode()}"  # type: ignore[union-attr]
+            )
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return Server(url, root, keys_file, process)

@@ -14,10 +14,18 @@ from modelreg import Registry
 from modelreg.keys import READ_SCOPE, Keyring, save
 
 API = "/api/v1/model-registry/models"
-READ_ROUTES = [("GET", API), ("GET", f"{API}/model_abc123"), ("GET", "/catalog.json"),
-               ("POST", "/terminal/ml-models")]
-WRITE_ROUTES = [("POST", API), ("PUT", f"{API}/model_abc123"), ("DELETE", f"{API}/model_abc123"),
-                ("POST", f"{API}/model_abc123/deploy")]
+READ_ROUTES = [
+    ("GET", API),
+    ("GET", f"{API}/model_abc123"),
+    ("GET", "/catalog.json"),
+    ("POST", "/terminal/ml-models"),
+]
+WRITE_ROUTES = [
+    ("POST", API),
+    ("PUT", f"{API}/model_abc123"),
+    ("DELETE", f"{API}/model_abc123"),
+    ("POST", f"{API}/model_abc123/deploy"),
+]
 
 
 def _call(client: httpx.Client, method: str, path: str, **kw: Any) -> httpx.Response:
@@ -55,7 +63,8 @@ def test_list_is_the_seed_list_shape(server: Server) -> None:
     for got in everything["models"]:
         assert list(got) == list(want["models"][0])
         assert {k: type(v) for k, v in got.items()} == {
-            k: type(v) for k, v in want["models"][0].items()}
+            k: type(v) for k, v in want["models"][0].items()
+        }
 
 
 def test_terminal_is_the_seed_response(server: Server) -> None:
@@ -81,8 +90,12 @@ def test_terminal_401_is_the_seed_error(server: Server) -> None:
 @pytest.mark.parametrize(("method", "path"), READ_ROUTES + WRITE_ROUTES)
 def test_missing_or_bad_key_is_401_everywhere(server: Server, method: str, path: str) -> None:
     good = server.keys["admin"]
-    for key, header in ((None, "bearer"), ("wrong", "bearer"), (good + "x", "x-api-key"),
-                        (good[:-2], "bearer")):
+    for key, header in (
+        (None, "bearer"),
+        ("wrong", "bearer"),
+        (good + "x", "x-api-key"),
+        (good[:-2], "bearer"),
+    ):
         with server.client(key, header) as c:
             r = _call(c, method, path)
         assert r.status_code == 401, (key, r.text)
@@ -131,7 +144,8 @@ def test_tenant_key_sees_only_its_models_on_every_route(server: Server) -> None:
 def test_customer_and_workspace_keys(server: Server) -> None:
     with server.client(server.keys["demo"]) as c:
         assert c.post("/terminal/ml-models", json={}).json() == seedrepo.seed(
-            "terminal_ml_models.json")
+            "terminal_ml_models.json"
+        )
         assert c.post("/terminal/ml-models", json={"customer_id": "acme"}).json()["count"] == 0
         assert c.get(f"{API}/model_abc123").status_code == 404
     with server.client(server.keys["ws_002"]) as c:
@@ -143,6 +157,7 @@ def test_customer_and_workspace_keys(server: Server) -> None:
 
 def test_filters_sort_and_paging(server: Server) -> None:
     with server.client(server.keys["admin"]) as c:
+
         def ids(**params: Any) -> list[str]:
             r = c.get(API, params=params)
             assert r.status_code == 200, r.text
@@ -163,9 +178,19 @@ def test_filters_sort_and_paging(server: Server) -> None:
         assert (page["count"], page["limit"], page["offset"], page["models"]) == (2, 1, 5, [])
 
 
-@pytest.mark.parametrize("params", [{"limit": "x"}, {"limit": -1}, {"limit": 100000},
-                                    {"offset": "-3"}, {"sort": "owner"}, {"sort": "name:up"},
-                                    {"framework": "keras"}, {"status": "deleted"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": "x"},
+        {"limit": -1},
+        {"limit": 100000},
+        {"offset": "-3"},
+        {"sort": "owner"},
+        {"sort": "name:up"},
+        {"framework": "keras"},
+        {"status": "deleted"},
+    ],
+)
 def test_bad_parameters_are_400_json(server: Server, params: dict[str, Any]) -> None:
     with server.client(server.keys["admin"]) as c:
         r = c.get(API, params=params)
@@ -183,8 +208,7 @@ def test_etag_and_304(server: Server) -> None:
         assert server.wait_for(lambda b: True)["commit"][:20] in etag
         again = c.get(f"{API}/model_abc123", headers={"If-None-Match": etag})
         assert again.status_code == 304 and again.content == b""
-        assert c.get(f"{API}/model_abc123", headers={"If-None-Match": '"other"'}
-                     ).status_code == 200
+        assert c.get(f"{API}/model_abc123", headers={"If-None-Match": '"other"'}).status_code == 200
         listed = c.get(API)
         assert c.get(API, headers={"If-None-Match": listed.headers["etag"]}).status_code == 304
     with server.client(server.keys["org_xyz"]) as c:  # another tenant, another tag
@@ -197,28 +221,46 @@ def test_etag_and_304(server: Server) -> None:
 
 def test_gzip_when_asked_and_large(server: Server) -> None:
     key = server.keys["admin"]
-    raw = httpx.get(f"{server.url}/catalog.json", headers={
-        "Authorization": f"Bearer {key}", "Accept-Encoding": "gzip"})
+    raw = httpx.get(
+        f"{server.url}/catalog.json",
+        headers={"Authorization": f"Bearer {key}", "Accept-Encoding": "gzip"},
+    )
     assert raw.headers["content-encoding"] == "gzip"
-    plain = httpx.get(f"{server.url}/catalog.json", headers={
-        "Authorization": f"Bearer {key}", "Accept-Encoding": "identity"})
+    plain = httpx.get(
+        f"{server.url}/catalog.json",
+        headers={"Authorization": f"Bearer {key}", "Accept-Encoding": "identity"},
+    )
     assert "content-encoding" not in plain.headers
     assert raw.json() == plain.json()
     assert raw.headers["etag"] != plain.headers["etag"]
     assert int(raw.headers["content-length"]) < len(plain.content)
     with httpx.Client() as c:  # check the bytes really are gzip
-        r = c.send(c.build_request("GET", f"{server.url}/catalog.json", headers={
-            "Authorization": f"Bearer {key}", "Accept-Encoding": "gzip"}), stream=True)
+        r = c.send(
+            c.build_request(
+                "GET",
+                f"{server.url}/catalog.json",
+                headers={"Authorization": f"Bearer {key}", "Accept-Encoding": "gzip"},
+            ),
+            stream=True,
+        )
         body = b"".join(r.iter_raw())
         r.close()
     assert json.loads(gzip.decompress(body)) == plain.json()
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [
-    ("GET", "/", 404), ("GET", "/nope", 404), ("GET", f"{API}/no-such-model", 404),
-    ("GET", f"{API}/a%2Fb", 404), ("GET", f"{API}/a/b/c", 404), ("GET", "/terminal/ml-models", 405),
-    ("PATCH", "/healthz", 405), ("POST", "/catalog.json", 405),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/", 404),
+        ("GET", "/nope", 404),
+        ("GET", f"{API}/no-such-model", 404),
+        ("GET", f"{API}/a%2Fb", 404),
+        ("GET", f"{API}/a/b/c", 404),
+        ("GET", "/terminal/ml-models", 405),
+        ("PATCH", "/healthz", 405),
+        ("POST", "/catalog.json", 405),
+    ],
+)
 def test_errors_are_json(server: Server, method: str, path: str, status: int) -> None:
     with server.client(server.keys["admin"]) as c:
         r = c.request(method, path)
@@ -228,12 +270,12 @@ def test_errors_are_json(server: Server, method: str, path: str, status: int) ->
     assert "<html" not in r.text.lower() and "Traceback" not in r.text
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b'{"customer_id": 3}',
-                                     b"x" * 70_000])
+@pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b'{"customer_id": 3}', b"x" * 70_000])
 def test_bad_terminal_bodies(server: Server, content: bytes) -> None:
     with server.client(server.keys["admin"]) as c:
-        r = c.post("/terminal/ml-models", content=content,
-                   headers={"Content-Type": "application/json"})
+        r = c.post(
+            "/terminal/ml-models", content=content, headers={"Content-Type": "application/json"}
+        )
     assert r.status_code in (400, 413)
     assert _is_json(r)["success"] is False
 
@@ -245,9 +287,15 @@ def test_healthz_and_openapi_need_no_key(server: Server) -> None:
     assert health["status"] == "ok" and health["commit"]
     doc = _is_json(spec)
     assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == {API, f"{API}/{{id}}", f"{API}/{{id}}/deploy",
-                                 "/terminal/ml-models", "/catalog.json", "/healthz",
-                                 "/openapi.json"}
+    assert set(doc["paths"]) == {
+        API,
+        f"{API}/{{id}}",
+        f"{API}/{{id}}/deploy",
+        "/terminal/ml-models",
+        "/catalog.json",
+        "/healthz",
+        "/openapi.json",
+    }
 
 
 # ----------------------------------------------------------------- following the ref

@@ -27,11 +27,17 @@ def test_the_spec_covers_every_route(server: Server) -> None:
     # Schemathesis leaves out the operation serving the schema itself.
     labels = {op.label for op in _operations(server)} | {"GET /openapi.json"}
     assert labels == {
-        "GET /api/v1/model-registry/models", "POST /api/v1/model-registry/models",
-        "GET /api/v1/model-registry/models/{id}", "PUT /api/v1/model-registry/models/{id}",
+        "GET /api/v1/model-registry/models",
+        "POST /api/v1/model-registry/models",
+        "GET /api/v1/model-registry/models/{id}",
+        "PUT /api/v1/model-registry/models/{id}",
         "DELETE /api/v1/model-registry/models/{id}",
-        "POST /api/v1/model-registry/models/{id}/deploy", "POST /terminal/ml-models",
-        "GET /catalog.json", "GET /healthz", "GET /openapi.json"}
+        "POST /api/v1/model-registry/models/{id}/deploy",
+        "POST /terminal/ml-models",
+        "GET /catalog.json",
+        "GET /healthz",
+        "GET /openapi.json",
+    }
 
 
 @pytest.mark.parametrize("key", ["admin", "org_xyz"])
@@ -43,12 +49,19 @@ def test_every_operation_conforms(server: Server, key: str) -> None:
 
 def _fuzz(server: Server, operation: Any, headers: dict[str, str]) -> None:
     # The write routes answer 405 by design (documented): valid bodies are "rejected".
-    excluded = [positive_data_acceptance] if operation.method != "get" and (
-        operation.path.startswith("/api/")) else []
+    excluded = (
+        [positive_data_acceptance]
+        if operation.method != "get" and (operation.path.startswith("/api/"))
+        else []
+    )
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def check(case: Any) -> None:
         response = case.call(base_url=server.url, headers=headers)
         assert response.status_code < 500, response.text
