@@ -12,28 +12,21 @@ real deploy (specs + manifest, one commit), "cold" a whole `modelreg deploy
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from core_bench import ENV, cold, row
+
 from modelreg import Registry
 from modelreg.deploy import DeployRequest, load_target, render, render_request
 
 ROOT = Path(__file__).resolve().parent.parent
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.com",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.com",
-}
-ENV = {**os.environ, **GIT_ENV}
 TARGETS = ("kubernetes", "kserve", "sagemaker")
 CASES = {
     "plain": DeployRequest.build(replicas=2),
@@ -51,10 +44,6 @@ def median_us(fn: Callable[[], object], runs: int) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times) * 1e6
-
-
-def row(name: str, value: str) -> None:
-    print(f"  {name:<40} {value:>14}", flush=True)
 
 
 def main() -> None:
@@ -86,26 +75,7 @@ def main() -> None:
                     "churn-xgb@production", DeployRequest.build(replicas=1 + i % 3), target=target
                 )
             row(f"deploy commit {target}", f"{(time.perf_counter() - t) / runs * 1e3:.1f} ms")
-        best = float("inf")
-        for _ in range(3):
-            t = time.perf_counter()
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "modelreg",
-                    "deploy",
-                    "churn-xgb",
-                    "--target",
-                    "kubernetes",
-                    "--dry-run",
-                ],
-                cwd=root,
-                env=ENV,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-            best = min(best, time.perf_counter() - t)
+        best = cold(["deploy", "churn-xgb", "--target", "kubernetes", "--dry-run"], root)
         row("cold `modelreg deploy --dry-run` (best of 3)", f"{best * 1e3:.0f} ms")
 
 

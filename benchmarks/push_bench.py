@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from core_bench import cold, row
 from generate import GIT_ENV
 
 from modelreg import Registry
@@ -28,10 +29,6 @@ MODEL = "bench-model"
 
 def git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def row(name: str, value: str) -> None:
-    print(f"  {name:<50} {value:>16}", flush=True)
 
 
 def setup(root: Path) -> tuple[Path, Path, Path]:
@@ -84,16 +81,7 @@ def main() -> None:
         row("  cost of the retry", f"{(with_retry - pushed) * 1000:.1f} ms")
         row("  retries seen", f"{retries} of {n}")
 
-        best = float("inf")
-        for _ in range(3):
-            t = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "modelreg", "register", MODEL, "--push"],
-                cwd=a_path,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-            best = min(best, time.perf_counter() - t)
+        best = cold(["register", MODEL, "--push"], a_path)
         row("modelreg register --push, cold process", f"{best:.3f} s")
 
 

@@ -110,15 +110,21 @@ def test_retries_run_out_with_a_clear_error(remote: Path, clone: Clone, tmp_path
         assert not Path(uri.removeprefix("file://")).exists()
 
 
+def sharing_a_store(clone: Clone, store: Path) -> tuple[Registry, Registry]:
+    """Two clones, a and b, whose artifact store is the same folder."""
+    regs = []
+    for name in ("a", "b"):
+        config = clone(name) / "modelreg.yaml"
+        config.write_text(config.read_text() + f"artifacts:\n  root: {store.as_uri()}\n")
+        regs.append(Registry.open(config.parent))
+    return regs[0], regs[1]
+
+
 def test_a_discarded_attempt_keeps_uploads_the_new_tip_uses(
     tmp_path: Path, remote: Path, clone: Clone
 ) -> None:
     shared = tmp_path / "shared-artifacts"
-    a_path, b_path = clone("a"), clone("b")
-    for path in (a_path, b_path):
-        config = path / "modelreg.yaml"
-        config.write_text(config.read_text() + f"artifacts:\n  root: {shared.as_uri()}\n")
-    a, b = Registry.open(a_path), Registry.open(b_path)
+    a, b = sharing_a_store(clone, shared)
     model_file = tmp_path / "model.bin"
     model_file.write_bytes(b"the same weights")
 
@@ -145,11 +151,7 @@ def test_a_version_path_taken_on_a_shared_store_is_met_by_the_next_number(
     # b registers version 2 with its bytes and pushes; a, not yet knowing, tries version 2
     # too: its upload finds other bytes at .../2/..., so it fetches and becomes version 3
     shared = tmp_path / "shared-artifacts"
-    a_path, b_path = clone("a"), clone("b")
-    for path in (a_path, b_path):
-        config = path / "modelreg.yaml"
-        config.write_text(config.read_text() + f"artifacts:\n  root: {shared.as_uri()}\n")
-    a, b = Registry.open(a_path), Registry.open(b_path)
+    a, b = sharing_a_store(clone, shared)
     for name in ("a", "b"):  # the same file name, other bytes
         (tmp_path / f"{name}-model").mkdir()
         (tmp_path / f"{name}-model" / "model.bin").write_bytes(f"weights of {name}".encode())
