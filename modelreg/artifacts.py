@@ -67,7 +67,9 @@ def check_storage_options(options: Mapping[str, Any], prefix: str = "") -> list[
     return out
 
 
-def _fs(url: str, options: Mapping[str, Any]) -> tuple[Any, str]:
+def filesystem(url: str, options: Mapping[str, Any]) -> tuple[Any, str]:
+    """The fsspec filesystem of ``url`` and the path on it; an unknown protocol (or one
+    whose package is missing) is an :class:`ArtifactError` naming the URL."""
     import fsspec
 
     try:
@@ -188,7 +190,7 @@ class ArtifactStore:
 
     def __init__(self, root: str, storage_options: Mapping[str, Any] | None = None) -> None:
         self.storage_options = dict(storage_options or {})
-        self.fs, self._root_path = _fs(root, self.storage_options)
+        self.fs, self._root_path = filesystem(root, self.storage_options)
         self.root = self.fs.unstrip_protocol(self._root_path).rstrip("/")
         self._streams = threading.BoundedSemaphore(LARGE_STREAMS)
 
@@ -207,7 +209,7 @@ class ArtifactStore:
         """The filesystem and path of any artifact URI (the store's options for its protocol)."""
         if uri.startswith(self.root.split("://")[0] + "://"):
             return self.fs, self.fs._strip_protocol(uri)
-        return _fs(uri, {})
+        return filesystem(uri, {})
 
     def key(self, uri: str) -> str:
         """A URI as the store's filesystem names it, to compare URIs written differently."""

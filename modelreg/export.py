@@ -12,10 +12,9 @@ Local folders get temp-file + rename (readers never see half a file);
 other filesystems get a plain put. A file whose bytes did not change is not
 written again; files a previous export wrote that are gone now are removed.
 
-This is the second module importing fsspec (besides ``artifacts``), lazily and
-only for remote destinations: the catalog is not an artifact, and routing it
-through the artifact store would tie its layout, hashing and retry rules to
-files it does not share.
+Remote destinations get their filesystem from :mod:`modelreg.artifacts` (the one
+home of fsspec), but not the artifact store: the catalog is not an artifact, and
+its layout, hashing and removal rules are its own.
 """
 
 from __future__ import annotations
@@ -112,9 +111,9 @@ class _Local:
 
 class _Remote:
     def __init__(self, url: str, storage_options: Mapping[str, Any]) -> None:
-        import fsspec  # second fsspec home; see the module docstring
+        from modelreg.artifacts import filesystem
 
-        self.fs, root = fsspec.core.url_to_fs(url, **dict(storage_options))
+        self.fs, root = filesystem(url, storage_options)
         self.root = root.rstrip("/")
 
     def _p(self, path: str) -> str:
