@@ -145,10 +145,16 @@ def copy_file_hashing(src: Path, dest: Path, progress: Progress | None = None) -
                 result = copy_hashing(fh.read, None, progress)
         finally:
             copying.result()
-    after = src.stat()
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-        raise ArtifactError(f"{src}: changed while it was being copied")
+    _check_unchanged(src, before, "copied")
     return result
+
+
+def _check_unchanged(path: Path, before: os.stat_result, what: str) -> None:
+    """Raise :class:`ArtifactError` if ``path`` changed since ``before`` was taken: a hash
+    computed meanwhile would not describe the bytes that moved."""
+    after = path.stat()
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise ArtifactError(f"{path}: changed while it was being {what}")
 
 
 def _callback(progress: Progress | None) -> Any:
@@ -258,8 +264,8 @@ class ArtifactStore:
                     data = fs.cat_file(path)
                     digest, size = hashlib.sha256(data).hexdigest(), len(data)
                 else:
-                    with self._streams, self._reader(fs, path) as fh:
-                        digest, size = copy_hashing(fh.read, chunk=_block(fs))
+                    with self._streams:
+                        digest, size = _hash_object(fs, path)
         except ArtifactError as exc:
             return VerifyResult(status="error", message=str(exc), **base)
         if digest != artifact.sha256:
@@ -267,12 +273,6 @@ class ArtifactStore:
                 status="sha-mismatch", actual_size=size, actual_sha256=digest, **base
             )
         return VerifyResult(status="ok", actual_size=size, actual_sha256=digest, **base)
-
-    @staticmethod
-    def _reader(fs: Any, path: str) -> Any:
-        if _is_local(fs):
-            return fs.open(path, "rb")
-        return fs.open(path, "rb", block_size=REMOTE_BLOCK, cache_type="none")
 
     def pull(
         self,
@@ -293,9 +293,8 @@ class ArtifactStore:
         if dest.exists() and not dest.is_file():
             raise ArtifactError(f"{dest}: exists and is not a file")
         if dest.is_file():
-            with open(dest, "rb") as fh:
-                digest, size = copy_hashing(fh.read)
-            if _matches(artifact, digest, size):
+            digest, size = _hash_file(dest)
+            if not _difference(artifact, digest, size):
                 return PullResult(uri, dest, size, digest, downloaded=False)
             if not force:
                 raise ArtifactError(
@@ -420,10 +419,6 @@ def _get_options(fs: Any) -> dict[str, int]:
     return {}
 
 
-def _block(fs: Any) -> int:
-    return CHUNK if _is_local(fs) else REMOTE_BLOCK
-
-
 def _modified(info: Mapping[str, Any]) -> dt.datetime | None:
     value = info.get("LastModified") or info.get("mtime") or info.get("created")
     if isinstance(value, dt.datetime):
@@ -431,10 +426,6 @@ def _modified(info: Mapping[str, Any]) -> dt.datetime | None:
     if isinstance(value, int | float):
         return dt.datetime.fromtimestamp(value, dt.timezone.utc)
     return None
-
-
-def _matches(artifact: Artifact, digest: str, size: int) -> bool:
-    return not _difference(artifact, digest, size)
 
 
 def _difference(artifact: Artifact, digest: str, size: int) -> str:
@@ -485,8 +476,7 @@ class ArtifactBatch:
             if not hash:
                 return Artifact(uri=uri, size=size)
             report = self.progress(uri, size) if self.progress else None
-            with ArtifactStore._reader(fs, path) as fh:
-                digest, size = copy_hashing(fh.read, None, report, _block(fs))
+            digest, size = _hash_object(fs, path, report)
         return Artifact(uri=uri, sha256=digest, size=size)
 
     def _upload(self, local: Path, dest: str) -> Artifact:
@@ -496,10 +486,9 @@ class ArtifactBatch:
             exists = fs.exists(path)
         if exists:
             # never overwrite other bytes; the same bytes are simply reused
-            with open(local, "rb") as fh:
-                digest, size = copy_hashing(fh.read)
-            with storage_errors(dest, "read"), ArtifactStore._reader(fs, path) as fh:
-                there = copy_hashing(fh.read, chunk=_block(fs))
+            digest, size = _hash_file(local)
+            with storage_errors(dest, "read"):
+                there = _hash_object(fs, path)
             if there != (digest, size):
                 raise ArtifactExistsError(
                     f"{dest}: already exists with other bytes; "
@@ -512,9 +501,7 @@ class ArtifactBatch:
             digest, size = self._copy_local(local, fs, path, dest, report)
         else:
             digest, size = self._put_remote(local, fs, path, dest, report)
-        after = local.stat()
-        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-            raise ArtifactError(f"{local}: changed while it was being uploaded")
+        _check_unchanged(local, before, "uploaded")
         return Artifact(uri=dest, sha256=digest, size=size)
 
     @staticmethod
@@ -569,6 +556,15 @@ class ArtifactBatch:
 def _hash_file(path: Path) -> tuple[str, int]:
     with open(path, "rb") as fh:
         return copy_hashing(fh.read)
+
+
+def _hash_object(fs: Any, path: str, progress: Progress | None = None) -> tuple[str, int]:
+    """sha256 and size of a stored object, streamed (object stores: in large ranges)."""
+    if _is_local(fs):
+        with fs.open(path, "rb") as fh:
+            return copy_hashing(fh.read, None, progress)
+    with fs.open(path, "rb", block_size=REMOTE_BLOCK, cache_type="none") as fh:
+        return copy_hashing(fh.read, None, progress, REMOTE_BLOCK)
 
 
 @dataclass(frozen=True)

@@ -224,12 +224,14 @@ def human_size(n: int | None) -> str:
     """1536 -> '1.5 KiB'."""
     if n is None:
         return "-"
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+    if n < 1024:
+        return f"{n} B"
+    size = n / 1024
+    for unit in ("KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{size:.1f} {unit}"
         size /= 1024
-    return f"{n} B"  # unreachable
+    return f"{size:.1f} TiB"
 
 
 def transfer_progress(enabled: bool = True) -> Callable[[str, int], Callable[[int], None]] | None:
