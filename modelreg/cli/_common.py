@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -41,6 +42,29 @@ def json_option(f: F) -> F:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print JSON for scripts instead of a table."
     )(f)
+
+
+def format_option(*choices: str, help: str) -> Callable[[F], F]:
+    """``--format CHOICE`` (the first is the default) and ``--json``, its alias for
+    ``--format json``; the command receives ``fmt`` alone."""
+
+    def deco(f: F) -> F:
+        @functools.wraps(f)
+        def run(*args: Any, fmt: str, as_json: bool, **kwargs: Any) -> Any:
+            return f(*args, fmt="json" if as_json else fmt, **kwargs)
+
+        with_json = click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+        with_format = click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(list(choices)),
+            default=choices[0],
+            show_default=True,
+            help=help,
+        )
+        return cast(F, with_format(with_json(run)))
+
+    return deco
 
 
 def ref_option(f: F) -> F:

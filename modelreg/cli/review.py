@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from modelreg.cli._common import emit_json, open_registry, ref_option
+from modelreg.cli._common import emit_json, format_option, open_registry, ref_option
 
 if TYPE_CHECKING:
     from modelreg.delta import ModelDelta
@@ -25,18 +25,15 @@ TITLE = "modelreg validate"
     "(as a pull request sees it): released versions immutable, versions never removed, "
     "numbers never reused, a deployed model not deleted, the promotion policy.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
+@format_option(
+    "text",
+    "json",
+    "github",
     help="text: file:line:col: message; json: for scripts; github: workflow-command "
     "annotations shown on the changed lines of a pull request.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @ref_option
-def validate(base: str | None, fmt: str, as_json: bool, ref: str | None) -> None:
+def validate(base: str | None, fmt: str, ref: str | None) -> None:
     """Check the config and every manifest against the schemas and rules; report all problems.
 
     With --base REF, also check what the change does to each manifest it touches,
@@ -57,8 +54,6 @@ def validate(base: str | None, fmt: str, as_json: bool, ref: str | None) -> None
     reg = open_registry(ref)
     report = check(reg, base)
     problems = report.problems
-    if as_json:
-        fmt = "json"
     if fmt == "json":
         data: dict[str, Any] = {"valid": not problems, "problems": [p.to_dict() for p in problems]}
         if report.comparison is not None:
@@ -104,16 +99,13 @@ def github_annotation(problem: Problem) -> str:
 @click.command()
 @click.argument("base", metavar="BASE")
 @click.argument("head", metavar="[HEAD]", required=False)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
+@format_option(
+    "text",
+    "json",
+    "markdown",
     help="text for people, json for scripts, markdown for a pull request comment.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
-def diff(base: str, head: str | None, fmt: str, as_json: bool) -> None:
+def diff(base: str, head: str | None, fmt: str) -> None:
     """What a change does to each model, since the merge-base of BASE and HEAD.
 
     HEAD is a commit, branch or tag; without it, the working tree. Per model:
@@ -130,8 +122,6 @@ def diff(base: str, head: str | None, fmt: str, as_json: bool) -> None:
 
     reg = open_registry(head)
     comparison, deltas = compute(reg, base)
-    if as_json:
-        fmt = "json"
     if fmt == "json":
         emit_json(
             {
