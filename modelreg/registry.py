@@ -651,7 +651,7 @@ class Registry:
                 "tags": list(tags),
                 "created_at": _now(),
             }
-            floor = self._retired_versions(model_id)
+            floor = self.retired_versions(model_id)
             if floor:
                 fields["first_version"] = floor + 1
             try:
@@ -661,13 +661,9 @@ class Registry:
             self._put(model_id, model, f"{model_id}: create model")
             return model
 
-    def retired_versions(self, model_id: str, rev: str) -> int:
+    def retired_versions(self, model_id: str, rev: str = "HEAD") -> int:
         """The highest version number a model with this id had in the history of ``rev``
         (0 if none): numbers a re-created model must not reuse."""
-        return self._retired_versions(model_id, rev)
-
-    def _retired_versions(self, model_id: str, rev: str = "HEAD") -> int:
-        """The highest version number the model ever had, if it existed before ``rev``."""
         store = self.store
         if store.head() is None:
             return 0

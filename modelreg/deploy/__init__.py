@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
@@ -346,9 +346,7 @@ def deploy(
         c = deployment.challenger
         message += f" (challenger {c.version} at {c.traffic_percent}%)"
     reg.set_deployment(model.id, deployment, files=changes, message=message)
-    return DeployResult(
-        model.id, name, deployment, files, removed, result.warnings, commit=_committed(reg)
-    )
+    return replace(result, commit=_committed(reg))
 
 
 def undeploy(reg: Registry, model_id: str) -> UndeployResult:
