@@ -83,3 +83,8 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
     ).stdout
+
+
+def head(root: Path) -> str:
+    """The commit HEAD of the repository at ``root`` points at."""
+    return git(root, "rev-parse", "HEAD").strip()

@@ -18,11 +18,7 @@ from modelreg import (
 )
 from modelreg.manifest import Deployment, Stage, Status
 from modelreg.query import Query, QueryError
-from tests.conftest import git
-
-
-def head(reg: Registry) -> str:
-    return git(reg.root, "rev-parse", "HEAD").strip()
+from tests.conftest import git, head
 
 
 def commit_count(reg: Registry) -> int:
@@ -179,7 +175,7 @@ def test_deployed_model_cannot_be_deleted_or_archived(churn: Registry) -> None:
         message="churn-xgb: deploy version 2",
     )
     assert churn.get("churn-xgb").status == Status.DEPLOYED
-    before = head(churn)
+    before = head(churn.root)
     for op in (
         lambda: churn.delete("churn-xgb"),
         lambda: churn.archive("churn-xgb"),
@@ -187,7 +183,7 @@ def test_deployed_model_cannot_be_deleted_or_archived(churn: Registry) -> None:
     ):
         with pytest.raises(RuleViolationError):
             op()
-    assert head(churn) == before and clean(churn)
+    assert head(churn.root) == before and clean(churn)
     with pytest.raises(RuleViolationError):  # a deployment must name an existing version
         churn.set_deployment("churn-xgb", d.model_copy(update={"version": 9}), message="x")
     churn.set_deployment(
@@ -210,11 +206,11 @@ def test_transaction_is_one_commit_and_all_or_nothing(churn: Registry) -> None:
     assert commit_count(churn) == before + 1
     msg = git(churn.root, "log", "-1", "--format=%B")
     assert msg.startswith("bulk registration") and "register version 4 (b)" in msg
-    tip = head(churn)
+    tip = head(churn.root)
     with pytest.raises(RuntimeError), churn.transaction():
         churn.register_version("churn-xgb", label="c")
         raise RuntimeError("boom")
-    assert head(churn) == tip and clean(churn)
+    assert head(churn.root) == tip and clean(churn)
     assert churn.get("churn-xgb").latest_version == 4
 
 
@@ -222,10 +218,10 @@ def test_refuses_to_write_over_uncommitted_edits(churn: Registry) -> None:
     path = churn.root / "models/churn-xgb/model.yaml"
     edited = path.read_text() + "# my local note\n"
     path.write_text(edited)
-    tip = head(churn)
+    tip = head(churn.root)
     with pytest.raises(ConflictError, match="uncommitted"):
         churn.register_version("churn-xgb")
-    assert path.read_text() == edited and head(churn) == tip
+    assert path.read_text() == edited and head(churn.root) == tip
     # other models are not blocked by that edit
     churn.create_model("other", name="Other", framework="onnx")
 
@@ -236,7 +232,7 @@ def test_failed_commit_leaves_tree_index_and_head(churn: Registry, monkeypatch) 
     path = churn.root / "models/churn-xgb/model.yaml"
     text = path.read_text()
     index = (churn.root / ".git/index").read_bytes()
-    tip = head(churn)
+    tip = head(churn.root)
 
     def broken(self, *args):  # type: ignore[no-untyped-def]
         raise OSError("disk full")
@@ -246,7 +242,7 @@ def test_failed_commit_leaves_tree_index_and_head(churn: Registry, monkeypatch) 
         churn.register_version("churn-xgb")
     assert path.read_text() == text
     assert (churn.root / ".git/index").read_bytes() == index
-    assert head(churn) == tip and clean(churn)
+    assert head(churn.root) == tip and clean(churn)
 
 
 def test_time_travel_is_read_only(churn: Registry) -> None:

@@ -12,7 +12,7 @@ import modelreg.artifacts as artifacts_module
 from modelreg import ArtifactError, Registry
 from modelreg.artifacts import ArtifactStore
 from tests.artifacts.stores import S3Server, Store, make_store, payload, registry_on
-from tests.conftest import git
+from tests.conftest import git, head
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def test_s3_server_stopping_mid_upload_commits_nothing_and_leaves_no_object(
     s3_reg: tuple[Registry, Store], s3_server: S3Server, tmp_path: Path
 ) -> None:
     reg, store = s3_reg
-    before = git(reg.root, "rev-parse", "HEAD")
+    before = head(reg.root)
     big = payload(tmp_path, "big.bst", 40 * 1024 * 1024)  # five 8 MiB parts
     moved: list[int] = []
 
@@ -45,7 +45,7 @@ def test_s3_server_stopping_mid_upload_commits_nothing_and_leaves_no_object(
     assert message.startswith(store.url("churn-xgb", "1", "model", "big.bst") + ": ")
     assert "could not upload" in message and "Traceback" not in message
     assert moved, "the upload had started"
-    assert git(reg.root, "rev-parse", "HEAD") == before
+    assert head(reg.root) == before
     assert git(reg.root, "status", "--porcelain") == ""
     assert Registry.open(reg.root).get("churn-xgb").versions == []
     bucket = store.root.split("/")[2]

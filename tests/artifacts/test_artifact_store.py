@@ -11,11 +11,7 @@ import pytest
 from modelreg import ArtifactError, NotFoundError, Registry, RuleViolationError
 from modelreg.manifest import Artifact
 from tests.artifacts.stores import Store, payload
-from tests.conftest import git
-
-
-def head(reg: Registry) -> str:
-    return git(reg.root, "rev-parse", "HEAD").strip()
+from tests.conftest import head
 
 
 def sha(data: bytes) -> str:
@@ -52,11 +48,11 @@ def test_url_source_is_recorded_with_size_and_sha256(
 def test_missing_url_source_is_an_artifact_error_and_nothing_is_committed(
     reg: Registry, store: Store
 ) -> None:
-    before = head(reg)
+    before = head(reg.root)
     missing = store.url("external", "nope.bst")
     with pytest.raises(ArtifactError, match=r"nope\.bst"):
         reg.register_version("churn-xgb", artifacts={"model": missing})
-    assert head(reg) == before
+    assert head(reg.root) == before
 
 
 def test_other_bytes_at_the_destination_are_never_overwritten(
@@ -64,11 +60,11 @@ def test_other_bytes_at_the_destination_are_never_overwritten(
 ) -> None:
     dest = store.url("churn-xgb", "1", "model", "model.bst")
     store.write(dest, b"someone else's bytes")
-    before = head(reg)
+    before = head(reg.root)
     with pytest.raises(ArtifactError, match="already exists with other bytes"):
         reg.register_version("churn-xgb", artifacts={"model": payload(tmp_path)})
     assert store.read(dest) == b"someone else's bytes"
-    assert head(reg) == before and reg.get("churn-xgb").versions == []
+    assert head(reg.root) == before and reg.get("churn-xgb").versions == []
 
 
 def test_the_same_bytes_at_the_destination_are_reused(
@@ -84,23 +80,23 @@ def test_the_same_bytes_at_the_destination_are_reused(
 def test_uploads_are_removed_when_the_commit_does_not_happen(
     reg: Registry, store: Store, tmp_path: Path
 ) -> None:
-    before = head(reg)
+    before = head(reg.root)
     with pytest.raises(RuleViolationError), reg.transaction():
         v = reg.register_version("churn-xgb", artifacts={"model": payload(tmp_path)})
         assert store.exists(v.artifacts["model"].uri)
         reg.set_stage("churn-xgb", 1, "archived")
         reg.register_version("churn-xgb", label="not a label!")  # refused: the block fails
     assert not store.exists(store.url("churn-xgb", "1", "model", "model.bst"))
-    assert head(reg) == before
+    assert head(reg.root) == before
 
 
 def test_a_missing_local_file_is_refused_before_anything_moves(
     reg: Registry, tmp_path: Path
 ) -> None:
-    before = head(reg)
+    before = head(reg.root)
     with pytest.raises(ArtifactError, match="no such file"):
         reg.register_version("churn-xgb", artifacts={"model": tmp_path / "absent.bst"})
-    assert head(reg) == before
+    assert head(reg.root) == before
 
 
 def test_verify_reports_ok_missing_size_and_sha_mismatches(

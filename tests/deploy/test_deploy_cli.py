@@ -9,13 +9,9 @@ from typing import Any
 
 import yaml
 
-from tests.conftest import git
+from tests.conftest import git, head
 
 Run = Callable[..., Any]
-
-
-def _head(root: Path) -> str:
-    return git(root, "rev-parse", "HEAD").strip()
 
 
 def test_targets_lists_the_built_in_targets(run_cli: Run, deploy_root: Path) -> None:
@@ -32,7 +28,7 @@ def test_targets_lists_the_built_in_targets(run_cli: Run, deploy_root: Path) -> 
 
 
 def test_deploy_writes_and_commits_and_reports(run_cli: Run, deploy_root: Path) -> None:
-    before = _head(deploy_root)
+    before = head(deploy_root)
     r = run_cli(
         "deploy",
         "churn-xgb@production",
@@ -66,7 +62,7 @@ def test_deploy_json_and_warnings_on_stderr(run_cli: Run, deploy_root: Path) -> 
     assert r.code == 0, r.err
     data = json.loads(r.out)
     assert data["files"] == ["deploy/sagemaker/churn-xgb/template.json"]
-    assert data["commit"] == _head(deploy_root)
+    assert data["commit"] == head(deploy_root)
     assert data["deployment"]["version"] == 4
     assert data["endpoint_url"].endswith("/endpoints/churn-xgb/invocations")
     assert "ml.p4d.24xlarge has 8" in r.err and r.err.startswith("warning: ")
@@ -74,7 +70,7 @@ def test_deploy_json_and_warnings_on_stderr(run_cli: Run, deploy_root: Path) -> 
 
 
 def test_dry_run_prints_the_specs_and_changes_nothing(run_cli: Run, deploy_root: Path) -> None:
-    before = _head(deploy_root)
+    before = head(deploy_root)
     r = run_cli("deploy", "churn-xgb@3", "--target", "kserve", "--dry-run", cwd=deploy_root)
     assert r.code == 0, r.err
     assert r.out.startswith("# --- deploy/kserve/churn-xgb/inferenceservice.yaml\n")
@@ -84,7 +80,7 @@ def test_dry_run_prints_the_specs_and_changes_nothing(run_cli: Run, deploy_root:
     data = json.loads(r.out)
     assert data["dry_run"] is True and data["commit"] is None
     assert "kind: Deployment" in data["contents"]["deploy/kubernetes/churn-xgb/deployment-v3.yaml"]
-    assert _head(deploy_root) == before
+    assert head(deploy_root) == before
     assert git(deploy_root, "status", "--porcelain") == ""
 
 
@@ -98,7 +94,7 @@ def test_usage_errors(run_cli: Run, deploy_root: Path) -> None:
 
 
 def test_refused_requests_name_the_problem(run_cli: Run, deploy_root: Path) -> None:
-    before = _head(deploy_root)
+    before = head(deploy_root)
     cases = [
         (["--autoscale", "5:2@70"], 5, "min replicas (5) is greater than max replicas (2)"),
         (["--challenger", "4", "--traffic", "100"], 5, "1..99 percent, not 100"),
@@ -111,7 +107,7 @@ def test_refused_requests_name_the_problem(run_cli: Run, deploy_root: Path) -> N
         assert r.err.startswith("error: ") and text in r.err, r.err
     r = run_cli("deploy", "churn-xgb@1", cwd=deploy_root)
     assert r.code == 5 and "archived" in r.err
-    assert _head(deploy_root) == before
+    assert head(deploy_root) == before
     assert git(deploy_root, "status", "--porcelain") == ""
 
 
@@ -122,7 +118,7 @@ def test_undeploy(run_cli: Run, deploy_root: Path) -> None:
     r = run_cli("undeploy", "churn-xgb", "--json", cwd=deploy_root)
     assert r.code == 0, r.err
     data = json.loads(r.out)
-    assert data["target"] == "kubernetes" and data["commit"] == _head(deploy_root)
+    assert data["target"] == "kubernetes" and data["commit"] == head(deploy_root)
     assert "deploy/kubernetes/churn-xgb/deployment-v4.yaml" in data["removed"]
     assert not (deploy_root / "deploy").exists()
     assert "deployment" not in yaml.safe_load(

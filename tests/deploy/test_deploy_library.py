@@ -14,11 +14,7 @@ from modelreg.deploy import DeployRequest
 from modelreg.deploy.target import dns_name
 from modelreg.errors import ModelregError, NotFoundError, ReadOnlyError, RuleViolationError
 from modelreg.manifest import Autoscaling, Challenger, Status
-from tests.conftest import git
-
-
-def _head(root: Path) -> str:
-    return git(root, "rev-parse", "HEAD").strip()
+from tests.conftest import git, head
 
 
 def _changed(root: Path, rev: str = "HEAD") -> list[str]:
@@ -28,11 +24,11 @@ def _changed(root: Path, rev: str = "HEAD") -> list[str]:
 def test_deploy_writes_specs_and_the_deployment_block_in_one_commit(
     reg: Registry, deploy_root: Path
 ) -> None:
-    before = _head(deploy_root)
+    before = head(deploy_root)
     request = DeployRequest.build(hardware="cpu-small", replicas=2, autoscale=(1, 4, 75))
     result = reg.deploy("churn-xgb@production", request, target="kubernetes")
     assert git(deploy_root, "rev-parse", "HEAD~1").strip() == before
-    assert result.commit == _head(deploy_root)
+    assert result.commit == head(deploy_root)
     folder = "deploy/kubernetes/churn-xgb"
     specs = [f"{folder}/{kind}-v3.yaml" for kind in ("deployment", "hpa", "service")]
     assert sorted(_changed(deploy_root)) == sorted([*specs, "models/churn-xgb/model.yaml"])
@@ -98,11 +94,11 @@ def test_the_same_request_again_changes_no_spec_file(reg: Registry, deploy_root:
 
 
 def test_dry_run_renders_and_changes_nothing(reg: Registry, deploy_root: Path) -> None:
-    before = _head(deploy_root)
+    before = head(deploy_root)
     result = reg.deploy("churn-xgb@3", DeployRequest(), target="kserve", dry_run=True)
     assert result.dry_run and result.commit is None
     assert list(result.files) == ["deploy/kserve/churn-xgb/inferenceservice.yaml"]
-    assert _head(deploy_root) == before
+    assert head(deploy_root) == before
     assert not (deploy_root / "deploy").exists()
     assert reg.get("churn-xgb").deployment is None
 
@@ -111,7 +107,7 @@ def test_undeploy_removes_specs_and_block_in_one_commit(reg: Registry, deploy_ro
     deployed = reg.deploy("churn-xgb@3", DeployRequest.build(challenger=4, traffic=5))
     with pytest.raises(RuleViolationError, match="undeploy it before deleting"):
         reg.delete("churn-xgb")
-    before = _head(deploy_root)
+    before = head(deploy_root)
     result = reg.undeploy("churn-xgb")
     assert git(deploy_root, "rev-parse", "HEAD~1").strip() == before
     assert set(result.removed) == set(deployed.files)
@@ -125,12 +121,12 @@ def test_undeploy_removes_specs_and_block_in_one_commit(reg: Registry, deploy_ro
 
 
 def test_undeploy_of_a_model_not_deployed_is_an_error(reg: Registry, deploy_root: Path) -> None:
-    before = _head(deploy_root)
+    before = head(deploy_root)
     with pytest.raises(RuleViolationError, match="churn-xgb is not deployed"):
         reg.undeploy("churn-xgb")
     with pytest.raises(NotFoundError):
         reg.undeploy("no-such-model")
-    assert _head(deploy_root) == before
+    assert head(deploy_root) == before
 
 
 def _bad(**kwargs: object) -> Callable[[], DeployRequest]:
@@ -219,21 +215,21 @@ def test_bad_requests_are_clear_errors_and_change_nothing(
     reg: Registry, deploy_root: Path, case: str
 ) -> None:
     spec, target, make, error, text = BAD[case]
-    before = _head(deploy_root)
+    before = head(deploy_root)
     with pytest.raises(error, match=text):
         reg.deploy(spec, make(), target=target)
     assert issubclass(error, ModelregError)
-    assert _head(deploy_root) == before
+    assert head(deploy_root) == before
     assert git(deploy_root, "status", "--porcelain") == ""
     assert not (deploy_root / "deploy").exists()
 
 
 def test_a_redeploy_refused_keeps_the_previous_deployment(reg: Registry, deploy_root: Path) -> None:
     first = reg.deploy("churn-xgb@3", DeployRequest.build(challenger=4, traffic=10))
-    head = _head(deploy_root)
+    before = head(deploy_root)
     with pytest.raises(NotFoundError):
         reg.deploy("churn-xgb@3", DeployRequest.build(hardware="tpu-v5"), target="kserve")
-    assert _head(deploy_root) == head
+    assert head(deploy_root) == before
     assert reg.get("churn-xgb").deployment == first.deployment
     assert reg.get("churn-xgb").deployment.challenger == Challenger(  # type: ignore[union-attr]
         version=4, traffic_percent=10

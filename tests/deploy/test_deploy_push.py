@@ -11,7 +11,7 @@ import pytest
 import yaml
 from deployrepo import build_registry
 
-from tests.conftest import Result, git
+from tests.conftest import Result, git, head
 from tests.push.pushrepo import assert_linear, remote_tip
 
 Clone = Callable[[str], Path]
@@ -74,7 +74,7 @@ def test_deploy_push_lands_as_one_commit_with_specs_and_block(
     assert (deployment["target"], deployment["version"], deployment["replicas"]) == (
         "kubernetes", 3, 2
     )  # fmt: skip
-    assert git(a, "rev-parse", "HEAD").strip() == tip
+    assert head(a) == tip
     assert git(a, "status", "--porcelain") == ""
     assert_linear(remote)
 
@@ -114,7 +114,7 @@ def test_a_rejected_deploy_is_rendered_again_on_the_new_tip(
     assert f"{SPECS}/deployment-v4.yaml" in specs
     assert f"{SPECS}/deployment-v3.yaml" not in specs
     assert _changed(remote, tip) == sorted([*specs, f"models/{MODEL}/model.yaml"])
-    assert git(a, "rev-parse", "HEAD").strip() == tip
+    assert head(a) == tip
     assert git(a, "status", "--porcelain") == ""
     assert_linear(remote)
 
@@ -133,7 +133,7 @@ def test_deploy_on_a_branch_leaves_the_checkout_where_it_was(
     assert f"Pushed {branch_tip[:12]} to origin/deploy-churn" in r.out
     assert f"(commit {branch_tip[:10]})" in r.out
     assert git(a, "branch", "--show-current").strip() == "main"
-    assert git(a, "rev-parse", "HEAD").strip() == main_before
+    assert head(a) == main_before
     assert remote_tip(remote) == main_before
     assert git(a, "status", "--porcelain") == ""
     assert not (a / "deploy").exists()
@@ -195,7 +195,7 @@ def test_dry_run_refuses_push_and_branch(remote: Path, clone: Clone, run_cli: Ru
     assert git(a, "branch", "--list", "x") == ""
     r = run_cli("deploy", MODEL, "--dry-run", "--no-push", cwd=a)
     assert r.code == 0 and r.out.startswith("# --- deploy/kubernetes/churn-xgb/")
-    assert git(a, "rev-parse", "HEAD").strip() == remote_tip(remote) == before
+    assert head(a) == remote_tip(remote) == before
     assert git(a, "status", "--porcelain") == ""
 
 
@@ -206,7 +206,7 @@ def test_library_result_inside_publish_has_no_stale_commit(remote: Path, clone: 
     done = reg.publish(lambda r: r.deploy(MODEL), push=True)
     assert done.commit == remote_tip(remote)
     assert done.value.commit is None  # made inside publish's transaction, before its commit
-    assert reg.undeploy(MODEL).commit == git(reg.root, "rev-parse", "HEAD").strip()
+    assert reg.undeploy(MODEL).commit == head(reg.root)
 
 
 def test_deploy_and_undeploy_offer_push_and_branch(run_cli: Run) -> None:

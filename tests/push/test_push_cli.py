@@ -12,7 +12,7 @@ import pytest
 import yaml
 from pushrepo import MODEL, assert_linear, remote_tip, remote_versions
 
-from tests.conftest import Result, git
+from tests.conftest import Result, git, head
 
 Clone = Callable[[str], Path]
 Run = Callable[..., Result]
@@ -102,7 +102,7 @@ def test_every_write_command_pushes(
     r = run_cli(*args, "--push", cwd=a)
     assert r.code == 0, r.err
     assert "Pushed" in r.out
-    assert remote_tip(remote) == git(a, "rev-parse", "HEAD").strip()
+    assert remote_tip(remote) == head(a)
     files = git(remote, "ls-tree", "-r", "--name-only", "main")
     if args[0] == "create":
         assert f"{check}/model.yaml" in files

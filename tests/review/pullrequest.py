@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import git
+from tests.conftest import git, head
 
 MANIFEST = "models/churn-xgb/model.yaml"
 
@@ -23,7 +23,7 @@ def commit(root: Path, message: str) -> str:
     """Stage everything under ``root``'s repository and commit; the new commit's id."""
     git(root, "add", "-A")
     git(root, "commit", "-qm", message)
-    return git(root, "rev-parse", "HEAD").strip()
+    return head(root)
 
 
 def edit(path: Path, old: str, new: str) -> str:
