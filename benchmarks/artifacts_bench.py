@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from modelreg.artifacts import ArtifactStore  # noqa: E402
+from tests.artifacts.stores import start_s3  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work" / "artifacts"
 
@@ -159,39 +160,6 @@ def bench_many(label: str, store: ArtifactStore, count: int, size: int = 64 * 10
         print(f"  {workers} at a time, {what:<12} {took:6.2f} s  {count / took:7.0f} artifacts/s")
 
 
-def start_moto() -> tuple[object, str]:
-    import socket
-    import subprocess
-    import urllib.request
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=1).close()
-            return proc, url
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("moto server did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mib", type=int, default=512)
@@ -210,17 +178,15 @@ def main() -> None:
     shutil.rmtree(local_root, ignore_errors=True)
     if args.skip_s3:
         return
-    proc, url = start_moto()
+    server = start_s3()  # the tests' moto server; the benchmark talks to it directly
+    url = f"http://127.0.0.1:{server.port}"
     try:
-        import boto3
-
-        boto3.client("s3", endpoint_url=url).create_bucket(Bucket="bench")
+        server.client().create_bucket(Bucket="bench")
         store = ArtifactStore("s3://bench/models", {"endpoint_url": url})
         bench("s3:// (moto on 127.0.0.1)", store, src, args.s3_repeat)
         bench_many("s3:// (moto on 127.0.0.1)", store, args.many)
     finally:
-        proc.terminate()  # type: ignore[attr-defined]
-        proc.wait()  # type: ignore[attr-defined]
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -88,3 +88,12 @@ def git(cwd: Path, *args: str) -> str:
 def head(root: Path) -> str:
     """The commit HEAD of the repository at ``root`` points at."""
     return git(root, "rev-parse", "HEAD").strip()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

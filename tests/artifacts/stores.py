@@ -19,7 +19,7 @@ import pytest
 
 from modelreg import Registry
 from modelreg.yamlio import dumps
-from tests.conftest import git
+from tests.conftest import free_port, git
 
 # moto accepts any credentials; nothing may look for real ones (or a metadata service)
 S3_ENV = {
@@ -30,12 +30,6 @@ S3_ENV = {
     "AWS_CONFIG_FILE": os.devnull,
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Relay:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from modelreg.keys import READ_SCOPE, WRITE_SCOPE, Keyring, Tenant, save
+from tests.conftest import free_port
 
 _spec = importlib.util.spec_from_file_location(
     "modelreg_test_seedrepo", Path(__file__).parents[1] / "catalog" / "seedrepo.py"
@@ -23,13 +23,6 @@ _spec = importlib.util.spec_from_file_location(
 assert _spec is not None and _spec.loader is not None
 seedrepo = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(seedrepo)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
