@@ -263,9 +263,15 @@ class GitStore:
         return sorted(n[cut:] for n in names if n.startswith(self.prefix) and n)
 
     def _git(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """A read-only ``git`` command in this repository (no GitPython to load)."""
+        """A ``git`` command in this repository (no GitPython to load), never reading
+        standard input."""
         return subprocess.run(
-            ["git", *args], cwd=self._worktree, capture_output=True, text=True, check=False
+            ["git", *args],
+            cwd=self._worktree,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
         )
 
     def commit_info(self, sha: str) -> CommitInfo:
@@ -542,9 +548,7 @@ class GitStore:
 
     def _git_var(self, var: str) -> str:
         if var not in self._idents:
-            done = subprocess.run(
-                ["git", "var", var], cwd=self._worktree, capture_output=True, text=True
-            )
+            done = self._git("var", var)
             if done.returncode != 0:
                 raise GitError(
                     "git does not know who you are: set user.name and user.email "

@@ -41,10 +41,8 @@ class PushOutcome:
 
 def _git(store: GitStore, *args: str) -> tuple[int, str, str]:
     """Run ``git ARGS`` in the store's working tree: (exit code, stdout, stderr)."""
-    status, out, err = store.repo.git.execute(
-        ["git", *args], with_extended_output=True, with_exceptions=False
-    )
-    return int(status or 0), str(out), str(err)
+    done = store._git(*args)
+    return done.returncode, done.stdout, done.stderr
 
 
 def current_branch(store: GitStore) -> str:
