@@ -389,6 +389,7 @@ class GitStore:
         """Serialise writers of this clone (threads and processes alike).
 
         Re-entrant for this store: a publish holds it around the writes it runs.
+        Taking it first rolls back (or finishes) a write whose process died.
         """
         if self._lock_depth and self._lock_owner == threading.get_ident():
             self._lock_depth += 1
@@ -413,6 +414,7 @@ class GitStore:
                     time.sleep(0.005)
             self._lock_depth, self._lock_owner = 1, threading.get_ident()
             try:
+                self.recover()  # before anything is read: what a killed writer left goes
                 yield
             finally:
                 self._lock_depth, self._lock_owner = 0, None
