@@ -74,9 +74,9 @@ class CommitInfo:
     message: str
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
+def _stamp(path: str | Path) -> tuple[int, int] | None:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return (st.st_mtime_ns, st.st_size)
@@ -108,6 +108,7 @@ class GitStore:
         self._journal = Journal(git_dir / "modelreg")
         self._scratch = git_dir / "modelreg" / "tmp"
         self._config: tuple[tuple[object, ...], dict[str, str]] | None = None
+        self._config_files = (str(self._common_dir / "config"), str(git_dir / "config.worktree"))
         self._lock_depth = 0
         self._lock_owner: int | None = None  # the thread holding the lock
 
@@ -191,15 +192,15 @@ class GitStore:
         """git's configuration (read again only when a configuration file or the
         environment changed) and the features it implies (looked at every time:
         a hook may have just been added)."""
-        home = Path(os.environ.get("HOME", "/"))
-        xdg = Path(os.environ.get("XDG_CONFIG_HOME", home / ".config"))
+        env = os.environ
+        home = env.get("HOME", "/")
+        xdg = env.get("XDG_CONFIG_HOME") or f"{home}/.config"
         key: tuple[object, ...] = (
-            _stamp(self._common_dir / "config"),
-            _stamp(self._git_dir / "config.worktree"),
-            _stamp(home / ".gitconfig"),
-            _stamp(xdg / "git" / "config"),
-            _stamp(Path(os.environ.get("GIT_CONFIG_GLOBAL") or home / ".gitconfig")),
-            *(os.environ.get(v) for v in _CONFIG_ENV),
+            *(_stamp(f) for f in self._config_files),
+            _stamp(f"{home}/.gitconfig"),
+            _stamp(f"{xdg}/git/config"),
+            _stamp(env.get("GIT_CONFIG_GLOBAL") or f"{home}/.gitconfig"),
+            *(env.get(v) for v in _CONFIG_ENV),
         )
         if self._config is None or self._config[0] != key:
             self._config = (key, self.git.config())
@@ -430,10 +431,10 @@ class GitStore:
         HEAD (git's filters applied)."""
         full = [self.prefix + p for p in paths]
         cut = len(self.prefix)
-        return [p[cut:] for p in self._dirty(full)]
+        return [p[cut:] for p in self._dirty(full, self.engine)]
 
-    def _dirty(self, paths: list[str]) -> list[str]:
-        if self._engine is not None and not self.features().needs_git:
+    def _dirty(self, paths: list[str], engine: str) -> list[str]:
+        if self._engine is not None and engine == "libgit2":
             return self._engine.dirty(self._engine.index(), self.head(), paths)
         if not paths:
             return []
@@ -461,7 +462,8 @@ class GitStore:
         """
         self.recover()
         paths = {self.prefix + rel: data for rel, data in changes.items()}
-        dirty = self._dirty(sorted(paths))
+        engine = self.engine
+        dirty = self._dirty(sorted(paths), engine)
         if dirty:
             raise ConflictError(
                 "uncommitted changes in "
@@ -469,7 +471,7 @@ class GitStore:
                 + ": commit or discard them first (modelreg never writes over your edits)"
             )
         text = identity.message(message)
-        if self.engine == "git":
+        if engine == "git":
             return self._commit_with_git(paths, text)
         return self._commit_in_process(paths, text)
 
