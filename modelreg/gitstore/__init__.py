@@ -31,7 +31,7 @@ import pygit2
 from modelreg.errors import ConflictError, GitError, NotFoundError
 from modelreg.gitstore import identity, worktree
 from modelreg.gitstore.executable import Done, Git
-from modelreg.gitstore.features import Features, features
+from modelreg.gitstore.features import CONFIG_KEYS, Features, features
 from modelreg.gitstore.inprocess import InProcess
 from modelreg.gitstore.journal import Journal, Pending
 from modelreg.gitstore.plumbing import Plumbing
@@ -203,7 +203,12 @@ class GitStore:
             *(env.get(v) for v in _CONFIG_ENV),
         )
         if self._config is None or self._config[0] != key:
-            self._config = (key, self.git.config())
+            if self._engine is not None and not any(env.get(v) for v in _CONFIG_ENV):
+                # the files git reads, read by libgit2: no process, no GitPython to load
+                config = self._engine.config(CONFIG_KEYS)
+            else:  # GIT_CONFIG_* in play: git's own reading
+                config = self.git.config()
+            self._config = (key, config)
         config = self._config[1]
         found = features(config, self._common_dir, self._worktree)
         if self._engine is None and not found.needs_git:

@@ -23,6 +23,18 @@ COMMIT_HOOKS = (
     "reference-transaction",
 )
 
+# the settings that decide the engine and the identity (lower-cased, as git prints them)
+CONFIG_KEYS = (
+    "user.name",
+    "user.email",
+    "commit.gpgsign",
+    "core.hookspath",
+    "core.splitindex",
+    "index.sparse",
+    "core.sharedrepository",
+    "extensions.objectformat",
+)
+
 _FALSE = {"false", "no", "off", "0", ""}
 
 

@@ -100,6 +100,18 @@ class InProcess:
         except (KeyError, ValueError):
             raise GitError(f"object {sha} is missing from the repository") from None
 
+    def config(self, keys: tuple[str, ...]) -> dict[str, str]:
+        """The values of ``keys`` that are set, from the configuration files git reads
+        (system, global, XDG, local, worktree, includes)."""
+        snapshot = self.repo.config.snapshot()
+        out = {}
+        for key in keys:
+            try:
+                out[key] = str(snapshot[key])
+            except (KeyError, pygit2.GitError):
+                continue
+        return out
+
     # ------------------------------------------------------------- writing
 
     def index(self) -> pygit2.Index:

@@ -321,3 +321,49 @@ def test_identity_from_config_and_a_clear_error_without_one(
     assert run(reg.root, "log", "-1", "--format=%an <%ae>|%cn <%ce>").strip() == (
         "Config Person <config@example.com>|Config Person <config@example.com>"
     )
+
+
+def test_identity_and_signing_from_the_files_git_reads(tmp_path: Path) -> None:
+    """Without GIT_CONFIG_* in the environment the configuration is read by libgit2
+    from the files git reads (here ``$HOME/.gitconfig``): same identity, same choice."""
+    import subprocess
+    import sys
+
+    reg = Registry.init(tmp_path / "reg")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text("[user]\n\tname = Home Person\n\temail = home@example.com\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "EMAIL"))}
+    env["HOME"] = str(home)
+    script = (
+        "import sys\nfrom modelreg import Registry\n"
+        "reg = Registry.open(sys.argv[1])\n"
+        "reg.create_model('churn', name='Churn', framework='xgboost')\n"
+        "print(reg.store.engine)\n"
+    )
+
+    def write() -> str:
+        return subprocess.run(
+            [sys.executable, "-c", script, str(reg.root)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    assert write() == "libgit2"
+    got = run(reg.root, "log", "-1", "--format=%an <%ae>|%cn <%ce>", env=env).strip()
+    assert got == "Home Person <home@example.com>|Home Person <home@example.com>"
+    sound(reg.root)
+    run(reg.root, "rm", "-r", "--quiet", "models/churn")
+    run(reg.root, "commit", "--quiet", "-m", "remove", env={"HOME": str(home)})
+    with open(home / ".gitconfig", "a") as fh:
+        fh.write("[core]\n\thooksPath = hooks-of-home\n")
+    hooks = reg.root / "hooks-of-home"
+    hooks.mkdir()
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho from home >&2\nexit 1\n")
+    (hooks / "pre-commit").chmod(0o755)
+    failed = subprocess.run(
+        [sys.executable, "-c", script, str(reg.root)], env=env, capture_output=True, text=True
+    )
+    assert failed.returncode != 0 and "from home" in failed.stderr
