@@ -504,7 +504,7 @@ class GitStore:
             parent = self._begin(paths)
             staged = engine.stage(index, {p: d is not None for p, d in paths.items()})
             self._step("staged")
-            base = engine.tree(parent) if parent else None
+            base = engine.root_tree(parent) if parent else None
             tree = engine.build_tree(base, {tuple(p.split("/")): t for p, t in staged.items()})
             assert tree is not None
             new = engine.create_commit(tree, parent, author, committer, message)

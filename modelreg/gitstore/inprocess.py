@@ -19,6 +19,7 @@ TREE = pygit2.enums.FileMode.TREE
 BLOB = pygit2.enums.FileMode.BLOB
 _CLEAN = {pygit2.enums.FileStatus.CURRENT, pygit2.enums.FileStatus.IGNORED}
 
+_KEEP_BUILDER = 64  # folders with at least this many entries keep their tree builder
 # name -> (object id, mode), None to remove; keys are path parts below a tree
 Changes = Mapping[tuple[str, ...], "tuple[pygit2.Oid, int] | None"]
 
@@ -34,6 +35,7 @@ class InProcess:
         self.repo = repo
         self._trees: dict[str, pygit2.Tree] = {}
         self._listings: dict[pygit2.Oid, dict[str, tuple[str, bool]]] = {}
+        self._builders: dict[str, tuple[pygit2.Oid, pygit2.TreeBuilder]] = {}
 
     # ------------------------------------------------------------- reading
 
@@ -177,13 +179,29 @@ class InProcess:
                 out[path] = None
         return out
 
+    def root_tree(self, commit: str) -> pygit2.Oid:
+        return self.repo[commit].peel(pygit2.Commit).tree_id
+
     def build_tree(
-        self, base: pygit2.Tree | None, changes: Changes, depth: int = 0
+        self, base: pygit2.Oid | None, changes: Changes, path: tuple[str, ...] = ()
     ) -> pygit2.Oid | None:
         """The tree ``base`` with ``changes`` applied; only trees along changed paths
-        are written. None when a sub-folder ends up empty."""
+        are written. None when a sub-folder ends up empty.
+
+        The builder of a big folder is kept after it wrote a tree: when the next
+        commit starts from that very tree, it is reused as it is, so the folder
+        is neither read nor loaded again (only written).
+        """
         repo = self.repo
-        builder = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
+        key = "/".join(path)
+        kept = self._builders.get(key)
+        if kept is not None and base is not None and kept[0] == base:
+            builder = kept[1]
+        elif base is not None:
+            builder = repo.TreeBuilder(base)
+        else:
+            builder = repo.TreeBuilder()
+        depth = len(path)
         below: dict[str, dict[tuple[str, ...], tuple[pygit2.Oid, int] | None]] = {}
         for parts, target in changes.items():
             name = parts[depth]
@@ -196,19 +214,23 @@ class InProcess:
             else:
                 below.setdefault(name, {})[parts] = target
         for name, sub_changes in below.items():
-            sub = None
-            if base is not None and name in base:
-                found = base[name]
-                sub = found if isinstance(found, pygit2.Tree) else None
-            new = self.build_tree(sub, sub_changes, depth + 1)
+            prev = builder.get(name)
+            sub = prev.id if prev is not None and prev.filemode == TREE else None
+            new = self.build_tree(sub, sub_changes, (*path, name))
             if new is None:
-                if builder.get(name) is not None:
+                if prev is not None:
                     builder.remove(name)
             else:
                 builder.insert(name, new, TREE)
         if depth > 0 and len(builder) == 0:
+            self._builders.pop(key, None)
             return None
-        return builder.write()
+        written: pygit2.Oid = builder.write()
+        if len(builder) >= _KEEP_BUILDER:
+            self._builders[key] = (written, builder)
+        else:
+            self._builders.pop(key, None)
+        return written
 
     def create_commit(
         self,
