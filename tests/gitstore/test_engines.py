@@ -325,7 +325,7 @@ def test_identity_from_config_and_a_clear_error_without_one(
     )
 
 
-def test_identity_and_signing_from_the_files_git_reads(tmp_path: Path) -> None:
+def test_identity_and_hooks_path_from_the_files_git_reads(tmp_path: Path) -> None:
     """Without GIT_CONFIG_* in the environment the configuration is read by libgit2
     from the files git reads (here ``$HOME/.gitconfig``): same identity, same choice."""
     import subprocess
