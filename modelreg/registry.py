@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from modelreg import yamlio
+from modelreg import rules, yamlio
 from modelreg.cache import ManifestCache
 from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, RegistryConfig
 from modelreg.errors import (
@@ -763,27 +763,12 @@ class Registry:
             return new
 
     def _with_stage(self, model: Model, number: int, stage: Stage) -> tuple[Model, List[str]]:
-        target = model.version(number)
-        if target is None:
+        if model.version(number) is None:
             raise NotFoundError(f"{model.id} has no version {number}")
         notes: List[str] = []
         d = model.deployment
         deployed = {d.version, d.challenger.version if d and d.challenger else None} if d else set()
-        if stage == Stage.ARCHIVED and number in deployed:
-            raise RuleViolationError(
-                f"{model.id}@{number} is deployed; undeploy it before archiving"
-            )
-        policy = self.config.policy.promotion.production_from
-        if (
-            stage == Stage.PRODUCTION
-            and policy is not None
-            and target.stage != Stage.PRODUCTION
-            and target.stage not in policy
-        ):
-            raise RuleViolationError(
-                f"policy: production only from {', '.join(s.value for s in policy)}; "
-                f"{model.id}@{number} is {target.stage.value}"
-            )
+        rules.enforce(rules.stage_move(model, number, stage, self.config), model.id)
         versions = []
         for v in model.versions:
             if v.version == number:
@@ -813,8 +798,7 @@ class Registry:
         """Mark the whole model archived (its status becomes archived). One commit."""
         with self._writing():
             model = self._get_one(model_id)
-            if model.deployment is not None:
-                raise RuleViolationError(f"{model_id} is deployed; undeploy it before archiving")
+            rules.enforce(rules.archiving(model))
             if model.archived:
                 return model
             new = self._validated(model, archived=True)
@@ -825,11 +809,7 @@ class Registry:
         """Remove the manifest (git history keeps it). Refused while the model is deployed."""
         with self._writing():
             model = self._get_one(model_id)
-            if model.deployment is not None:
-                raise RuleViolationError(
-                    f"{model_id} is deployed (version {model.deployment.version} on "
-                    f"{model.deployment.target}); undeploy it before deleting"
-                )
+            rules.enforce(rules.deletion(model))
             self._put(model_id, None, f"{model_id}: delete model")
 
     def set_deployment(

@@ -16,14 +16,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from modelreg import yamlio
-from modelreg.changes import check_change, check_renames
 from modelreg.config import MANIFEST_FILE, MODELS_DIR
 from modelreg.delta import ModelDelta, delta
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import find_worktree
 from modelreg.manifest import Model
 from modelreg.registry import Registry, manifest_path
-from modelreg.rules import check_model, problems_at
+from modelreg.rules import check_change, check_model, check_renames, problems_at
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,10 @@ def check(reg: Registry, base: str | None = None) -> Report:
                 problems += problems_at(_loaded(reg, path, shown), on_head)
             if on_base:
                 old_reg = reg.at(comparison.merge_base, base)
-                problems += problems_at(_loaded(old_reg, path, shown), on_base)
+                problems += [
+                    replace(p, message=f"{p.message} (line of the base version of the file)")
+                    for p in problems_at(_loaded(old_reg, path, shown), on_base)
+                ]
         if pair.new is not None:
             problems = _with_origins(reg, pair.new, path, shown, problems)
     removed = [p.old for p in comparison.pairs if p.new is None and p.old is not None]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+from modelreg import rules
 from modelreg.deploy.target import (
     ENTRY_POINT_GROUP,
     DeployRequest,
@@ -24,7 +25,7 @@ from modelreg.deploy.target import (
     Target,
 )
 from modelreg.errors import ModelregError, NotFoundError, RuleViolationError, TargetError
-from modelreg.manifest import Deployment, Model, Stage, Version
+from modelreg.manifest import Deployment, Model, Version
 from modelreg.refs import VersionRef, select
 
 if TYPE_CHECKING:
@@ -214,36 +215,21 @@ def _version(model: Model, selector: str | None, request: DeployRequest) -> Vers
     return select(model, selector)
 
 
-def _live(model: Model, version: Version, what: str) -> Version:
-    if version.stage == Stage.ARCHIVED:
-        raise RuleViolationError(
-            f"{what} {model.id}@{version.version} is archived; archived versions are not deployed"
-        )
-    return version
-
-
 def render_request(reg: Registry, spec: str, request: DeployRequest, target: str) -> RenderRequest:
     """The checked, resolved input of a target. Raises :class:`NotFoundError` for an
-    unknown model, version or hardware profile, :class:`RuleViolationError` for an
-    archived model or version, or a challenger equal to the version."""
+    unknown model, version or hardware profile, :class:`RuleViolationError` when
+    :func:`modelreg.rules.deployment_rules` refuse the deployment."""
     ref = VersionRef.parse(spec)
     model = reg.get(ref.model_id)
-    if model.archived:
-        raise RuleViolationError(f"{model.id} is archived; archived models are not deployed")
-    version = _live(model, _version(model, ref.selector, request), "version")
+    version = _version(model, ref.selector, request)
     challenger = None
     traffic = 0
     if request.challenger is not None:
-        found = model.version(request.challenger.version)
-        if found is None:
+        challenger = model.version(request.challenger.version)
+        if challenger is None:
             raise NotFoundError(
                 f"{model.id} has no version {request.challenger.version} to use as challenger "
                 f"(latest is {model.latest_version})"
-            )
-        challenger = _live(model, found, "challenger")
-        if challenger.version == version.version:
-            raise RuleViolationError(
-                f"the challenger must be another version than {model.id}@{version.version}"
             )
         traffic = request.challenger.traffic_percent
     profile = None
@@ -254,6 +240,11 @@ def render_request(reg: Registry, spec: str, request: DeployRequest, target: str
             raise NotFoundError(
                 f"unknown hardware profile {request.hardware!r} (modelreg.yaml has: {known})"
             )
+    rules.enforce(
+        rules.deployment_rules(model, version.version, challenger.version if challenger else None)[
+            :1
+        ]
+    )
     return RenderRequest(
         model=model,
         version=version,

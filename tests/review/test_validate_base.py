@@ -121,7 +121,7 @@ def test_a_deployed_model_cannot_be_deleted(churn: Registry, run_cli) -> None:  
     assert r.code == 3
     line = line_of(base_text, "target: kserve")
     assert f"{MANIFEST}:{line}:" in r.out
-    assert "was deleted while deployed (version 2 on kserve)" in r.out
+    assert "deleted while deployed (version 2 on kserve)" in r.out
     assert "base version of the file" in r.out
 
 
