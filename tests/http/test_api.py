@@ -170,6 +170,14 @@ def test_filters_sort_and_paging(server: Server) -> None:
         assert ids(sort="id:desc") == ["model_abc123", "customer_validation_lstm"]
         assert ids(status="deployed") == ["model_abc123"]
         assert ids(status="registered") == ["customer_validation_lstm"]
+        # a repeated filter means any of its values, as on the command line
+        assert ids(status=["deployed", "registered"], sort="id") == [
+            "customer_validation_lstm",
+            "model_abc123",
+        ]
+        assert ids(status=["deployed", "registered"], source="experiment") == [
+            "customer_validation_lstm"
+        ]
         assert ids(source="experiment") == ["customer_validation_lstm"]
         assert ids(tag="churn") == ["model_abc123"]
         assert ids(search="CHURN prediction") == ["model_abc123"]
