@@ -308,6 +308,13 @@ def test_registry_in_a_subfolder_of_a_larger_repository(tmp_path: Path) -> None:
     )
     assert "ml/registry/models/m/model.yaml" in git(mono, "ls-files")
     assert (mono / "app.py").exists() and git(mono, "status", "--porcelain") == ""
+    # a problem carries the file's path in the repository as data, beside how it is shown
+    manifest = mono / "ml/registry/models/m/model.yaml"
+    manifest.write_text(manifest.read_text().replace("framework: onnx", "framework: cobol"))
+    for opened in (Registry.open(mono / "ml" / "registry"), reg):
+        (problem,) = opened.validate()
+        assert problem.path == "ml/registry/models/m/model.yaml"
+        assert problem.field == "framework" and problem.line is not None
     assert Registry.open(mono / "ml" / "registry" / "models", ref="HEAD~1").get("m").versions == []
 
 

@@ -63,6 +63,7 @@ def test_formats_json_and_github(churn: Registry, run_cli) -> None:  # type: ign
     (problem,) = json.loads(r.out)["problems"]
     assert problem == {
         "file": MANIFEST,
+        "path": MANIFEST,  # from the top of the git repository, for programs
         "line": line_of(text, "v1.0.1"),
         "column": 10,
         "field": "versions[0].label",
