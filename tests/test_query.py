@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import pytest
 
@@ -42,7 +43,7 @@ MODELS = [
 ]
 
 
-def ids(items: list[Summary]) -> list[str]:
+def ids(items: Sequence[Summary]) -> list[str]:
     return [s.id for s in items]
 
 

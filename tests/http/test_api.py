@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Server, seedrepo, start_server, stop_server
 
 from modelreg import Registry
 from modelreg.keys import READ_SCOPE, Keyring, save
+from tests.http.conftest import Server, seedrepo, start_server, stop_server
 
 API = "/api/v1/model-registry/models"
 READ_ROUTES = [

@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from pullrequest import MANIFEST, VERSION_3, append
 
 from modelreg import Registry
 from modelreg.delta import delta
 from modelreg.manifest import Challenger, Deployment
 from tests.conftest import git
+from tests.review.pullrequest import MANIFEST, VERSION_3, append
 
 NOW = dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
 
