@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from gitcheck import run, sound
 
 from modelreg import Registry
+from tests.gitstore.gitcheck import run, sound
 
 STEPS = ("journal", "files", "staged", "commit", "index", "ref")
 GIT_STEPS = ("journal", "files", "ref")

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from gitcheck import run, same_as_git_commit, sound
 
 from modelreg import Registry
 from modelreg.errors import GitError
+from tests.gitstore.gitcheck import run, same_as_git_commit, sound
 
 MANIFEST = "models/churn/model.yaml"
 
