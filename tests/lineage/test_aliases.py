@@ -78,7 +78,7 @@ def test_remove_an_alias_and_refuse_it_while_deployed(churn: Registry) -> None:
         message="churn-xgb: deploy version 2",
     )
     commit = head(churn.root)
-    with pytest.raises(RuleViolationError, match="deployed on kserve.*--force"):
+    with pytest.raises(RuleViolationError, match=r"deployed on kserve.*--force"):
         churn.remove_alias("churn-xgb", "champion")
     assert head(churn.root) == commit
     churn.remove_alias("churn-xgb", "shadow")  # not deployed: no force needed
