@@ -447,10 +447,13 @@ class Registry:
         """One page of the versions, across models, that match ``query`` (filters, ``where``
         conditions, sort, limit/offset), with the total. Filters and sort work on the
         manifests' JSON; only the models of the page are built."""
-        from modelreg.versions import hits, search
+        from modelreg.versions import document, hits, needs_manifests, search
 
         query = query or VersionQuery()
-        docs = (doc for _, doc in self._documents())
+        if needs_manifests(query):
+            docs: Iterator[Mapping[str, Any]] = (doc for _, doc in self._documents())
+        else:  # the listing summaries hold what the query reads
+            docs = (document(s) for _, (s, _) in sorted(self._listing().items()))
         page = search(docs, query)
         models = {mid: self._get_one(mid) for mid, _ in page.items}
         return Page(hits(models, page.items), page.total, page.limit, page.offset)

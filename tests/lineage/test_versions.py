@@ -178,3 +178,26 @@ def test_labels_of_a_released_version_may_change(fleet: Registry) -> None:
     assert v1.labels == {"team": "archive"} and v1.annotations == {"why": [1, 2]}
     assert refs(fleet, VersionQuery(filters={"label": ("team=archive",)})) == ["churn-xgb@1"]
     assert fleet.validate() == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        VersionQuery(),
+        VersionQuery(sort="-metrics.accuracy", limit=3),
+        VersionQuery(filters={"label": ("team",), "tag": ("nightly",)}),
+        VersionQuery(filters={"alias": ("champion",), "status": ("registered",)}),
+        VersionQuery(where=(parse("metrics.rmse < 0.15"),), search="grid"),
+        VersionQuery(where=(parse("created_at >= 2000-01-01"),), sort="-created_at"),
+    ],
+)
+def test_summaries_and_manifests_give_the_same_answer(fleet: Registry, query: VersionQuery) -> None:
+    from modelreg.query import Summary
+    from modelreg.versions import document, needs_manifests, search
+
+    assert not needs_manifests(query)
+    models = fleet.models()
+    full = [m.model_dump(mode="json", by_alias=True, exclude_none=True) for m in models]
+    slim = [document(Summary.from_tuple(Summary.of(m).to_tuple())) for m in models]
+    assert search(full, query) == search(slim, query)
+    assert search(full, query).total > 0
