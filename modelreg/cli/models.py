@@ -25,16 +25,17 @@ from modelreg.cli._common import (
     version_json,
     write_options,
 )
+from modelreg.manifest import Framework, Source, Stage
 from modelreg.query import FILTERS
 
 if TYPE_CHECKING:
     from modelreg.manifest import Model, Version
     from modelreg.registry import Registry
 
-FRAMEWORKS = ["pytorch", "tensorflow", "xgboost", "sklearn", "onnx", "custom"]
-SOURCES = ["automl", "fine-tuning", "experiment", "manual"]
+FRAMEWORKS = [f.value for f in Framework]
+SOURCES = [s.value for s in Source]
+STAGES = [s.value for s in Stage]
 F = TypeVar("F", bound=Callable[..., Any])
-STAGES = ["none", "staging", "challenger", "production", "archived"]
 
 
 def _yaml_value(text: str, what: str) -> Any:
