@@ -67,11 +67,12 @@ def init(path: str, name: str | None, artifact_root: str | None, as_json: bool) 
     """
     from modelreg.registry import Registry
 
-    reg = Registry.init(path, name=name, artifact_root=artifact_root)
+    with Registry.init(path, name=name, artifact_root=artifact_root) as reg:
+        root, commit, title = reg.root, reg.commit, reg.config.name
     if as_json:
-        emit_json({"root": str(reg.root), "commit": reg.commit})
+        emit_json({"root": str(root), "commit": commit})
     else:
-        click.echo(f"Initialised registry {reg.config.name} in {reg.root}")
+        click.echo(f"Initialised registry {title} in {root}")
 
 
 @click.command()
