@@ -14,7 +14,7 @@ from typing import Any
 
 from modelreg.config import MANIFEST_FILE, MODELS_DIR
 from modelreg.errors import InvalidManifestError, ModelregError, NotFoundError
-from modelreg.events import Event, StagePeriod, between, stage_periods
+from modelreg.events import Event, StagePeriod, alias_periods, between, stage_periods
 from modelreg.gitstore import CommitInfo, GitStore
 from modelreg.manifest import Model, Stage
 from modelreg.snapshot import Snapshot, manifest_path
@@ -81,6 +81,10 @@ class History:
     def stage_periods(self, model_id: str, stage: Stage) -> list[StagePeriod]:
         """Which version held ``stage`` from when to when, and by which commit."""
         return stage_periods(self.states(model_id), stage)
+
+    def alias_periods(self, model_id: str, alias: str) -> list[StagePeriod]:
+        """Which version held ``alias`` from when to when, and by which commit."""
+        return alias_periods(self.states(model_id), alias)
 
     def retired_versions(self, model_id: str) -> int:
         """The highest version number a model with this id had (0 if none): numbers a

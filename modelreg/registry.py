@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,10 +22,12 @@ from modelreg.errors import ConflictError, InvalidManifestError, ReadOnlyError
 from modelreg.events import StagePeriod
 from modelreg.gitstore import GitStore
 from modelreg.history import Change, History
+from modelreg.lineage import Graph, graph
 from modelreg.manifest import Artifact, Model, Stage, Version
 from modelreg.query import Page, Query, Summary
 from modelreg.snapshot import Snapshot
 from modelreg.transaction import ModelFields, Transaction, VersionFields
+from modelreg.versions import Hit, VersionQuery, hits, needs_manifests, search
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -125,8 +127,25 @@ class Registry:
         return self.reader.list_json(query)
 
     def resolve(self, spec: str) -> tuple[Model, Version]:
-        """``id@3``, ``id@latest``, ``id@production``, ``id@v1.2.0`` -> (model, version)."""
+        """``id@3``, ``id@latest``, ``id@production``, ``id@champion`` (an alias),
+        ``id@v1.2.0`` -> (model, version). Raises :class:`NotFoundError`."""
         return self.reader.resolve(spec)
+
+    def versions(self, query: VersionQuery | None = None) -> Page[Hit]:
+        """One page of the versions, across models, that match ``query`` (filters, ``where``
+        conditions, sort, limit/offset), with the total. Filters and sort read the cached
+        listing summaries (or manifests' JSON); only the models of the page are built."""
+        query = query or VersionQuery()
+        reader = self.reader
+        page = search(reader.search_documents(needs_manifests(query)), query)
+        models = {model_id: reader.get(model_id) for model_id, _ in page.items}
+        return Page(hits(models, page.items), page.total, page.limit, page.offset)
+
+    def lineage(self, spec: str) -> Graph:
+        """The parents (nearest first) and the descendants of one version (``churn-xgb@3``,
+        ``churn-xgb@champion``). Raises :class:`NotFoundError`."""
+        model, version = self.resolve(spec)
+        return graph(self.reader.all(), model.id, version.version)
 
     def validate(self) -> List[Problem]:
         """Every schema and rule problem of the config and every manifest (all, not the first)."""
@@ -147,6 +166,10 @@ class Registry:
     ) -> List[StagePeriod]:
         """Which version held ``stage`` from when to when, and by which commit (audit)."""
         return self.past().stage_periods(model_id, Stage(stage))
+
+    def alias_history(self, model_id: str, alias: str) -> List[StagePeriod]:
+        """Which version held ``alias`` from when to when, and by which commit (audit)."""
+        return self.past().alias_periods(model_id, alias)
 
     # ------------------------------------------------------------- writing
 
@@ -220,6 +243,30 @@ class Registry:
         """Move a version to a stage (production demotes the previous one, same commit)."""
         with self.transaction() as tx:
             return tx.set_stage(model_id, version, stage)
+
+    def set_alias(self, spec: str, alias: str) -> Model:
+        """Point ``alias`` at the version ``spec`` names, moving it if it pointed elsewhere."""
+        with self.transaction() as tx:
+            return tx.set_alias(spec, alias)
+
+    def remove_alias(self, model_id: str, alias: str, *, force: bool = False) -> Model:
+        """Remove ``alias`` (refused while its version is deployed, unless ``force``)."""
+        with self.transaction() as tx:
+            return tx.remove_alias(model_id, alias, force=force)
+
+    def update_version(
+        self,
+        spec: str,
+        *,
+        description: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        annotations: Mapping[str, Any] | None = None,
+    ) -> Model:
+        """Change a released version's description, labels or annotations."""
+        with self.transaction() as tx:
+            return tx.update_version(
+                spec, description=description, labels=labels, annotations=annotations
+            )
 
     def archive(self, model_id: str) -> Model:
         """Mark the whole model archived (its status becomes archived)."""

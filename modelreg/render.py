@@ -21,17 +21,8 @@ from modelreg.manifest import Model, Version, to_document
 HEADER = "# yaml-language-server: $schema=../../schemas/model.schema.json\n"
 # the documented key order of a manifest: the order of the model's fields
 ORDER = tuple(f.alias or name for name, f in Model.model_fields.items())
-# where a new key of a version goes, after those of these that it has
-VERSION_ORDER = (
-    "version",
-    "label",
-    "description",
-    "stage",
-    "created_at",
-    "metrics",
-    "hyperparameters",
-    "training",
-)
+# the documented key order of a version: a new key goes after those before it
+VERSION_ORDER = tuple(Version.model_fields)
 
 Point = tuple[int, int] | None
 Parse = Callable[[bytes], Model | None]  # the manifest in these bytes, None if it does not load
@@ -134,7 +125,8 @@ def apply_edits(editor: yamlio.Editor, old: Model, new: Model) -> None:
         if a != b:
             for key in b:
                 if a.get(key) != b[key]:
-                    editor.set(("versions", i, key), b[key], after=VERSION_ORDER)
+                    earlier = VERSION_ORDER[: VERSION_ORDER.index(key)]
+                    editor.set(("versions", i, key), b[key], after=earlier)
             for key in a:
                 if key not in b:
                     editor.delete(("versions", i, key))

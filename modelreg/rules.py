@@ -80,15 +80,25 @@ def check_model(model: Model, config: RegistryConfig | None = None) -> list[Viol
         seen.setdefault(v.version, i)
         previous = max(previous, v.version)
     production = [i for i, v in enumerate(model.versions) if v.stage == Stage.PRODUCTION]
-    numbers = ", ".join(str(model.versions[j].version) for j in production)
+    listed = ", ".join(str(model.versions[j].version) for j in production)
     for i in production[1:]:
         out.append(
             Violation(
                 ("versions", i, "stage"),
-                f"more than one production version ({numbers}); "
+                f"more than one production version ({listed}); "
                 "at most one version may be in production",
             )
         )
+    numbers = {v.version for v in model.versions}
+    for alias, number in model.aliases.items():
+        if number not in numbers:
+            out.append(
+                Violation(
+                    ("aliases", alias),
+                    f"alias {alias} names version {number}, which does not exist "
+                    f"(versions: {', '.join(str(n) for n in sorted(numbers)) or 'none'})",
+                )
+            )
     d = model.deployment
     if d is not None:
         out += deployment_rules(
@@ -174,6 +184,8 @@ RELEASED_FIELDS = (
     "metrics",
     "hyperparameters",
     "training",
+    "tags",
+    "lineage",
     "artifacts",
 )
 
@@ -262,7 +274,7 @@ def check_renames(removed: Sequence[Model], added: Sequence[Model]) -> list[tupl
 
 
 def _kept_versions(old: Model, new: Model) -> list[Violation]:
-    """Versions of ``old`` must all be in ``new``, unchanged but for stage and description."""
+    """Versions of ``old`` must all be in ``new``, unchanged but for their mutable fields."""
     out: list[Violation] = []
     index: dict[int, list[int]] = {}
     for i, v in enumerate(new.versions):
@@ -292,7 +304,8 @@ def _kept_versions(old: Model, new: Model) -> list[Violation]:
                     Violation(
                         ("versions", i, name, *where),
                         f"version {v.version} is released: its {name} cannot change "
-                        "(only stage and description may); register a new version instead",
+                        "(only stage, description, labels and annotations may); register a new "
+                        "version instead",
                     )
                 )
     return out

@@ -9,23 +9,26 @@ so a cached manifest is found without reading its bytes at all.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from modelreg import yamlio
 from modelreg.cache import ManifestCache
 from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, RegistryConfig
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import GitStore, blob_id
+from modelreg.lineage import check_parents
 from modelreg.location import cache_file, find_registry, prefix
 from modelreg.manifest import Model, Version
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
 from modelreg.rules import check_model, problems_at
 from modelreg.schema import load_manifest, parse_config
+from modelreg.versions import document
 
 T = TypeVar("T")
 Point = tuple[int, int] | None
@@ -295,6 +298,7 @@ class Snapshot:
         """Every schema and rule problem of the config and every manifest (all, not the
         first), and what is wrong with the artifact store's options."""
         problems: list[Problem] = []
+        parsed: dict[str, Model] = {}
         for model_id in self.model_ids():
             path = manifest_path(model_id)
             data = self.read_bytes(path)
@@ -313,6 +317,8 @@ class Snapshot:
             if violations:
                 loaded = yamlio.loads(data, self.display(path))
                 problems.extend(self.located(problems_at(loaded, violations), path))
+            parsed[model_id] = model
+        problems += self._lineage_problems(parsed)
         self.cache.save()
         with contextlib.suppress(ImportError):
             from modelreg.artifacts import check_storage_options  # its fsspec only when needed
@@ -322,6 +328,26 @@ class Snapshot:
                 field = "artifacts.storage_options"
                 problems.append(Problem(where, None, None, field, message, located))
         return problems
+
+    def _lineage_problems(self, models: dict[str, Model]) -> list[Problem]:
+        """Parents that do not resolve (or loop), located in their manifests."""
+        out: list[Problem] = []
+        for model_id, violation in check_parents(models):
+            path = manifest_path(model_id)
+            data = self.read_bytes(path)
+            assert data is not None
+            loaded = yamlio.loads(data, self.display(path))
+            out += self.located(problems_at(loaded, [violation]), path)
+        return out
+
+    def search_documents(self, full: bool) -> Iterator[Mapping[str, Any]]:
+        """Every model as the JSON data version search reads, sorted by id: from the
+        listing summaries, or (``full``) the whole manifests, both from the cache."""
+        for model_id, (summary, raw) in sorted(self.listing().items()):
+            if not full:
+                yield document(summary)
+            else:
+                yield json.loads(raw or dump(self.get(model_id)))
 
 
 def dump(model: Model) -> bytes:

@@ -13,15 +13,24 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from modelreg import render, rules, yamlio
+from modelreg import aliases, lineage, render, rules, yamlio
 from modelreg.config import RegistryConfig
 from modelreg.errors import ConflictError, NotFoundError, RuleViolationError
 from modelreg.gitstore import GitStore, blob_id
 from modelreg.history import History
-from modelreg.manifest import METADATA_FIELDS, Artifact, Deployment, Model, Stage, Training, Version
+from modelreg.manifest import (
+    METADATA_FIELDS,
+    Artifact,
+    Deployment,
+    Lineage,
+    Model,
+    Stage,
+    Training,
+    Version,
+)
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
 from modelreg.snapshot import Snapshot, dump, manifest_path
@@ -47,6 +56,8 @@ class ModelFields(TypedDict, total=False):
     workspace: str | None
     customer: str | None
     tags: Sequence[str]
+    labels: Mapping[str, str]
+    annotations: Mapping[str, Any]
 
 
 class VersionFields(TypedDict, total=False):
@@ -59,6 +70,10 @@ class VersionFields(TypedDict, total=False):
     training: Training | Mapping[str, Any] | None
     artifacts: Mapping[str, Artifact | str | os.PathLike[str]] | None
     stage: Stage | str
+    tags: Sequence[str]
+    labels: Mapping[str, str] | None
+    annotations: Mapping[str, Any] | None
+    lineage: Lineage | Mapping[str, Any] | None
     hash: bool
     progress: ProgressFactory | None
 
@@ -140,6 +155,12 @@ class Transaction:
         page = apply((Summary.of(m) for m in models.values()), query or Query())
         return page, [dump(models[s.id]) for s in page.items]
 
+    def search_documents(self, full: bool) -> Iterator[Mapping[str, Any]]:
+        """Every model, pending writes included, as the JSON data version search reads."""
+        del full  # built from the models either way: no cache holds pending states
+        for _, model in sorted(self.all().items()):
+            yield model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
     def resolve(self, spec: str) -> tuple[Model, Version]:
         ref = VersionRef.parse(spec)
         model = self.get(ref.model_id)
@@ -180,9 +201,13 @@ class Transaction:
         size and sha256 read from their store (``hash=False``: size only). ``progress``
         is called with (URI, total bytes) per transfer and returns a callable fed the
         bytes moved. Raises :class:`ArtifactError` when a transfer fails.
+
+        ``lineage.parent`` may be any reference (``churn-base@champion``); it is recorded
+        as the number it resolves to, and :class:`NotFoundError` is raised if it does not.
         """
         label = fields.get("label")
         model = self.get(model_id)
+        pinned = self._pinned(fields.get("lineage"))
         if model.archived:
             raise RuleViolationError(f"{model_id} is archived; unarchive it to register versions")
         # versions are in ascending order (a rule checked at commit), so the last is the latest
@@ -209,6 +234,10 @@ class Transaction:
                 "metrics": dict(fields.get("metrics") or {}),
                 "hyperparameters": dict(fields.get("hyperparameters") or {}),
                 "training": fields.get("training"),
+                "tags": list(fields.get("tags") or ()),
+                "labels": dict(fields.get("labels") or {}),
+                "annotations": dict(fields.get("annotations") or {}),
+                "lineage": pinned,
                 "artifacts": stored,
             },
         )
@@ -220,9 +249,25 @@ class Transaction:
         self.put(model_id, new, f"{model_id}: register version {number}{label_txt}")
         return version
 
+    def _pinned(self, lineage: Lineage | Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """Lineage as data, its parent reference resolved to ``MODEL@NUMBER``."""
+        if lineage is None:
+            return None
+        data = (
+            lineage.model_dump(exclude_none=True) if isinstance(lineage, Lineage) else dict(lineage)
+        )
+        parent = data.get("parent")
+        if parent:
+            try:
+                model, version = self.resolve(str(parent))
+            except NotFoundError as exc:
+                raise NotFoundError(f"parent {parent} does not resolve: {exc}") from None
+            data["parent"] = f"{model.id}@{version.version}"
+        return data
+
     def update(self, model_id: str, **fields: Any) -> Model:
         """Change metadata (name, description, type, framework, source, owner, organization,
-        workspace, customer, tags); ``None`` removes an optional field."""
+        workspace, customer, tags, labels, annotations); ``None`` removes an optional field."""
         unknown = set(fields) - set(METADATA_FIELDS)
         if unknown:
             raise RuleViolationError(
@@ -232,6 +277,9 @@ class Transaction:
         model = self.get(model_id)
         if fields.get("tags") is not None:
             fields["tags"] = list(fields["tags"])
+        for name in ("labels", "annotations"):
+            if name in fields:
+                fields[name] = dict(fields[name] or {})
         new = _changed(model, **fields)
         if new != model:
             changed = ", ".join(f for f in fields if getattr(model, f) != getattr(new, f))
@@ -268,6 +316,50 @@ class Transaction:
             versions.append(v)
         return _changed(model, versions=[v.model_dump() for v in versions]), notes
 
+    def set_alias(self, spec: str, alias: str) -> Model:
+        """Point ``alias`` at the version ``spec`` names (``churn-xgb@7``, ``@production``),
+        moving it if it pointed elsewhere. Raises :class:`RuleViolationError` for a name
+        that is a stage or is malformed, :class:`NotFoundError`."""
+        model, version = self.resolve(spec)
+        new, message = aliases.set_alias(model, alias, version.version)
+        if new != model:
+            self.put(model.id, new, message)
+        return new
+
+    def remove_alias(self, model_id: str, alias: str, *, force: bool = False) -> Model:
+        """Remove ``alias``; refused while its version is deployed unless ``force``.
+        Raises :class:`NotFoundError`, :class:`RuleViolationError`."""
+        new, message = aliases.remove_alias(self.get(model_id), alias, force=force)
+        self.put(model_id, new, message)
+        return new
+
+    def update_version(
+        self,
+        spec: str,
+        *,
+        description: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        annotations: Mapping[str, Any] | None = None,
+    ) -> Model:
+        """Change what may change on a released version: its description, labels and
+        annotations (each given replaces the old one whole)."""
+        model, version = self.resolve(spec)
+        update: dict[str, Any] = {}
+        if description is not None:
+            update["description"] = description
+        if labels is not None:
+            update["labels"] = dict(labels)
+        if annotations is not None:
+            update["annotations"] = dict(annotations)
+        new_version = _validated(Version, {**version.model_dump(), **update})
+        if new_version == version:
+            return model
+        versions = [new_version if v is version else v for v in model.versions]
+        new = model.model_copy(update={"versions": versions})
+        changed = ", ".join(f for f in update if getattr(version, f) != getattr(new_version, f))
+        self.put(model.id, new, f"{model.id}: version {version.version}: update {changed}")
+        return new
+
     def archive(self, model_id: str) -> Model:
         """Mark the whole model archived (its status becomes archived)."""
         model = self.get(model_id)
@@ -281,6 +373,12 @@ class Transaction:
     def delete(self, model_id: str) -> None:
         """Remove the manifest (git history keeps it). Refused while the model is deployed."""
         rules.enforce(rules.deletion(self.get(model_id)))
+        children = lineage.children_of_model(self.all(), model_id)
+        if children:
+            raise RuleViolationError(
+                f"{model_id} is the parent of {', '.join(children)} (lineage.parent); "
+                "their lineage would point nowhere: archive it instead"
+            )
         self.put(model_id, None, f"{model_id}: delete model")
 
     def set_deployment(

@@ -72,6 +72,7 @@ class Snapshot:
         self._orders: dict[str, list[Item]] = {}
         # Responses that are costly to assemble, per (tenant, request); bounded.
         self.cache: dict[Any, tuple[bytes, bytes | None]] = {}
+        self._documents: list[tuple[Item, dict[str, Any]]] | None = None
         self._lock = threading.Lock()
 
     def ordered(self, sort: str) -> list[Item]:
@@ -89,6 +90,23 @@ class Snapshot:
                 self.cache.clear()
             self.cache[key] = value
         return value
+
+    def version_documents(self) -> list[tuple[Item, dict[str, Any]]]:
+        """Each model as JSON data (what version search filters on), built once."""
+        if self._documents is None:
+            import json
+
+            self._documents = [
+                (i, json.loads(i.entry.model.model_dump_json(by_alias=True, exclude_none=True)))
+                for i in self.items
+            ]
+        return self._documents
+
+    def version_record(self, model_id: str, number: int) -> bytes:
+        item = self.by_id[model_id]
+        version = item.entry.model.version(number)
+        assert version is not None
+        return dumps(item.entry.version_record(version))
 
     def catalog_document(self, items: Sequence[Item]) -> bytes:
         return self.catalog.document_bytes([i.entry for i in items])

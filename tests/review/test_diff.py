@@ -11,7 +11,7 @@ import pytest
 from modelreg import Registry
 from modelreg.delta import delta
 from modelreg.manifest import Challenger, Deployment
-from tests.conftest import git
+from tests.conftest import RunCli, git
 from tests.review.pullrequest import MANIFEST, VERSION_3, append
 
 NOW = dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
@@ -130,3 +130,32 @@ def test_delta_of_metadata_archive_and_undeploy() -> None:
         ("archived", False, True),
     ]
     assert d.added == () and d.kind == "changed"
+
+
+def test_a_changed_label_and_a_moved_alias(churn: Registry, run_cli: RunCli) -> None:
+    churn.update("churn-xgb", labels={"team": "risk", "tier": "gold"})
+    churn.set_alias("churn-xgb@1", "champion")
+    git(churn.root, "checkout", "-qb", "labels")
+    churn.update("churn-xgb", labels={"team": "ops", "region": "eu"})
+    churn.set_alias("churn-xgb@2", "champion")
+    churn.set_alias("churn-xgb@1", "shadow")
+    churn.update_version("churn-xgb@2", labels={"reviewed": "yes"})
+    r = run_cli("diff", "main", cwd=churn.root)
+    assert r.code == 0, r.err
+    assert r.out.split("\n", 1)[1] == (
+        "churn-xgb: changed\n"
+        "  labels.region: (none) → eu\n"
+        "  labels.team: risk → ops\n"
+        "  labels.tier: gold → (none)\n"
+        "  alias champion moved 1 -> 2\n"
+        "  alias shadow set to version 1\n"
+        "  version 2 edited: labels\n"
+    )
+    (d,) = json.loads(run_cli("diff", "main", "--json", cwd=churn.root).out)["models"]
+    assert d["alias_moves"] == [
+        {"alias": "champion", "before": 1, "after": 2},
+        {"alias": "shadow", "before": None, "after": 1},
+    ]
+    assert {"field": "labels.team", "before": "risk", "after": "ops"} in d["metadata"]
+    md = run_cli("diff", "main", "--format", "markdown", cwd=churn.root).out
+    assert "- alias champion moved 1 -> 2" in md
