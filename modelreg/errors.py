@@ -104,3 +104,9 @@ class TargetError(ModelregError):
     """A deploy target that cannot be loaded or fails to render; names the target."""
 
     exit_code = 1
+
+
+class LoaderError(ModelregError):
+    """A model loader that cannot be imported or fails on its artifact; names the loader."""
+
+    exit_code = 1
