@@ -23,6 +23,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -62,21 +63,26 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.update(GIT_ENV)
 
-    shutil.rmtree(WORK / "reg", ignore_errors=True)
-    shutil.rmtree(WORK / "store", ignore_errors=True)
     src = WORK / f"src-{args.size_mib}.bin"
     make_file(src, args.size_mib << 20)
-    reg = Registry.init(WORK / "reg", artifact_root=(WORK / "store").as_uri())
+    with tempfile.TemporaryDirectory(prefix="modelreg-fetch-") as tmp:
+        run(Path(tmp), src, args)
+
+
+def run(tmp: Path, src: Path, args: argparse.Namespace) -> None:
+    # the registry is its own git repository, outside any other
+    reg_dir = tmp / "reg"
+    reg = Registry.init(reg_dir, artifact_root=(tmp / "store").as_uri())
     reg.create_model("big", name="Big", framework="custom")
     version = reg.register_version("big", artifacts={"model": src}, stage="production")
     artifact = version.artifacts["model"]
-    cache = CacheDir(WORK / "cache")
+    cache = CacheDir(tmp / "cache")
     os.environ["MODELREG_CACHE"] = str(cache.root)
 
     def empty_cache() -> None:
         shutil.rmtree(cache.root, ignore_errors=True)
 
-    out = WORK / "pulled.bin"
+    out = tmp / "pulled.bin"
 
     def no_pull() -> None:
         out.unlink(missing_ok=True)
@@ -87,10 +93,10 @@ def main() -> None:
     got = modelreg.fetch("big@production", reg)
     assert got.file().stat().st_size == args.size_mib << 20 and got.downloaded == 0
     warm = median(lambda: modelreg.fetch("big@production", reg), 20, lambda: None)
-    warm_path = median(lambda: modelreg.fetch("big@production", WORK / "reg"), 20, lambda: None)
+    warm_path = median(lambda: modelreg.fetch("big@production", reg_dir), 20, lambda: None)
     cli = median(
         lambda: subprocess.run(
-            [sys.executable, "-m", "modelreg", "-R", str(WORK / "reg"), "fetch", "big@production"],
+            [sys.executable, "-m", "modelreg", "-R", str(reg_dir), "fetch", "big@production"],
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -111,9 +117,6 @@ def main() -> None:
     row("fetch, warm by path", warm_path, "target < 50 ms (registry opened too)")
     row("fetch, warm CLI", cli, "a whole `modelreg fetch` process")
     row("re-hash (not done)", again, "what checking the bytes again would cost")
-    shutil.rmtree(WORK / "reg", ignore_errors=True)
-    shutil.rmtree(WORK / "store", ignore_errors=True)
-    empty_cache()
 
 
 if __name__ == "__main__":

@@ -110,3 +110,9 @@ class LoaderError(ModelregError):
     """A model loader that cannot be imported or fails on its artifact; names the loader."""
 
     exit_code = 1
+
+
+class MlflowImportError(ModelregError):
+    """An MLflow registry that cannot be read (a bad tracking URI, MLflow not installed)."""
+
+    exit_code = 1

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "fetch": ("modelreg.cli.fetch:fetch",),
     "cache": ("modelreg.cli.fetch:cache",),
     "loaders": ("modelreg.cli.fetch:loaders",),
+    "import": ("modelreg.cli.importer:import_",),
     "deploy": ("modelreg.cli.deploy:deploy",),
     "undeploy": ("modelreg.cli.deploy:undeploy",),
     "targets": ("modelreg.cli.deploy:targets",),
