@@ -22,13 +22,14 @@ How MLflow maps onto modelreg:
   role; a folder gives one role per file, named from its path inside the folder
   (``MLmodel`` -> ``mlmodel``, ``model.pkl`` -> ``model-pkl``).
 
-Ids: the name lowercased, each run of characters outside ``[a-z0-9._-]`` replaced
-by one ``-``, leading and trailing ``-._`` dropped, cut to 100 characters. When
-that changes the name beyond its case, or two names give one id, or nothing is
-left, the id gets ``-`` and the first 8 hex digits of the name's sha256 (so an id
-never depends on which other models exist). Every name that did not map to
-itself is reported. A second run finds models by that same rule and adds only
-versions whose numbers the manifest does not have yet; nothing else changes.
+Ids: a name that is already a valid id (``fraud_detector``) is the id. Any other
+is lowercased, each run of characters outside ``[a-z0-9._-]`` becomes one ``-``,
+leading and trailing ``-._`` go, it is cut to 100 characters, and ``-`` plus the
+first 8 hex digits of the name's sha256 is appended (``Churn Model`` ->
+``churn-model-1f0c2a9e``): two names never meet, and an id never depends on which
+other models exist. Every name that did not map to itself is reported. A second
+run finds models by that same rule and adds only versions whose numbers the
+manifest does not have yet; nothing else changes.
 """
 
 from __future__ import annotations
@@ -202,15 +203,13 @@ def slug(name: str) -> str:
 
 
 def model_ids(names: Sequence[str]) -> dict[str, str]:
-    """MLflow name -> modelreg id, deterministically (see the module docstring)."""
-    base = {n: slug(n) for n in names}
-    counts: dict[str, int] = {}
-    for s in base.values():
-        counts[s] = counts.get(s, 0) + 1
+    """MLflow name -> modelreg id, deterministically (see the module docstring): a name
+    that is already a valid id is kept; any other gets its slug and a digest of itself,
+    so no two names meet and no id depends on the other names."""
     out = {}
-    for n, s in base.items():
-        clean = s == n.lower() and bool(re.match(ID_PATTERN, s)) and counts[s] == 1
-        if not clean:
+    for n in names:
+        s = slug(n)
+        if s != n or not re.match(ID_PATTERN, s):
             digest = hashlib.sha256(n.encode()).hexdigest()[:8]
             s = f"{s}-{digest}" if s else f"model-{digest}"
         out[n] = s
