@@ -21,7 +21,7 @@ from modelreg.manifest import Model
 from modelreg.query import Summary
 
 # Bump when parsing or the models change, so old entries are never trusted.
-CACHE_VERSION = "modelreg-cache-6"
+CACHE_VERSION = "modelreg-cache-7"
 
 Point = tuple[int, int] | None
 

@@ -3,7 +3,8 @@
 The rules on one manifest alone (single production, deployment names a live
 version, ...) are in :mod:`modelreg.rules`; these need the state before the change:
 
-- a released version is immutable: only ``stage`` and ``description`` may change;
+- a released version is immutable: only ``stage``, ``description``, ``labels`` and
+  ``annotations`` may change (its ``tags`` and ``lineage`` are fixed like its metrics);
 - versions are never removed (archive them) and numbers are never reused, also
   across a model that was deleted and created again;
 - a deployed model cannot be deleted;
@@ -28,6 +29,8 @@ RELEASED_FIELDS = (
     "metrics",
     "hyperparameters",
     "training",
+    "tags",
+    "lineage",
     "artifacts",
 )
 
@@ -126,7 +129,7 @@ def check_renames(removed: Sequence[Model], added: Sequence[Model]) -> list[tupl
 
 
 def _kept_versions(old: Model, new: Model) -> list[Violation]:
-    """Versions of ``old`` must all be in ``new``, unchanged but for stage and description."""
+    """Versions of ``old`` must all be in ``new``, unchanged but for their mutable fields."""
     out: list[Violation] = []
     index: dict[int, list[int]] = {}
     for i, v in enumerate(new.versions):
@@ -156,7 +159,8 @@ def _kept_versions(old: Model, new: Model) -> list[Violation]:
                     Violation(
                         ("versions", i, name, *where),
                         f"version {v.version} is released: its {name} cannot change "
-                        "(only stage and description may); register a new version instead",
+                        "(only stage, description, labels and annotations may); register a new "
+                        "version instead",
                     )
                 )
     return out

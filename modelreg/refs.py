@@ -1,4 +1,5 @@
-"""Version references: ``churn-xgb@3``, ``@latest``, ``@production``, ``@v1.2.0``. Pure."""
+"""Version references: ``churn-xgb@3``, ``@latest``, ``@production``, ``@champion``
+(an alias), ``@v1.2.0`` (a version label). Pure."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ class VersionRef:
 
 
 def select(model: Model, selector: str | None) -> Version:
-    """The version a selector means: a number, ``latest``, a stage name, or a label."""
+    """The version a selector means: a number, ``latest``, a stage name, an alias, or a
+    version label (an alias wins over a label of the same name)."""
     versions = model.versions
     if not versions:
         raise NotFoundError(f"{model.id} has no versions yet")
@@ -45,7 +47,18 @@ def select(model: Model, selector: str | None) -> Version:
         if not in_stage:
             raise NotFoundError(f"{model.id} has no version in stage {selector}")
         return in_stage[-1]
+    if selector in model.aliases:
+        number = model.aliases[selector]
+        found = model.version(number)
+        if found is None:
+            raise NotFoundError(
+                f"{model.id}: alias {selector} names version {number}, which does not exist"
+            )
+        return found
     labelled = [v for v in versions if v.label == selector]
     if not labelled:
-        raise NotFoundError(f"{model.id} has no version labelled {selector!r}")
+        known = ", ".join(sorted(model.aliases)) or "none"
+        raise NotFoundError(
+            f"{model.id} has no version, stage, alias or label {selector!r} (aliases: {known})"
+        )
     return labelled[-1]

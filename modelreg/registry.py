@@ -28,12 +28,13 @@ from modelreg.errors import (
     ReadOnlyError,
     RuleViolationError,
 )
-from modelreg.events import Event, StagePeriod, between, stage_periods
+from modelreg.events import Event, StagePeriod, alias_periods, between, stage_periods
 from modelreg.gitstore import CommitInfo, GitStore, blob_id, find_worktree
 from modelreg.manifest import (
     METADATA_FIELDS,
     Artifact,
     Deployment,
+    Lineage,
     Model,
     Stage,
     Training,
@@ -44,6 +45,7 @@ from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
 from modelreg.rules import check_model, problems_at
 from modelreg.schema import load_manifest, parse_config
+from modelreg.versions import Hit, VersionQuery
 
 if TYPE_CHECKING:
     from modelreg.artifacts import (
@@ -55,11 +57,13 @@ if TYPE_CHECKING:
         VerifyResult,
     )
     from modelreg.deploy import DeployRequest, DeployResult, UndeployResult
+    from modelreg.lineage import Graph
     from modelreg.publish import Published
 
 HEADER = "# yaml-language-server: $schema=../../schemas/model.schema.json\n"
 # the documented key order of a manifest: the order of the model's fields
 ORDER = tuple(f.alias or name for name, f in Model.model_fields.items())
+VERSION_ORDER = tuple(Version.model_fields)
 UPDATABLE = METADATA_FIELDS
 MAX_MESSAGE_LINES = 50
 List = list  # the builtin, where Registry.list shadows it
@@ -433,10 +437,38 @@ class Registry:
         return Summary.of(self._parse(model_id, data)), None
 
     def resolve(self, spec: str) -> tuple[Model, Version]:
-        """``id@3``, ``id@latest``, ``id@production``, ``id@v1.2.0`` -> (model, version)."""
+        """``id@3``, ``id@latest``, ``id@production``, ``id@champion`` (an alias),
+        ``id@v1.2.0`` -> (model, version). Raises :class:`NotFoundError`."""
         ref = VersionRef.parse(spec)
         model = self.get(ref.model_id)
         return model, select(model, ref.selector)
+
+    def versions(self, query: VersionQuery | None = None) -> Page[Hit]:
+        """One page of the versions, across models, that match ``query`` (filters, ``where``
+        conditions, sort, limit/offset), with the total. Filters and sort work on the
+        manifests' JSON; only the models of the page are built."""
+        from modelreg.versions import hits, search
+
+        query = query or VersionQuery()
+        docs = (doc for _, doc in self._documents())
+        page = search(docs, query)
+        models = {mid: self._get_one(mid) for mid, _ in page.items}
+        return Page(hits(models, page.items), page.total, page.limit, page.offset)
+
+    def _documents(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every manifest as JSON data, from the cache where it has them."""
+        import json
+
+        for model_id, (_, data) in sorted(self._listing().items()):
+            yield model_id, json.loads(data or self._dump(model_id))
+
+    def lineage(self, spec: str) -> Graph:
+        """The parents (nearest first) and the descendants of one version (``churn-xgb@3``,
+        ``churn-xgb@champion``). Raises :class:`NotFoundError`."""
+        from modelreg.lineage import graph
+
+        model, version = self.resolve(spec)
+        return graph(self._load_all(), model.id, version.version)
 
     # ------------------------------------------------------------- writing
 
@@ -627,6 +659,8 @@ class Registry:
         workspace: str | None = None,
         customer: str | None = None,
         tags: Sequence[str] = (),
+        labels: Mapping[str, str] | None = None,
+        annotations: Mapping[str, Any] | None = None,
     ) -> Model:
         """Add a new model manifest (one commit). Raises :class:`ConflictError` if it exists."""
         with self._writing():
@@ -649,6 +683,8 @@ class Registry:
                 "workspace": workspace,
                 "customer": customer,
                 "tags": list(tags),
+                "labels": dict(labels or {}),
+                "annotations": dict(annotations or {}),
                 "created_at": _now(),
             }
             floor = self.retired_versions(model_id)
@@ -688,6 +724,10 @@ class Registry:
         training: Training | Mapping[str, Any] | None = None,
         artifacts: Mapping[str, Artifact | str | os.PathLike[str]] | None = None,
         stage: Stage | str = Stage.NONE,
+        tags: Sequence[str] = (),
+        labels: Mapping[str, str] | None = None,
+        annotations: Mapping[str, Any] | None = None,
+        lineage: Lineage | Mapping[str, Any] | None = None,
         hash: bool = True,
         progress: ProgressFactory | None = None,
     ) -> Version:
@@ -698,9 +738,13 @@ class Registry:
         size and sha256 read from their store (``hash=False``: size only). ``progress``
         is called with (URI, total bytes) per transfer and returns a callable fed the
         bytes moved. Raises :class:`ArtifactError` when a transfer fails.
+
+        ``lineage.parent`` may be any reference (``churn-base@champion``); it is recorded
+        as the number it resolves to, and :class:`NotFoundError` is raised if it does not.
         """
         with self._writing() as tx:
             model = self._get_one(model_id)
+            lineage = self._pinned(lineage)
             if model.archived:
                 raise RuleViolationError(
                     f"{model_id} is archived; unarchive it to register versions"
@@ -730,6 +774,10 @@ class Registry:
                         "metrics": dict(metrics or {}),
                         "hyperparameters": dict(hyperparameters or {}),
                         "training": training,
+                        "tags": list(tags),
+                        "labels": dict(labels or {}),
+                        "annotations": dict(annotations or {}),
+                        "lineage": lineage,
                         "artifacts": stored,
                     }
                 )
@@ -772,9 +820,26 @@ class Registry:
             self._put(model_id, new, f"{model_id}: add version {version.version}{label_txt}")
             return version
 
+    def _pinned(self, lineage: Lineage | Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """Lineage as data, its parent reference resolved to ``MODEL@NUMBER``."""
+        if lineage is None:
+            return None
+        data = (
+            lineage.model_dump(exclude_none=True) if isinstance(lineage, Lineage) else dict(lineage)
+        )
+        parent = data.get("parent")
+        if parent:
+            try:
+                model, version = self.resolve(str(parent))
+            except NotFoundError as exc:
+                raise NotFoundError(f"parent {parent} does not resolve: {exc}") from None
+            data["parent"] = f"{model.id}@{version.version}"
+        return data
+
     def update(self, model_id: str, **fields: Any) -> Model:
         """Change metadata (name, description, type, framework, source, owner, organization,
-        workspace, customer, tags); ``None`` removes an optional field. One commit."""
+        workspace, customer, tags, labels, annotations); ``None`` removes an optional field.
+        One commit."""
         unknown = set(fields) - set(UPDATABLE)
         if unknown:
             raise RuleViolationError(
@@ -784,6 +849,9 @@ class Registry:
             model = self._get_one(model_id)
             if "tags" in fields and fields["tags"] is not None:
                 fields["tags"] = list(fields["tags"])
+            for name in ("labels", "annotations"):
+                if name in fields:
+                    fields[name] = dict(fields[name] or {})
             new = self._validated(model, **fields)
             if new == model:
                 return model
@@ -838,6 +906,61 @@ class Registry:
             self._put(model_id, new, f"{model_id}: move version {version} to {stage.value}{extra}")
             return new
 
+    def set_alias(self, spec: str, alias: str) -> Model:
+        """Point ``alias`` at the version ``spec`` names (``churn-xgb@7``, ``@production``),
+        moving it if it pointed elsewhere. One commit. Raises :class:`RuleViolationError`
+        for a name that is a stage or is malformed, :class:`NotFoundError`."""
+        from modelreg.aliases import set_alias
+
+        with self._writing():
+            model, version = self.resolve(spec)
+            new, message = set_alias(model, alias, version.version)
+            if new != model:
+                self._put(model.id, new, message)
+            return new
+
+    def remove_alias(self, model_id: str, alias: str, *, force: bool = False) -> Model:
+        """Remove ``alias``; refused while its version is deployed unless ``force``.
+        One commit. Raises :class:`NotFoundError`, :class:`RuleViolationError`."""
+        from modelreg.aliases import remove_alias
+
+        with self._writing():
+            model = self._get_one(model_id)
+            new, message = remove_alias(model, alias, force=force)
+            self._put(model_id, new, message)
+            return new
+
+    def update_version(
+        self,
+        spec: str,
+        *,
+        description: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        annotations: Mapping[str, Any] | None = None,
+    ) -> Model:
+        """Change what may change on a released version: its description, labels and
+        annotations (each given replaces the old one whole). One commit."""
+        with self._writing():
+            model, version = self.resolve(spec)
+            update: dict[str, Any] = {}
+            if description is not None:
+                update["description"] = description
+            if labels is not None:
+                update["labels"] = dict(labels)
+            if annotations is not None:
+                update["annotations"] = dict(annotations)
+            try:
+                new_version = Version.model_validate({**version.model_dump(), **update})
+            except Exception as exc:
+                raise RuleViolationError(_short_validation(exc)) from None
+            if new_version == version:
+                return model
+            versions = [new_version if v is version else v for v in model.versions]
+            new = model.model_copy(update={"versions": versions})
+            changed = ", ".join(f for f in update if getattr(version, f) != getattr(new_version, f))
+            self._put(model.id, new, f"{model.id}: version {version.version}: update {changed}")
+            return new
+
     def archive(self, model_id: str) -> Model:
         """Mark the whole model archived (its status becomes archived). One commit."""
         with self._writing():
@@ -858,6 +981,14 @@ class Registry:
                 raise RuleViolationError(
                     f"{model_id} is deployed (version {model.deployment.version} on "
                     f"{model.deployment.target}); undeploy it before deleting"
+                )
+            from modelreg.lineage import children_of_model
+
+            children = children_of_model(self._load_all(), model_id)
+            if children:
+                raise RuleViolationError(
+                    f"{model_id} is the parent of {', '.join(children)} (lineage.parent); "
+                    "their lineage would point nowhere: archive it instead"
                 )
             self._put(model_id, None, f"{model_id}: delete model")
 
@@ -1002,6 +1133,10 @@ class Registry:
         """Which version held ``stage`` from when to when, and by which commit (audit)."""
         return stage_periods(self.snapshots(model_id), Stage(stage))
 
+    def alias_history(self, model_id: str, alias: str) -> List[StagePeriod]:
+        """Which version held ``alias`` from when to when, and by which commit."""
+        return alias_periods(self.snapshots(model_id), alias)
+
     def all_artifact_uris(self, rev: str | None = None) -> set[str]:
         """Every artifact URI that any manifest refers to at any commit of ``rev``
         (default: the configured branch, else HEAD), plus the working tree's."""
@@ -1041,6 +1176,7 @@ class Registry:
     def validate(self) -> List[Problem]:
         """Every schema and rule problem of the config and every manifest (all, not the first)."""
         problems: List[Problem] = []
+        parsed: dict[str, Model] = {}
         for model_id in self._model_ids():
             path = manifest_path(model_id)
             data = self.read_bytes(path)
@@ -1064,6 +1200,8 @@ class Registry:
             if violations:
                 loaded = yamlio.loads(data, self._display(path))
                 problems.extend(problems_at(loaded, violations))
+            parsed[model_id] = model
+        problems += self._lineage_problems(parsed)
         self._cache.save()
         with contextlib.suppress(ImportError):
             from modelreg.artifacts import check_storage_options
@@ -1075,6 +1213,18 @@ class Registry:
                     )
                 )
         return problems
+
+    def _lineage_problems(self, models: Mapping[str, Model]) -> List[Problem]:
+        """Parents that do not resolve (or loop), located in their manifests."""
+        from modelreg.lineage import check_parents
+
+        out: List[Problem] = []
+        for model_id, violation in check_parents(models):
+            path = manifest_path(model_id)
+            data = self.read_bytes(path)
+            assert data is not None
+            out += problems_at(yamlio.loads(data, self._display(path)), [violation])
+        return out
 
 
 def _same_prefix(old: Model, new: Model, n: int) -> bool:
@@ -1118,16 +1268,7 @@ def _apply_edits(editor: yamlio.Editor, old: Model, new: Model) -> None:
                     editor.set(
                         ("versions", i, key),
                         b[key],
-                        after=(
-                            "version",
-                            "label",
-                            "description",
-                            "stage",
-                            "created_at",
-                            "metrics",
-                            "hyperparameters",
-                            "training",
-                        ),
+                        after=VERSION_ORDER[: VERSION_ORDER.index(key)],
                     )
             for key in a:
                 if key not in b:

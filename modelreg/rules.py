@@ -74,15 +74,25 @@ def check_model(model: Model, config: RegistryConfig | None = None) -> list[Viol
         seen.setdefault(v.version, i)
         previous = max(previous, v.version)
     production = [i for i, v in enumerate(model.versions) if v.stage == Stage.PRODUCTION]
-    numbers = ", ".join(str(model.versions[j].version) for j in production)
+    listed = ", ".join(str(model.versions[j].version) for j in production)
     for i in production[1:]:
         out.append(
             Violation(
                 ("versions", i, "stage"),
-                f"more than one production version ({numbers}); "
+                f"more than one production version ({listed}); "
                 "at most one version may be in production",
             )
         )
+    numbers = {v.version for v in model.versions}
+    for alias, number in model.aliases.items():
+        if number not in numbers:
+            out.append(
+                Violation(
+                    ("aliases", alias),
+                    f"alias {alias} names version {number}, which does not exist "
+                    f"(versions: {', '.join(str(n) for n in sorted(numbers)) or 'none'})",
+                )
+            )
     d = model.deployment
     if d is not None:
         if model.archived:

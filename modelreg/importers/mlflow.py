@@ -8,11 +8,16 @@ the registry's transactions (:func:`apply`): one commit per model, or one for al
 How MLflow maps onto modelreg:
 
 - a registered model becomes a manifest: ``name`` is the MLflow name as it is,
-  ``description`` its description, its tags the model's ``annotations``
-  (``mlflow.tags``), its aliases ``aliases``; the id is made from the name (below);
-- a model version keeps its number, description, creation time and tags
-  (annotations); its legacy stage becomes the stage (Production -> production,
-  Staging -> staging, Archived -> archived, None -> none); the run's metrics
+  ``description`` its description, its aliases ``aliases`` (a name modelreg cannot
+  take is reported), and its tags are kept whole in the annotation
+  ``mlflow.org/tags`` and, where they are valid Kubernetes-style labels, as
+  ``labels`` too (to filter on); ``mlflow.org/name`` keeps the name; the id is made
+  from the name (below);
+- a model version keeps its number, description, creation time and tags (as for
+  models), ``mlflow.org/source`` its source URI; its legacy stage becomes the
+  stage (Production -> production, Staging -> staging, Archived -> archived,
+  None -> none; of several Production versions the latest stays production, the
+  others become none, as modelreg has one production version); the run's metrics
   become ``metrics``, its params ``hyperparameters`` (as MLflow stores them: text),
   its id ``lineage.run`` (tracker ``mlflow``), its ``mlflow.source.git.commit``
   tag (with ``mlflow.source.git.repoURL`` and ``mlflow.source.name``) ``lineage.code``;
@@ -46,7 +51,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelreg.errors import ArtifactError, MlflowImportError, NotFoundError
-from modelreg.manifest import ID_PATTERN, ROLE_PATTERN, Artifact, Model, Stage, Version
+from modelreg.manifest import (
+    ID_PATTERN,
+    LABEL_KEY_PATTERN,
+    LABEL_VALUE_PATTERN,
+    ROLE_PATTERN,
+    Artifact,
+    Model,
+    Stage,
+    Version,
+    check_alias_name,
+)
 
 if TYPE_CHECKING:
     from modelreg.artifacts import ProgressFactory
@@ -63,6 +78,7 @@ GIT_COMMIT = "mlflow.source.git.commit"
 GIT_REPO = ("mlflow.source.git.repoURL", "mlflow.gitRepoURL")
 SOURCE_NAME = "mlflow.source.name"
 COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
+PREFIX = "mlflow.org/"  # annotation keys: mlflow.org/name, mlflow.org/tags, mlflow.org/source
 
 
 # ------------------------------------------------------------- what MLflow holds
@@ -290,6 +306,12 @@ def plan(reg: Registry, models: Sequence[MlflowModel]) -> Plan:
                 )
             else:
                 new.append(v)
+        for alias in sorted(m.aliases):
+            if not _alias_ok(alias):
+                problems.append(
+                    f"{m.name} alias {alias!r} is not a valid modelreg alias (a lower-case "
+                    "letter, then lower-case letters, digits, '-' or '_'): not imported"
+                )
         out.append(
             PlannedModel(
                 m, model_id, existing is not None, tuple(new), tuple(skipped), tuple(problems)
@@ -356,11 +378,9 @@ def _write_model(
             framework="custom",
             description=m.source.description,
             source="experiment",
+            labels=_labels(m.source.tags),
+            annotations=_annotations(m.source.tags, name=m.source.name),
         )
-        if "annotations" in Model.model_fields:
-            reg.update(
-                m.model_id, annotations=_annotations(m.source.tags, {"mlflow.name": m.source.name})
-            )
     production = [
         v.number for v in m.new_versions if STAGES.get(v.stage.lower()) == Stage.PRODUCTION
     ]
@@ -370,20 +390,37 @@ def _write_model(
         if stage == Stage.PRODUCTION and v.number != max(production):
             stage = Stage.NONE  # MLflow allowed several; modelreg keeps one: the latest
         reg.add_version(m.model_id, _to_version(v, stage, artifacts, tracking_uri))
-    set_alias = getattr(reg, "set_alias", None)  # aliases arrive with the lineage fields
-    if set_alias is None or not m.new_versions:
+    if not m.new_versions:
         return
     numbers = {v.version for v in reg.get(m.model_id).versions}
     for alias, number in sorted(m.source.aliases.items()):
-        if number in numbers:
-            set_alias(f"{m.model_id}@{number}", alias)
+        if number in numbers and _alias_ok(alias):
+            reg.set_alias(f"{m.model_id}@{number}", alias)
 
 
-def _annotations(tags: dict[str, str], extra: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = dict(extra)
+def _alias_ok(name: str) -> bool:
+    try:
+        check_alias_name(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _annotations(tags: dict[str, str], **extra: str) -> dict[str, Any]:
+    """MLflow's tags, whole, under ``mlflow.org/tags``, beside ``mlflow.org/<extra>``."""
+    out: dict[str, Any] = {PREFIX + k: v for k, v in extra.items()}
     if tags:
-        out["mlflow.tags"] = dict(sorted(tags.items()))
+        out[PREFIX + "tags"] = dict(sorted(tags.items()))
     return out
+
+
+def _labels(tags: dict[str, str]) -> dict[str, str]:
+    """The tags that are valid Kubernetes-style labels too (so they can be filtered on)."""
+    return {
+        k: v
+        for k, v in sorted(tags.items())
+        if re.match(LABEL_KEY_PATTERN, k) and re.match(LABEL_VALUE_PATTERN, v) and len(k) <= 317
+    }
 
 
 def _to_version(
@@ -412,11 +449,12 @@ def _to_version(
         "created_at": created,
         "metrics": {k: x for k, x in v.metrics.items() if math.isfinite(x)},
         "hyperparameters": dict(v.params),
-        "annotations": _annotations(v.tags, {"mlflow.source": v.source}),
+        "labels": _labels(v.tags),
+        "annotations": _annotations(v.tags, source=v.source),
         "lineage": lineage or None,
         "artifacts": artifacts,
     }
-    return Version.model_validate({k: x for k, x in data.items() if k in Version.model_fields})
+    return Version.model_validate(data)
 
 
 def _artifacts(

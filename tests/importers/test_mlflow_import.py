@@ -80,23 +80,23 @@ def _compare(reg: Registry, ml: MlflowStore, store: Store) -> None:
 
 
 def _check_model_extras(model: Model, rm: Any) -> None:
-    fields = Model.model_fields
-    assert "annotations" in fields and "aliases" in fields, "the lineage fields have landed"
     annotations = model.annotations
-    assert annotations["mlflow.name"] == rm.name
-    assert annotations.get("mlflow.tags", {}) == rm.tags
+    assert annotations["mlflow.org/name"] == rm.name
+    assert annotations.get("mlflow.org/tags", {}) == rm.tags
+    assert model.labels == rm.tags  # every tag of the test is a valid label too
     assert model.aliases == {a: int(n) for a, n in rm.aliases.items()}
 
 
 def _check_version_extras(v: Version, mv: Any, run: Any) -> None:
     lineage = v.lineage
+    assert lineage is not None and lineage.run is not None and lineage.code is not None
     assert lineage.run.id == mv.run_id and lineage.run.tracker == "mlflow"
     assert lineage.code.commit == run.data.tags["mlflow.source.git.commit"]
     assert lineage.code.repository == run.data.tags["mlflow.source.git.repoURL"]
     assert lineage.code.path == "train.py"
-    annotations = v.annotations
-    assert annotations.get("mlflow.tags", {}) == mv.tags
-    assert annotations["mlflow.source"] == mv.source
+    assert v.annotations.get("mlflow.org/tags", {}) == mv.tags
+    assert v.labels == mv.tags
+    assert v.annotations["mlflow.org/source"] == mv.source
 
 
 def test_import_matches_what_mlflow_reads_back_and_is_idempotent(

@@ -66,15 +66,15 @@ def test_formats_json_and_github(churn: Registry, run_cli) -> None:  # type: ign
         "line": line_of(text, "v1.0.1"),
         "column": 10,
         "field": "versions[0].label",
-        "message": "version 1 is released: its label cannot change (only stage and "
-        "description may); register a new version instead",
+        "message": "version 1 is released: its label cannot change (only stage, "
+        "description, labels and annotations may); register a new version instead",
     }
     r = run_cli("validate", "--base", "main", "--format", "github", cwd=root)
     assert r.code == 3
     assert r.out.splitlines()[0] == (
         f"::error file={MANIFEST},line={problem['line']},col=10,title=modelreg validate::"
-        "versions[0].label: version 1 is released: its label cannot change (only stage and "
-        "description may); register a new version instead"
+        "versions[0].label: version 1 is released: its label cannot change (only stage, "
+        "description, labels and annotations may); register a new version instead"
     )
 
 
