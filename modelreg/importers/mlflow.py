@@ -31,7 +31,7 @@ Ids: a name that is already a valid id (``fraud_detector``) is the id. Any other
 is lowercased, each run of characters outside ``[a-z0-9._-]`` becomes one ``-``,
 leading and trailing ``-._`` go, it is cut to 100 characters, and ``-`` plus the
 first 8 hex digits of the name's sha256 is appended (``Churn Model`` ->
-``churn-model-1f0c2a9e``): two names never meet, and an id never depends on which
+``churn-model-ad818ec4``): two names never meet, and an id never depends on which
 other models exist. Every name that did not map to itself is reported. A second
 run finds models by that same rule and adds only versions whose numbers the
 manifest does not have yet; nothing else changes.
