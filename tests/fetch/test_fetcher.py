@@ -200,3 +200,13 @@ def test_registry_argument_may_be_a_folder(tmp_path: Path, monkeypatch: pytest.M
     assert modelreg.fetch("churn-xgb@1", str(reg.root)).version == 1
     monkeypatch.setenv("MODELREG_REGISTRY", str(reg.root))
     assert modelreg.fetch("churn-xgb@latest").version == 1
+
+
+def test_an_alias_names_the_version_to_fetch(tmp_path: Path) -> None:
+    reg = registry_on(tmp_path / "reg", Store("file", (tmp_path / "store").as_uri()))
+    first = payload(tmp_path, "a.bin", 100, 1)
+    reg.register_version("churn-xgb", artifacts={"model": first})
+    reg.register_version("churn-xgb", artifacts={"model": payload(tmp_path, "b.bin", 100, 2)})
+    reg.set_alias("churn-xgb@1", "champion")
+    got = modelreg.fetch("churn-xgb@champion", reg)
+    assert got.version == 1 and got.file().read_bytes() == first.read_bytes()

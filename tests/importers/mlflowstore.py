@@ -3,6 +3,7 @@ tags, registered models, versions (one deleted, so numbers have a gap), stages, 
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +23,19 @@ class MlflowStore:
             self.client.transition_model_version_stage(name, str(version), stage)
 
 
-def make_mlflow(tmp_path: Path, artifact_location: str) -> MlflowStore:
+def empty_mlflow_db(path: Path) -> Path:
+    """A new MLflow SQLite database at ``path``, its schema created by MLflow."""
     from mlflow import MlflowClient
 
+    uri = f"sqlite:///{path}"
+    MlflowClient(tracking_uri=uri, registry_uri=uri).search_registered_models()
+    return path
+
+
+def make_mlflow(tmp_path: Path, artifact_location: str, empty_db: Path) -> MlflowStore:
+    from mlflow import MlflowClient
+
+    shutil.copyfile(empty_db, tmp_path / "mlflow.db")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     exp = client.create_experiment("churn", artifact_location=artifact_location)

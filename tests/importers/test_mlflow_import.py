@@ -22,7 +22,7 @@ STAGES = {"None": "none", "Staging": "staging", "Production": "production", "Arc
 
 
 def _setup(
-    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch, empty_db: Path
 ) -> tuple[Registry, MlflowStore]:
     reg = registry_on(tmp_path / "reg", store)
     reg.delete("churn-xgb")  # registry_on's own model: this registry starts empty
@@ -33,7 +33,7 @@ def _setup(
         location = f"s3://{bucket}/mlflow"
     else:
         location = (tmp_path / "mlruns").as_uri()
-    return reg, make_mlflow(tmp_path, location)
+    return reg, make_mlflow(tmp_path, location, empty_db)
 
 
 def _read(store: Store, uri: str) -> bytes:
@@ -100,9 +100,9 @@ def _check_version_extras(v: Version, mv: Any, run: Any) -> None:
 
 
 def test_import_matches_what_mlflow_reads_back_and_is_idempotent(
-    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch, run_cli
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch, mlflow_db: Path, run_cli
 ) -> None:  # type: ignore[no-untyped-def]
-    reg, ml = _setup(tmp_path, store, monkeypatch)
+    reg, ml = _setup(tmp_path, store, monkeypatch, mlflow_db)
     before = head(reg.root)
     r = run_cli("import", "mlflow", "--tracking-uri", ml.uri, "--dry-run", "--json", cwd=reg.root)
     assert r.code == 0, r.err
@@ -139,10 +139,10 @@ def test_import_matches_what_mlflow_reads_back_and_is_idempotent(
 
 
 def test_one_commit_no_hash_and_copy(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_db: Path, run_cli
 ) -> None:  # type: ignore[no-untyped-def]
     store = Store("file", (tmp_path / "store").as_uri())
-    reg, ml = _setup(tmp_path, store, monkeypatch)
+    reg, ml = _setup(tmp_path, store, monkeypatch, mlflow_db)
     before = int(git(reg.root, "rev-list", "--count", "HEAD"))
     r = run_cli(
         "import", "mlflow", "--tracking-uri", ml.uri, "--one-commit", "--no-hash", cwd=reg.root
@@ -164,9 +164,11 @@ def test_one_commit_no_hash_and_copy(
     _compare(other, ml, Store("file", copies))
 
 
-def test_since_and_unknown_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_since_and_unknown_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_db: Path, run_cli
+) -> None:  # type: ignore[no-untyped-def]
     store = Store("file", (tmp_path / "store").as_uri())
-    reg, ml = _setup(tmp_path, store, monkeypatch)
+    reg, ml = _setup(tmp_path, store, monkeypatch, mlflow_db)
     r = run_cli(
         "import",
         "mlflow",
@@ -196,3 +198,18 @@ def test_ids_are_deterministic_and_reported() -> None:
     assert model_ids(["Churn"])["Churn"] == ids["Churn"]
     assert role_of("MLmodel", set()) == "mlmodel"
     assert role_of("data/model.pkl", {"data-model-pkl"}) == "data-model-pkl-2"
+
+
+def test_several_production_versions_and_bad_alias_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_db: Path, run_cli
+) -> None:  # type: ignore[no-untyped-def]
+    store = Store("file", (tmp_path / "store").as_uri())
+    reg, ml = _setup(tmp_path, store, monkeypatch, mlflow_db)
+    ml.stage("Churn Model", 1, "Production")  # MLflow lets two versions be in Production
+    ml.client.set_registered_model_alias("Churn Model", "Best", "1")
+    r = run_cli("import", "mlflow", "--tracking-uri", ml.uri, cwd=reg.root)
+    assert r.code == 0, r.err
+    assert "alias 'Best' is not a valid modelreg alias" in r.err
+    churn = Registry.open(reg.root).get(model_ids(["Churn Model"])["Churn Model"])
+    assert [(v.version, v.stage.value) for v in churn.versions] == [(1, "none"), (3, "production")]
+    assert churn.aliases == {"champion": 3, "previous": 1}
