@@ -102,7 +102,8 @@ def _print_plan(plan: Plan, mood: str) -> None:
     for m in plan.models:
         verb = ("would create" if mood == "would" else "created") if not m.exists else "has"
         added = ", ".join(str(v.number) for v in m.new_versions) or "none"
-        click.echo(f"{m.model_id}: {verb} model; new versions: {added}")
+        aliases = ", ".join(f"{a}={n}" for a, n in m.new_aliases.items()) or "none"
+        click.echo(f"{m.model_id}: {verb} model; new versions: {added}; new aliases: {aliases}")
         for problem in m.problems:
             click.echo(f"  warning: {problem}", err=True)
     for name, model_id in sorted(plan.renamed.items()):

@@ -252,8 +252,9 @@ class PlannedModel:
     model_id: str
     exists: bool
     new_versions: tuple[MlflowVersion, ...]
+    new_aliases: dict[str, int]  # aliases the manifest does not have yet
     skipped: tuple[int, ...]  # versions the manifest already has
-    problems: tuple[str, ...]  # versions that cannot be added, and why
+    problems: tuple[str, ...]  # versions and aliases that cannot be added, and why
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -261,6 +262,7 @@ class PlannedModel:
             "id": self.model_id,
             "create": not self.exists,
             "add_versions": [v.number for v in self.new_versions],
+            "add_aliases": dict(self.new_aliases),
             "already_imported": list(self.skipped),
             "problems": list(self.problems),
         }
@@ -273,7 +275,7 @@ class Plan:
 
     @property
     def changes(self) -> int:
-        return sum((not m.exists) + len(m.new_versions) for m in self.models)
+        return sum((not m.exists) + len(m.new_versions) + len(m.new_aliases) for m in self.models)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -306,15 +308,26 @@ def plan(reg: Registry, models: Sequence[MlflowModel]) -> Plan:
                 )
             else:
                 new.append(v)
-        for alias in sorted(m.aliases):
+        numbers = have | {v.number for v in new}
+        aliases = {}
+        for alias, number in sorted(m.aliases.items()):
             if not _alias_ok(alias):
                 problems.append(
                     f"{m.name} alias {alias!r} is not a valid modelreg alias (a lower-case "
                     "letter, then lower-case letters, digits, '-' or '_'): not imported"
                 )
+            # one the manifest has stays where it is, even if moved in modelreg
+            elif number in numbers and (existing is None or alias not in existing.aliases):
+                aliases[alias] = number
         out.append(
             PlannedModel(
-                m, model_id, existing is not None, tuple(new), tuple(skipped), tuple(problems)
+                m,
+                model_id,
+                existing is not None,
+                tuple(new),
+                aliases,
+                tuple(skipped),
+                tuple(problems),
             )
         )
     renamed = {n: i for n, i in ids.items() if i != n}
@@ -349,7 +362,7 @@ def apply(
     file that could not be read or copied; the model's commit is then not made (with
     ``one_commit``: no commit at all)."""
     commits: list[str] = []
-    todo = [m for m in the_plan.models if not m.exists or m.new_versions]
+    todo = [m for m in the_plan.models if not m.exists or m.new_versions or m.new_aliases]
     if one_commit and todo:
         with reg.transaction(f"Import {len(todo)} model(s) from MLflow"):
             for m in todo:
@@ -390,12 +403,8 @@ def _write_model(
         if stage == Stage.PRODUCTION and v.number != max(production):
             stage = Stage.NONE  # MLflow allowed several; modelreg keeps one: the latest
         reg.add_version(m.model_id, _to_version(v, stage, artifacts, tracking_uri))
-    if not m.new_versions:
-        return
-    numbers = {v.version for v in reg.get(m.model_id).versions}
-    for alias, number in sorted(m.source.aliases.items()):
-        if number in numbers and _alias_ok(alias):
-            reg.set_alias(f"{m.model_id}@{number}", alias)
+    for alias, number in m.new_aliases.items():
+        reg.set_alias(f"{m.model_id}@{number}", alias)
 
 
 def _alias_ok(name: str) -> bool:

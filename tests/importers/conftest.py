@@ -3,6 +3,10 @@ artifacts in a local folder or in S3 (moto, as in the artifact tests)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,8 +21,22 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return make_store(request.param, tmp_path, request)
 
 
+# SQLite syncs each of MLflow's many small transactions (its schema alone is a hundred
+# migrations): in memory-backed /dev/shm they cost nothing, on a busy disk up to a minute.
+SHM = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
 @pytest.fixture(scope="session")
-def mlflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty MLflow database with its schema, made once: MLflow's migrations take
-    seconds, copying the file takes none."""
-    return empty_mlflow_db(tmp_path_factory.mktemp("mlflow") / "empty.db")
+def mlflow_schema() -> Iterator[Path]:
+    """An empty MLflow database with its schema, made once per test process."""
+    with tempfile.TemporaryDirectory(prefix="modelreg-mlflow-", dir=SHM) as folder:
+        yield empty_mlflow_db(Path(folder) / "empty.db")
+
+
+@pytest.fixture
+def mlflow_db(mlflow_schema: Path) -> Iterator[Path]:
+    """A copy of the empty MLflow database for one test (where MLflow writes its data)."""
+    with tempfile.TemporaryDirectory(prefix="modelreg-mlflow-", dir=SHM) as folder:
+        db = Path(folder) / "mlflow.db"
+        shutil.copyfile(mlflow_schema, db)
+        yield db

@@ -3,7 +3,6 @@ tags, registered models, versions (one deleted, so numbers have a gap), stages, 
 
 from __future__ import annotations
 
-import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +31,11 @@ def empty_mlflow_db(path: Path) -> Path:
     return path
 
 
-def make_mlflow(tmp_path: Path, artifact_location: str, empty_db: Path) -> MlflowStore:
+def make_mlflow(tmp_path: Path, artifact_location: str, db: Path) -> MlflowStore:
+    """The registry, in the empty MLflow database ``db`` (source files under ``tmp_path``)."""
     from mlflow import MlflowClient
 
-    shutil.copyfile(empty_db, tmp_path / "mlflow.db")
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = f"sqlite:///{db}"
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     exp = client.create_experiment("churn", artifact_location=artifact_location)
     store = MlflowStore(uri, client)

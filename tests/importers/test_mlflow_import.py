@@ -107,7 +107,7 @@ def test_import_matches_what_mlflow_reads_back_and_is_idempotent(
     r = run_cli("import", "mlflow", "--tracking-uri", ml.uri, "--dry-run", "--json", cwd=reg.root)
     assert r.code == 0, r.err
     planned = json.loads(r.out)
-    assert planned["changes"] == 5  # 2 models, 3 versions
+    assert planned["changes"] == 7  # 2 models, 3 versions, 2 aliases
     assert head(reg.root) == before  # a dry run writes nothing
 
     r = run_cli("import", "mlflow", "--tracking-uri", ml.uri, "--json")
@@ -136,6 +136,14 @@ def test_import_matches_what_mlflow_reads_back_and_is_idempotent(
     reg = Registry.open(reg.root)
     assert [v.version for v in reg.get("fraud_detector").versions] == [1, 2]
     assert reg.get(churn_id) == churn
+
+    # an alias moved in modelreg stays; one new in MLflow arrives
+    reg.set_alias(f"{churn_id}@1", "champion")
+    ml.client.set_registered_model_alias("Churn Model", "shadow", "1")
+    r = run_cli("import", "mlflow", "--tracking-uri", ml.uri, "--json")
+    assert json.loads(r.out)["changes"] == 1
+    aliases = Registry.open(reg.root).get(churn_id).aliases
+    assert aliases == {"champion": 1, "previous": 1, "shadow": 1}
 
 
 def test_one_commit_no_hash_and_copy(
