@@ -210,3 +210,33 @@ def test_an_alias_names_the_version_to_fetch(tmp_path: Path) -> None:
     reg.set_alias("churn-xgb@1", "champion")
     got = modelreg.fetch("churn-xgb@champion", reg)
     assert got.version == 1 and got.file().read_bytes() == first.read_bytes()
+
+
+def test_a_registry_in_a_subfolder_of_a_git_url(tmp_path: Path) -> None:
+    mono = tmp_path / "mono"
+    mono.mkdir()
+    git(mono, "init", "-q", "-b", "trunk")
+    (mono / "README").write_text("a larger repository\n")
+    git(mono, "add", "README")
+    git(mono, "commit", "-qm", "start")
+    reg = registry_on(mono / "ml" / "registry", Store("file", (tmp_path / "store").as_uri()))
+    src = payload(tmp_path)
+    reg.register_version("churn-xgb", artifacts={"model": src})
+    got = modelreg.fetch("churn-xgb@1", f"git+{mono.as_uri()}@trunk#ml/registry")
+    assert got.file().read_bytes() == src.read_bytes()
+
+
+def test_git_urls_are_parsed_with_ref_and_subfolder() -> None:
+    from modelreg.gitstore.clone import RemoteRegistry
+
+    r = RemoteRegistry.parse("git+ssh://git@github.com/acme/models.git@release/2025#reg")
+    assert (r.url, r.ref, r.subfolder) == (
+        "ssh://git@github.com/acme/models.git",
+        "release/2025",
+        "reg",
+    )
+    r = RemoteRegistry.parse("git+https://github.com/acme/models.git")
+    assert (r.url, r.ref, r.subfolder) == ("https://github.com/acme/models.git", None, "")
+    assert str(RemoteRegistry.parse("git+file:///srv/reg@main")) == "git+file:///srv/reg@main"
+    with pytest.raises(NotFoundError, match="not a git URL"):
+        RemoteRegistry.parse("https://github.com/acme/models.git")
