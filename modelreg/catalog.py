@@ -250,7 +250,7 @@ class Catalog:
         ref: str | None = None,
         times: Times | None = None,
     ) -> Catalog:
-        """Entries sorted by id; ``times`` is ``Registry.model_times()`` (optional)."""
+        """Entries sorted by id; ``times`` is ``History.model_times()`` (optional)."""
         entries = sorted((entry(m, times) for m in models), key=lambda e: e.id)
         return cls(commit, ref, tuple(entries))
 
@@ -290,6 +290,12 @@ class Catalog:
             "offset": offset,
             "models": [e.summary() for e in chosen],
         }
+
+    def version_list(self) -> dict[str, Any]:
+        """Every version (by model id, then number) as ``GET .../versions`` answers."""
+        records = [e.version_record(v) for e in self.entries for v in e.model.versions]
+        count = len(records)
+        return {"count": count, "limit": count, "offset": 0, "versions": records}
 
     def terminal(self, entries: Sequence[Entry] | None = None) -> dict[str, Any]:
         """The ``POST /terminal/ml-models`` response of seed 000."""

@@ -5,6 +5,7 @@ Layout under DEST::
     catalog.json                          every manifest + derived fields + commit
     models/<id>.json                      one RegisteredModel each (seed 003)
     api/v1/model-registry/models.json     the list response of seed 003 (all models)
+    api/v1/model-registry/versions.json   every version, as GET .../versions answers
     terminal/ml-models.json               the response of seed 000
     .modelreg-export.json                 what this export wrote: {path: sha256}
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 INDEX = ".modelreg-export.json"
 LIST_PATH = "api/v1/model-registry/models.json"
+VERSIONS_PATH = "api/v1/model-registry/versions.json"
 TERMINAL_PATH = "terminal/ml-models.json"
 
 
@@ -68,6 +70,7 @@ def render(catalog: Catalog) -> dict[str, bytes]:
     for e in catalog.entries:
         files[f"models/{e.id}.json"] = dumps(e.registered_model()) + b"\n"
     files[LIST_PATH] = dumps(catalog.model_list()) + b"\n"
+    files[VERSIONS_PATH] = dumps(catalog.version_list()) + b"\n"
     files[TERMINAL_PATH] = dumps(catalog.terminal()) + b"\n"
     files["catalog.json"] = catalog.document_bytes() + b"\n"  # last: readers poll this one
     return files
@@ -139,7 +142,7 @@ class _Remote:
 
 
 def _ours(path: str) -> bool:
-    if path in (LIST_PATH, TERMINAL_PATH, "catalog.json"):
+    if path in (LIST_PATH, VERSIONS_PATH, TERMINAL_PATH, "catalog.json"):
         return True
     name = path[len("models/") :]
     return (
@@ -152,7 +155,7 @@ def _ours(path: str) -> bool:
 
 def read_catalog(registry: Registry) -> Catalog:
     """The catalog of a registry as it reads (at its ref, or the working tree)."""
-    times = registry.model_times() if registry.commit else None
+    times = registry.past().model_times() if registry.commit else None
     return Catalog.build(registry.models(), commit=registry.commit, ref=registry.ref, times=times)
 
 

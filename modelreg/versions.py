@@ -7,12 +7,12 @@ page are built by the registry afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from modelreg.manifest import Model, Stage, Version
-from modelreg.query import Page
+from modelreg.query import ROW_FIELDS, Page, Summary
 from modelreg.where import MODEL_FIELDS, Condition, WhereError, check_field, lookup
 
 # the filters of a version search besides --where; values of one filter are OR-ed,
@@ -90,66 +90,80 @@ def parse_sort(spec: str) -> tuple[str, bool]:
 
 def value_of(model: Mapping[str, Any], version: Mapping[str, Any], name: str) -> Any:
     """A field of one version (model fields come from its model), ``None`` if missing."""
+    return getter(name)(model, version)
+
+
+Getter = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
+
+
+def getter(name: str) -> Getter:
+    """A function reading field ``name`` from (model, version) JSON data: built once
+    per query, so the loop over thousands of versions does no parsing of names."""
     if name.startswith("model."):
-        name = name[6:]
-        if name == "id":
-            return model.get("id")
+        name = "model" if name == "model.id" else name[6:]
     if name == "model":
-        return model.get("id")
+        return lambda m, v: m.get("id")
     if name == "status":
-        return _status(model)
+        return lambda m, v: _status(m)
     if name in MODEL_FIELDS:
-        return model.get(name)
+        return lambda m, v: m.get(name)
     if name == "stage":
-        return version.get("stage", "none")
+        return lambda m, v: v.get("stage", "none")
     if name.startswith("labels."):  # keys hold dots and slashes: no path walk
         key = name[7:]
-        found = version.get("labels", {}).get(key)
-        return model.get("labels", {}).get(key) if found is None else found
-    return lookup(version, name)
+
+        def label(m: Mapping[str, Any], v: Mapping[str, Any]) -> Any:
+            found = (v.get("labels") or {}).get(key)
+            return (m.get("labels") or {}).get(key) if found is None else found
+
+        return label
+    head, _, rest = name.partition(".")
+    if rest and "." not in rest:
+
+        def one_step(m: Mapping[str, Any], v: Mapping[str, Any]) -> Any:
+            inner = v.get(head)
+            return inner.get(rest) if isinstance(inner, dict) else None
+
+        return one_step
+    return lambda m, v: lookup(v, name)
+
+
+def needs_manifests(query: VersionQuery) -> bool:
+    """Whether ``query`` reads fields a :class:`~modelreg.query.Summary` does not keep
+    (hyperparameters, training, lineage): then search the full manifests."""
+    kept = {*ROW_FIELDS, *MODEL_FIELDS, "model", "status"}
+    for name in [c.field for c in query.where] + [parse_sort(query.sort)[0]]:
+        if not (name in kept or name.startswith(("labels.", "metrics.", "model."))):
+            return True
+    return False
+
+
+def document(summary: Summary) -> dict[str, Any]:
+    """The JSON data search reads, from a listing summary (no manifest parsed)."""
+    return {
+        "id": summary.id,
+        "name": summary.name,
+        "framework": summary.framework,
+        "source": summary.source,
+        "type": summary.type,
+        "status": summary.status,
+        "owner": summary.owner,
+        "organization": summary.organization,
+        "workspace": summary.workspace,
+        "customer": summary.customer,
+        "tags": summary.tags,
+        "labels": summary.labels,
+        "aliases": summary.aliases,
+        "versions": summary.rows,
+    }
 
 
 def _status(model: Mapping[str, Any]) -> str:
+    if "status" in model:
+        return str(model["status"])
     if model.get("archived"):
         return "archived"
     return "deployed" if model.get("deployment") else "registered"
-
-
-def _matches(
-    model: Mapping[str, Any], version: Mapping[str, Any], query: VersionQuery, aliases: set[str]
-) -> bool:
-    f = query.filters
-    if f.get("model") and model["id"] not in f["model"]:
-        return False
-    if f.get("stage") and version.get("stage", "none") not in f["stage"]:
-        return False
-    if f.get("alias") and not aliases & set(f["alias"]):
-        return False
-    if f.get("tag") and not set(f["tag"]) & {*version.get("tags", ()), *model.get("tags", ())}:
-        return False
-    for label in f.get("label", ()):
-        key, has_value, wanted = label.partition("=")
-        found = value_of(model, version, "labels." + key)
-        if found is None or (has_value and found != wanted):
-            return False
-    for name in MODEL_FIELDS[1:]:
-        wanted_values = f.get(name)
-        if wanted_values and value_of(model, version, name) not in wanted_values:
-            return False
-    if query.search:
-        needle = query.search.lower()
-        hay = "\n".join(
-            str(x or "")
-            for x in (
-                model["id"],
-                model.get("name"),
-                version.get("label"),
-                version.get("description"),
-            )
-        ).lower()
-        if needle not in hay:
-            return False
-    return all(c.test(value_of(model, version, c.field)) for c in query.where)
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
@@ -163,24 +177,70 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (2, "")
 
 
+def _model_test(query: VersionQuery) -> Callable[[Mapping[str, Any]], bool]:
+    """What a model must hold for any of its versions to match."""
+    f = query.filters
+    wanted = [(getter(n), set(f[n])) for n in ("model", *MODEL_FIELDS[1:]) if f.get(n)]
+
+    def test(model: Mapping[str, Any]) -> bool:
+        return all(get(model, model) in values for get, values in wanted)
+
+    return test
+
+
 def search(models: Iterable[Mapping[str, Any]], query: VersionQuery) -> Page[tuple[str, int]]:
     """One page of (model id, version number) that match ``query``, with the total.
 
-    ``models`` are manifests as JSON data (``Model.model_dump(mode="json", by_alias=True)``).
+    ``models`` are manifests as JSON data (``Model.model_dump(mode="json", by_alias=True)``,
+    or :func:`document` of a summary).
     """
     name, desc = parse_sort(query.sort)
+    sort_get = None if name == DEFAULT_SORT else getter(name)
+    conditions = [(c.test, getter(c.field)) for c in query.where]
+    f = query.filters
+    stages = set(f.get("stage", ()))
+    wanted_aliases = set(f.get("alias", ()))
+    tags = set(f.get("tag", ()))
+    labels = [
+        (getter("labels." + k), has, v)
+        for k, has, v in (x.partition("=") for x in f.get("label", ()))
+    ]
+    needle = query.search.lower() if query.search else None
+    model_ok = _model_test(query)
     found: list[tuple[tuple[str, int], Any]] = []
     for model in models:
-        by_number: dict[int, set[str]] = {}
-        for alias, n in model.get("aliases", {}).items():
-            by_number.setdefault(n, set()).add(alias)
-        for version in model.get("versions", ()):
+        if not model_ok(model):
+            continue
+        model_id = model["id"]
+        chosen: set[int] | None = None
+        if wanted_aliases:
+            chosen = {n for a, n in (model.get("aliases") or {}).items() if a in wanted_aliases}
+            if not chosen:
+                continue
+        model_tags = set(model.get("tags") or ())
+        model_text = f"{model_id}\n{model.get('name') or ''}".lower() if needle else ""
+        for version in model.get("versions") or ():
             number = version["version"]
-            if _matches(model, version, query, by_number.get(number, set())):
-                key = None if name == DEFAULT_SORT else value_of(model, version, name)
-                found.append(((model["id"], number), key))
+            if chosen is not None and number not in chosen:
+                continue
+            if stages and version.get("stage", "none") not in stages:
+                continue
+            if tags and not tags & (model_tags | set(version.get("tags") or ())):
+                continue
+            if labels and not all(
+                (got := get(model, version)) is not None and (not has or got == value)
+                for get, has, value in labels
+            ):
+                continue
+            if needle:
+                label, about = version.get("label") or "", version.get("description") or ""
+                if needle not in f"{model_text}\n{label}\n{about}".lower():
+                    continue
+            if conditions and not all(test(get(model, version)) for test, get in conditions):
+                continue
+            found.append(((model_id, number), sort_get(model, version) if sort_get else None))
     found.sort(key=lambda item: item[0])
-    if name != DEFAULT_SORT:
+    if sort_get is not None:
         found.sort(key=lambda item: _sort_key(item[1]), reverse=desc)
         if desc:  # missing values last, ties still by model and version ascending
             found.sort(key=lambda item: _sort_key(item[1])[0] == 2)

@@ -70,13 +70,14 @@ def test_an_alias_to_a_missing_version_is_refused(churn: Registry) -> None:
 def test_remove_an_alias_and_refuse_it_while_deployed(churn: Registry) -> None:
     churn.set_alias("churn-xgb@2", "champion")
     churn.set_alias("churn-xgb@1", "shadow")
-    churn.set_deployment(
-        "churn-xgb",
-        Deployment.model_validate(
-            {"target": "kserve", "version": 2, "deployed_at": "2025-01-01T00:00:00Z"}
-        ),
-        message="churn-xgb: deploy version 2",
-    )
+    with churn.transaction() as tx:
+        tx.set_deployment(
+            "churn-xgb",
+            Deployment.model_validate(
+                {"target": "kserve", "version": 2, "deployed_at": "2025-01-01T00:00:00Z"}
+            ),
+            message="churn-xgb: deploy version 2",
+        )
     commit = head(churn.root)
     with pytest.raises(RuleViolationError, match=r"deployed on kserve.*--force"):
         churn.remove_alias("churn-xgb", "champion")
