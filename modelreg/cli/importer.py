@@ -60,9 +60,10 @@ def mlflow(
     number, description, tags, stage, the run's metrics and params, its run id
     and git commit (lineage). Artifacts stay where they are and are recorded
     with size and sha256, unless --copy-artifacts. Running it again adds only
-    what is new. Ids come from the MLflow names (lowercased, other characters
-    as '-'); names that do not map to themselves are listed. See the README,
-    "Coming from MLflow".
+    what is new. A name that is a valid id is the id; any other is lowercased,
+    other characters become '-', and 8 hex digits of the name's sha256 are
+    appended ('Churn Model' -> churn-model-ad818ec4); such names are listed.
+    See the README, "Coming from MLflow".
 
     \b
     Examples:
