@@ -25,16 +25,17 @@ from modelreg.cli._common import (
     version_json,
     write_options,
 )
+from modelreg.manifest import Framework, Source, Stage
 from modelreg.query import FILTERS
 
 if TYPE_CHECKING:
     from modelreg.manifest import Model, Version
     from modelreg.registry import Registry
 
-FRAMEWORKS = ["pytorch", "tensorflow", "xgboost", "sklearn", "onnx", "custom"]
-SOURCES = ["automl", "fine-tuning", "experiment", "manual"]
+FRAMEWORKS = [f.value for f in Framework]
+SOURCES = [s.value for s in Source]
+STAGES = [s.value for s in Stage]
 F = TypeVar("F", bound=Callable[..., Any])
-STAGES = ["none", "staging", "challenger", "production", "archived"]
 
 
 def _yaml_value(text: str, what: str) -> Any:
@@ -66,11 +67,12 @@ def init(path: str, name: str | None, artifact_root: str | None, as_json: bool) 
     """
     from modelreg.registry import Registry
 
-    reg = Registry.init(path, name=name, artifact_root=artifact_root)
+    with Registry.init(path, name=name, artifact_root=artifact_root) as reg:
+        root, commit, title = reg.root, reg.commit, reg.config.name
     if as_json:
-        emit_json({"root": str(reg.root), "commit": reg.commit})
+        emit_json({"root": str(root), "commit": commit})
     else:
-        click.echo(f"Initialised registry {reg.config.name} in {reg.root}")
+        click.echo(f"Initialised registry {title} in {root}")
 
 
 @click.command()

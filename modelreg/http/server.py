@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def serve(
             f"refusing to serve without API keys on {host}: pass --keys FILE "
             "(see `modelreg keys add`), bind to 127.0.0.1, or say --allow-anonymous"
         )
-    follower = Follower(path, ref, keys_file=keys_file, interval=interval)
+    follower = Follower(path, ref, keys_file=keys_file, interval=interval, on_swap=_settle_heap)
     app = create_app(follower)
     fast = importlib.util.find_spec("httptools") is not None
     loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
@@ -54,3 +55,11 @@ def serve(
         server_header=False,
         proxy_headers=False,
     )
+
+
+def _settle_heap() -> None:
+    """A snapshot is many long-lived objects: this server process keeps them out of the
+    cyclic collector's full passes, which otherwise stall requests for tens of ms (p99)."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()

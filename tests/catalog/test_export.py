@@ -9,11 +9,11 @@ from typing import Any
 import fsspec
 import jsonschema
 import pytest
-from seedrepo import seed
 
 from modelreg import Registry
 from modelreg.catalog import load_schema
 from modelreg.export import LIST_PATH, TERMINAL_PATH, VERSIONS_PATH, export, read_catalog
+from tests.catalog.seedrepo import seed
 
 
 def _validator(definition: str | None = None) -> jsonschema.Draft202012Validator:
