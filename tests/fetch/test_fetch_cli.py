@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 from tests.artifacts.stores import Store, payload, registry_on
+from tests.conftest import RunCli
 
 
-def test_fetch_prints_the_folder_and_json(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_fetch_prints_the_folder_and_json(tmp_path: Path, run_cli: RunCli) -> None:
     reg = registry_on(tmp_path / "reg", Store("file", (tmp_path / "store").as_uri()))
     src = payload(tmp_path)
     reg.register_version("churn-xgb", artifacts={"model": src}, stage="production")
@@ -26,7 +27,7 @@ def test_fetch_prints_the_folder_and_json(tmp_path: Path, run_cli) -> None:  # t
     assert (dest / "model" / "model.bst").read_bytes() == src.read_bytes()
 
 
-def test_fetch_offline_error_and_unknown_model(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_fetch_offline_error_and_unknown_model(tmp_path: Path, run_cli: RunCli) -> None:
     reg = registry_on(tmp_path / "reg", Store("file", (tmp_path / "store").as_uri()))
     reg.register_version("churn-xgb", artifacts={"model": payload(tmp_path)})
     r = run_cli("-R", str(reg.root), "fetch", "churn-xgb@1", "--offline")
@@ -35,7 +36,7 @@ def test_fetch_offline_error_and_unknown_model(tmp_path: Path, run_cli) -> None:
     assert r.code == 4 and r.err.startswith("error: ")
 
 
-def test_cache_ls_and_prune(tmp_path: Path, run_cli, artifact_cache: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cache_ls_and_prune(tmp_path: Path, run_cli: RunCli, artifact_cache: Path) -> None:
     reg = registry_on(tmp_path / "reg", Store("file", (tmp_path / "store").as_uri()))
     reg.register_version("churn-xgb", artifacts={"model": payload(tmp_path, size=3000, seed=1)})
     reg.register_version("churn-xgb", artifacts={"model": payload(tmp_path, size=5000, seed=2)})
@@ -66,7 +67,7 @@ def test_cache_ls_and_prune(tmp_path: Path, run_cli, artifact_cache: Path) -> No
     assert r.code != 0 and "not a size" in r.err
 
 
-def test_loaders_lists_the_built_ins(run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_loaders_lists_the_built_ins(run_cli: RunCli) -> None:
     r = run_cli("loaders", "--json")
     names = {i["name"]: i for i in json.loads(r.out)}
     assert names["sklearn"]["frameworks"] == ["sklearn"] and names["onnx"]["error"] is None

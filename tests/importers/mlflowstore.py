@@ -65,7 +65,7 @@ def make_mlflow(tmp_path: Path, artifact_location: str, db: Path) -> MlflowStore
         else:
             client.log_artifact(rid, str(model / "model.pkl"), "model")
         client.set_terminated(rid)
-        return rid
+        return str(rid)
 
     client.create_registered_model(
         "Churn Model", tags={"team": "risk", "ticket": "RISK-42"}, description="Churn, in MLflow"

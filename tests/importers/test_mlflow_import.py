@@ -15,7 +15,7 @@ from modelreg import Registry
 from modelreg.importers.mlflow import model_ids, role_of, slug
 from modelreg.manifest import Model, Stage, Version
 from tests.artifacts.stores import Store, registry_on
-from tests.conftest import git, head
+from tests.conftest import RunCli, git, head
 from tests.importers.mlflowstore import MlflowStore, make_mlflow
 
 STAGES = {"None": "none", "Staging": "staging", "Production": "production", "Archived": "archived"}
@@ -100,8 +100,8 @@ def _check_version_extras(v: Version, mv: Any, run: Any) -> None:
 
 
 def test_import_matches_what_mlflow_reads_back_and_is_idempotent(
-    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch, mlflow_db: Path, run_cli
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch, mlflow_db: Path, run_cli: RunCli
+) -> None:
     reg, ml = _setup(tmp_path, store, monkeypatch, mlflow_db)
     before = head(reg.root)
     r = run_cli("import", "mlflow", "--tracking-uri", ml.uri, "--dry-run", "--json", cwd=reg.root)
@@ -147,8 +147,8 @@ def test_import_matches_what_mlflow_reads_back_and_is_idempotent(
 
 
 def test_one_commit_no_hash_and_copy(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_db: Path, run_cli
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_db: Path, run_cli: RunCli
+) -> None:
     store = Store("file", (tmp_path / "store").as_uri())
     reg, ml = _setup(tmp_path, store, monkeypatch, mlflow_db)
     before = int(git(reg.root, "rev-list", "--count", "HEAD"))
@@ -173,8 +173,8 @@ def test_one_commit_no_hash_and_copy(
 
 
 def test_since_and_unknown_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_db: Path, run_cli
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_db: Path, run_cli: RunCli
+) -> None:
     store = Store("file", (tmp_path / "store").as_uri())
     reg, ml = _setup(tmp_path, store, monkeypatch, mlflow_db)
     r = run_cli(
@@ -209,8 +209,8 @@ def test_ids_are_deterministic_and_reported() -> None:
 
 
 def test_several_production_versions_and_bad_alias_are_reported(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_db: Path, run_cli
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_db: Path, run_cli: RunCli
+) -> None:
     store = Store("file", (tmp_path / "store").as_uri())
     reg, ml = _setup(tmp_path, store, monkeypatch, mlflow_db)
     ml.stage("Churn Model", 1, "Production")  # MLflow lets two versions be in Production
