@@ -13,6 +13,7 @@ from modelreg.errors import (
     ConflictError,
     GitError,
     InvalidManifestError,
+    LoaderError,
     ModelregError,
     NotFoundError,
     Problem,
@@ -22,6 +23,7 @@ from modelreg.errors import (
 )
 
 if TYPE_CHECKING:
+    from modelreg.fetcher import fetch, load
     from modelreg.registry import Registry
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "ConflictError",
     "GitError",
     "InvalidManifestError",
+    "LoaderError",
     "ModelregError",
     "NotFoundError",
     "Problem",
@@ -37,6 +40,8 @@ __all__ = [
     "Registry",
     "RuleViolationError",
     "TargetError",
+    "fetch",
+    "load",
 ]
 
 
@@ -46,4 +51,8 @@ def __getattr__(name: str) -> Any:
         from modelreg.registry import Registry
 
         return Registry
+    if name in ("fetch", "load"):
+        from modelreg import fetcher
+
+        return getattr(fetcher, name)
     raise AttributeError(name)

@@ -222,6 +222,27 @@ class ArtifactStore:
         fs, path = self.fs_for(uri)
         return str(fs.unstrip_protocol(path)) if fs is self.fs else uri
 
+    def files_under(self, uri: str) -> list[tuple[str, int]]:
+        """``(URI, size)`` of the file at ``uri``, or of every file below it when it is a
+        folder (recursively, sorted); a local path without a scheme is a file path. Read
+        with the store's options for its protocol. Raises :class:`ArtifactError` naming
+        the URI when there is nothing there."""
+        if "://" not in uri:
+            uri = Path(uri).resolve().as_uri()
+        fs, path = self.fs_for(uri)
+        with storage_errors(uri, "list"):
+            if fs.isfile(path):
+                return [(uri, int(fs.size(path)))]
+            found = fs.find(path, detail=True)
+        out = [
+            (str(fs.unstrip_protocol(sub)), int(info.get("size") or 0))
+            for sub, info in sorted(found.items())
+            if info.get("type", "file") == "file"
+        ]
+        if not out:
+            raise ArtifactError(f"{uri}: not found, or an empty folder")
+        return out
+
     # ------------------------------------------------------------- reading back
 
     def verify(

@@ -110,3 +110,15 @@ class TargetError(ModelregError):
     """A deploy target that cannot be loaded or fails to render; names the target."""
 
     exit_code = 1
+
+
+class LoaderError(ModelregError):
+    """A model loader that cannot be imported or fails on its artifact; names the loader."""
+
+    exit_code = 1
+
+
+class MlflowImportError(ModelregError):
+    """An MLflow registry that cannot be read (a bad tracking URI, MLflow not installed)."""
+
+    exit_code = 1

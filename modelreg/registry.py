@@ -234,6 +234,12 @@ class Registry:
         with self.transaction() as tx:
             return tx.register_version(model_id, **fields)
 
+    def add_version(self, model_id: str, version: Version) -> Version:
+        """Append a version made elsewhere, its number kept (see
+        :meth:`Transaction.add_version`)."""
+        with self.transaction() as tx:
+            return tx.add_version(model_id, version)
+
     def update(self, model_id: str, **fields: Any) -> Model:
         """Change metadata (name, description, tags, ...); ``None`` removes a field."""
         with self.transaction() as tx:

@@ -249,6 +249,32 @@ class Transaction:
         self.put(model_id, new, f"{model_id}: register version {number}{label_txt}")
         return version
 
+    def add_version(self, model_id: str, version: Version) -> Version:
+        """Append a version made elsewhere (an import), keeping its number, creation time
+        and artifacts as given (artifacts are recorded, not uploaded).
+
+        Raises :class:`RuleViolationError` when the number is not above every number the
+        model has had (numbers only grow) or the model is archived. A version arriving in
+        production takes the place of the current production version, as in
+        :meth:`set_stage`.
+        """
+        model = self.get(model_id)
+        if model.archived:
+            raise RuleViolationError(f"{model_id} is archived; unarchive it to register versions")
+        last = model.versions[-1].version if model.versions else 0
+        floor = max(last, (model.first_version or 1) - 1)
+        if version.version <= floor:
+            raise RuleViolationError(
+                f"{model_id}: version {version.version} cannot be added: numbers only grow "
+                f"and {floor} is taken"
+            )
+        new = model.model_copy(update={"versions": [*model.versions, version]})
+        if version.stage == Stage.PRODUCTION:
+            new = self._with_stage(new, version.version, Stage.PRODUCTION)[0]
+        label_txt = f" ({version.label})" if version.label else ""
+        self.put(model_id, new, f"{model_id}: add version {version.version}{label_txt}")
+        return version
+
     def _pinned(self, lineage: Lineage | Mapping[str, Any] | None) -> dict[str, Any] | None:
         """Lineage as data, its parent reference resolved to ``MODEL@NUMBER``."""
         if lineage is None:

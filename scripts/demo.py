@@ -20,7 +20,12 @@ MODELREG = [sys.executable, "-m", "modelreg"]
 
 # A machine without a git identity still gets a readable history.
 # The example manifests name S3 buckets: no lookup may go looking for a cloud's metadata service.
-ENV = {**os.environ, "MODELREG_REGISTRY": str(REG), "AWS_EC2_METADATA_DISABLED": "true"}
+ENV = {
+    **os.environ,
+    "MODELREG_REGISTRY": str(REG),
+    "MODELREG_CACHE": str(DEMO / "cache"),
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
 for key, value in (
     ("GIT_AUTHOR_NAME", "modelreg demo"),
     ("GIT_AUTHOR_EMAIL", "demo@modelreg.dev"),
@@ -162,6 +167,13 @@ def main() -> None:
     stored.write_bytes(good_bytes)
     run("artifacts", "verify", "fraud-detector")  # the example models' bytes sit in S3 buckets
     run("artifacts", "gc", "--min-age", "0s")
+
+    step("Using a model by reference: fetched into the local cache, checked")
+    run("fetch", "fraud-detector@production")
+    # from the registry's git URL, as a serving container with no checkout would
+    run("-R", f"git+{REG.as_uri()}@main", "fetch", "fraud-detector@production", "--json")
+    run("-R", f"git+{REG.as_uri()}@main", "fetch", "fraud-detector@production", "--offline")
+    run("cache", "ls")
 
     step("Find models")
     run("list", "--framework", "xgboost", "--framework", "tensorflow", "--sort", "name")

@@ -24,6 +24,17 @@ os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 os.environ.pop("MODELREG_REGISTRY", None)
 
 
+@pytest.fixture(autouse=True)
+def artifact_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A fresh fetch cache per test: nothing reads or fills the user's ~/.cache/modelreg."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("MODELREG_CACHE", str(folder))
+    monkeypatch.delenv("MODELREG_OFFLINE", raising=False)
+    return folder
+
+
 @pytest.fixture
 def registry(tmp_path: Path):  # type: ignore[no-untyped-def]
     from modelreg import Registry

@@ -463,3 +463,22 @@ def test_the_cache_is_saved_when_the_with_block_ends(churn: Registry) -> None:
     with Registry.open(churn.root) as again:
         blob = next(iter(again.cache.raw))
         assert again.cache.get(blob) is not None
+
+
+def test_add_version_keeps_its_number_and_only_grows(churn: Registry) -> None:
+    import datetime as dt
+
+    from modelreg.manifest import Version
+
+    made = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+    churn.add_version("churn-xgb", Version(version=7, created_at=made, stage=Stage.PRODUCTION))
+    model = churn.get("churn-xgb")
+    assert [(v.version, v.stage) for v in model.versions] == [
+        (1, Stage.NONE),
+        (2, Stage.ARCHIVED),  # the production version it replaced steps down
+        (7, Stage.PRODUCTION),
+    ]
+    assert model.version(7).created_at == made  # type: ignore[union-attr]
+    with pytest.raises(RuleViolationError, match="numbers only grow and 7 is taken"):
+        churn.add_version("churn-xgb", Version(version=5, created_at=made))
+    assert churn.register_version("churn-xgb").version == 8

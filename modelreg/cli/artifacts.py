@@ -100,29 +100,47 @@ def verify(spec: str | None, quick: bool, jobs: int, ref: str | None, as_json: b
 @click.argument("dest", type=click.Path(file_okay=False))
 @click.option("--role", "roles", multiple=True, help="Only this artifact role (repeat).")
 @click.option("--force", is_flag=True, help="Replace local files that hold other bytes.")
+@click.option("--offline", is_flag=True, help="Use only the local cache (also MODELREG_OFFLINE=1).")
 @ref_option
 @json_option
 def pull(
-    spec: str, dest: str, roles: tuple[str, ...], force: bool, ref: str | None, as_json: bool
+    spec: str,
+    dest: str,
+    roles: tuple[str, ...],
+    force: bool,
+    offline: bool,
+    ref: str | None,
+    as_json: bool,
 ) -> None:
     """Download a version's artifacts into DEST/<role>/<file name>, checked on the way.
 
-    A download whose size or sha256 differs from the manifest is an error and
-    is not left behind; files already present with the right bytes are kept.
+    The bytes go through the local cache (see `modelreg fetch` and `modelreg
+    cache`): what is already there, from any version or model, is not
+    downloaded again. A download whose size or sha256 differs from the manifest
+    is an error and is not left behind; files already present with the right
+    bytes are kept.
 
     \b
     Example:
       modelreg artifacts pull churn-xgb@production ./serving/model
     """
-    results = open_registry(ref).pull(
-        spec, dest, roles=roles, force=force, progress=transfer_progress(not as_json)
+    from modelreg.fetcher import fetch
+
+    result = fetch(
+        spec,
+        open_registry(ref),
+        dest=dest,
+        roles=roles,
+        force=force,
+        offline=True if offline else None,
+        progress=transfer_progress(not as_json),
     )
     if as_json:
-        emit_json([r.to_dict() for r in results])
+        emit_json([f.to_dict() for f in result.files])
         return
-    for r in results:
-        how = "downloaded" if r.downloaded else "already present"
-        click.echo(f"{r.path}  {human_size(r.size)}  sha256 {r.sha256[:12]}  {how}")
+    for f in result.files:
+        how = "downloaded" if f.downloaded else "from the cache"
+        click.echo(f"{f.path}  {human_size(f.size)}  sha256 {f.sha256[:12]}  {how}")
 
 
 def _age(text: str) -> dt.timedelta:

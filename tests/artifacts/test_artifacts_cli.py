@@ -54,7 +54,7 @@ def test_pull_writes_role_folders_and_reports(tmp_path: Path, run_cli) -> None: 
     assert item["downloaded"] is True and item["size"] == 50_000
     assert (dest / "model" / "model.bst").read_bytes() == src.read_bytes()
     r = run_cli("artifacts", "pull", "churn-xgb@production", str(dest))
-    assert r.code == 0 and "already present" in r.out
+    assert r.code == 0 and "from the cache" in r.out
 
     (dest / "model" / "model.bst").write_bytes(b"edited")
     r = run_cli("artifacts", "pull", "churn-xgb@production", str(dest))

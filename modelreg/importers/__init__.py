@@ -1,0 +1,1 @@
+"""Importers: bring another registry's models along (``modelreg import mlflow``)."""
