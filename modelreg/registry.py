@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from modelreg import yamlio
+from modelreg import cards, yamlio
 from modelreg.cache import ManifestCache
 from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, RegistryConfig
 from modelreg.errors import (
@@ -627,8 +627,10 @@ class Registry:
         workspace: str | None = None,
         customer: str | None = None,
         tags: Sequence[str] = (),
+        card: str | None = None,
     ) -> Model:
-        """Add a new model manifest (one commit). Raises :class:`ConflictError` if it exists."""
+        """Add a new model manifest (one commit), with ``card`` as its model card
+        (``models/<id>/README.md``) when given. Raises :class:`ConflictError` if it exists."""
         with self._writing():
             exists = (
                 self._tx.models[model_id] is not None
@@ -658,7 +660,8 @@ class Registry:
                 model = Model.model_validate({k: v for k, v in fields.items() if v is not None})
             except Exception as exc:
                 raise RuleViolationError(_short_validation(exc)) from None
-            self._put(model_id, model, f"{model_id}: create model")
+            extra = {cards.card_path(model_id): card.encode()} if card is not None else None
+            self._put(model_id, model, f"{model_id}: create model", extra)
             return model
 
     def retired_versions(self, model_id: str, rev: str = "HEAD") -> int:
@@ -1031,6 +1034,12 @@ class Registry:
             except InvalidManifestError as exc:
                 problems.extend(exc.problems)
                 continue
+            card = self.read_bytes(cards.card_path(model_id))
+            problem = cards.size_problem(card) if card is not None else None
+            if problem is not None:
+                problems.append(
+                    Problem(self._display(cards.card_path(model_id)), None, None, "", problem)
+                )
             violations = check_model(model, self.config)
             if violations:
                 loaded = yamlio.loads(data, self._display(path))

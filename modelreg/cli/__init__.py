@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "history": ("modelreg.cli.models:history",),
     "validate": ("modelreg.cli.review:validate", "modelreg.cli.models:validate"),
     "diff": ("modelreg.cli.review:diff",),
+    "events": ("modelreg.cli.review:events",),
     "artifacts": ("modelreg.cli.artifacts:artifacts",),
     "deploy": ("modelreg.cli.deploy:deploy",),
     "undeploy": ("modelreg.cli.deploy:undeploy",),

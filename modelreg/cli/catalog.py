@@ -32,20 +32,42 @@ def _keys_path(explicit: str | None) -> Path:
     metavar="KEY=VALUE",
     help="fsspec option for DEST (endpoint_url=..., repeat for several).",
 )
+@click.option("--no-html", is_flag=True, help="Write the JSON only, not the HTML catalog.")
+@click.option(
+    "--no-history",
+    is_flag=True,
+    help="Skip the stage timelines on the model pages (they read each manifest's git history).",
+)
 @json_option
-def export(dest: str, ref: str | None, options: tuple[str, ...], as_json: bool) -> None:
-    """Write the static catalog JSON to DEST (a folder or any fsspec URL).
+def export(
+    dest: str,
+    ref: str | None,
+    options: tuple[str, ...],
+    no_html: bool,
+    no_history: bool,
+    as_json: bool,
+) -> None:
+    """Write the static catalog to DEST (a folder or any fsspec URL).
 
-    catalog.json, models/<id>.json, api/v1/model-registry/models.json and
-    terminal/ml-models.json. Unchanged files are not rewritten.
+    JSON: catalog.json, models/<id>.json, api/v1/model-registry/models.json and
+    terminal/ml-models.json. HTML (unless --no-html): index.html with search and
+    filters, models/<id>.html per model and assets/, a site that works offline or
+    from any static host (open DEST/index.html). Unchanged files are not rewritten;
+    object stores get each file's Content-Type and Cache-Control.
     """
     from modelreg.cli._common import parse_pairs
     from modelreg.export import export as run_export
     from modelreg.export import read_catalog
 
     reg = open_registry(ref)
+    catalog = read_catalog(reg)
+    site = None
+    if not no_html:
+        from modelreg.site.sources import gather
+
+        site = gather(reg, catalog, history=not no_history)
     result = run_export(
-        read_catalog(reg), dest, storage_options=parse_pairs(options, "--storage-option")
+        catalog, dest, storage_options=parse_pairs(options, "--storage-option"), site=site
     )
     if as_json:
         emit_json(result.to_dict())
@@ -56,6 +78,15 @@ def export(dest: str, ref: str | None, options: tuple[str, ...], as_json: bool) 
         f"{len(result.written)} written, {result.unchanged} unchanged, "
         f"{len(result.removed)} removed"
     )
+    if site is not None:
+        click.echo(f"Open {_index_location(dest)} in a browser to see the catalog.")
+
+
+def _index_location(dest: str) -> str:
+    if "://" in dest and not dest.startswith("file://"):
+        return dest.rstrip("/") + "/index.html"
+    folder = Path(dest.removeprefix("file://")).resolve()
+    return (folder / "index.html").as_uri()
 
 
 @click.command()

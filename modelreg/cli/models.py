@@ -90,6 +90,11 @@ def init(path: str, name: str | None, artifact_root: str | None, as_json: bool) 
 @click.option("--workspace")
 @click.option("--customer")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeat for several).")
+@click.option(
+    "--no-card",
+    is_flag=True,
+    help="Do not write the model card template models/MODEL_ID/README.md.",
+)
 @write_options
 @json_option
 def create(
@@ -104,14 +109,20 @@ def create(
     workspace: str | None,
     customer: str | None,
     tags: tuple[str, ...],
+    no_card: bool,
     push: bool | None,
     branch: str | None,
     as_json: bool,
 ) -> None:
     """Register a new model MODEL_ID (one manifest, one commit).
 
+    Also writes a short model card, models/MODEL_ID/README.md (Markdown: intended
+    use, data, evaluation, limitations), shown on the model's catalog page and by
+    `modelreg show`; edit it in the same pull requests as the manifest.
+
     Example: modelreg create churn-xgb --name "Churn XGBoost" --framework xgboost --push
     """
+    from modelreg.cards import template
 
     def show(model: Model) -> None:
         if as_json:
@@ -132,6 +143,7 @@ def create(
             workspace=workspace,
             customer=customer,
             tags=tags,
+            card=None if no_card else template(name, description),
         ),
         show,
         push=push,
@@ -379,8 +391,12 @@ def show(ref_spec: str, ref: str | None, as_json: bool) -> None:
         _print_version(model.id, version)
         return
     model = reg.get(ref_spec)
+    from modelreg.cards import card_path
+
+    raw = reg.read_bytes(card_path(model.id))
+    card = raw.decode("utf-8", "replace") if raw is not None else None
     if as_json:
-        emit_json(model_json(model))
+        emit_json({**model_json(model), "card": card} if card is not None else model_json(model))
         return
     click.echo(f"{model.id}: {model.name}")
     for label, value in (
@@ -424,6 +440,9 @@ def show(ref_spec: str, ref: str | None, as_json: bool) -> None:
             ),
             ["VERSION", "LABEL", "STAGE", "CREATED", "METRICS", "DESCRIPTION"],
         )
+    if card is not None and card.strip():
+        click.echo(f"\nModel card ({card_path(model.id)}):\n")
+        click.echo(card.rstrip("\n"))
 
 
 def _fmt_time(t: dt.datetime | None) -> str:

@@ -102,6 +102,17 @@ class Snapshot:
         # Responses that are costly to assemble, per (tenant, request); bounded.
         self.cache: dict[Any, tuple[bytes, bytes | None]] = {}
         self._lock = threading.Lock()
+        # The HTML catalog of this commit, rendered on its first request (path -> bytes).
+        self.site_source: Callable[[], dict[str, bytes]] | None = None
+        self._site: dict[str, bytes] | None = None
+        self._site_lock = threading.Lock()
+
+    def site(self) -> dict[str, bytes]:
+        """The HTML catalog of this snapshot's commit, path -> bytes (built once)."""
+        with self._site_lock:
+            if self._site is None:
+                self._site = self.site_source() if self.site_source is not None else {}
+            return self._site
 
     def ordered(self, field: str, desc: bool) -> list[Item]:
         found = self._orders.get((field, desc))
@@ -123,6 +134,14 @@ class Snapshot:
 
     def catalog_document(self, items: Sequence[Item]) -> bytes:
         return self.catalog.document_bytes([i.entry for i in items])
+
+
+def _site_files(path: str, ref: str | None, catalog: Catalog) -> dict[str, bytes]:
+    from modelreg.registry import Registry
+    from modelreg.site import render
+    from modelreg.site.sources import gather
+
+    return render(gather(Registry.open(path, ref=ref), catalog))
 
 
 class Follower:
@@ -169,6 +188,7 @@ class Follower:
         catalog = read_catalog(reg)
         catalog = Catalog(catalog.commit, self.ref, catalog.entries)
         snapshot = Snapshot(catalog)
+        snapshot.site_source = lambda: _site_files(self.path, commit or self.ref, catalog)
         # A snapshot is many long-lived objects: keep them out of the cyclic collector's
         # full passes, which otherwise stall requests for tens of ms (the p99).
         gc.unfreeze()
