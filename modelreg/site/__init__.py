@@ -158,14 +158,11 @@ FILTERS = (
 )
 
 
-def _charts(model: Model) -> list[Markup]:
-    names: list[str] = []
-    for v in model.versions:
-        names.extend(k for k in v.metrics if k not in names)
+def _charts(model: Model) -> list[tuple[str, Markup]]:
     out = []
-    for name in names:
+    for name in _metric_names(model):
         points = [(v.version, v.metrics[name]) for v in model.versions if name in v.metrics]
-        out.append(Markup(line_chart(name, points)))
+        out.append((name, Markup(line_chart(name, points))))  # built escaped
     return out
 
 

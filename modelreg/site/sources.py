@@ -53,9 +53,8 @@ def read_cards(registry: Registry, catalog: Catalog) -> dict[str, str]:
 
 
 def read_timelines(registry: Registry, catalog: Catalog) -> dict[str, list[Timeline]]:
-    """model id -> who held each stage from when to when (from the manifest's git history)."""
-    if registry.commit is None:
-        return {}
+    """model id -> who held each stage from when to when (from the manifest's git history;
+    for a working tree, the history up to HEAD)."""
     out: dict[str, list[Timeline]] = {}
     for e in catalog.entries:
         snaps = registry.snapshots(e.id)
