@@ -16,7 +16,7 @@ Layout under the export's DEST::
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,7 +29,8 @@ from markupsafe import Markup
 from modelreg import cards
 from modelreg.catalog import Catalog, Entry, dumps, iso
 from modelreg.events import StagePeriod
-from modelreg.manifest import Model, Stage
+from modelreg.manifest import ID_PATTERN, Model, Stage, Version
+from modelreg.site import tables
 from modelreg.site.chart import line_chart, split_bar
 
 ASSETS = ("assets/site.css", "assets/site.js")
@@ -65,39 +66,13 @@ def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("modelreg.site", "templates"),
         autoescape=True,  # every template, whatever its name
+        auto_reload=False,  # templates are package data: no stat per render
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["when"] = _when
-    env.filters["size"] = _size
-    env.filters["num"] = _num
+    env.filters["when"] = tables.when
     return env
-
-
-def _when(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int):
-        value = dt.datetime.fromtimestamp(value, dt.timezone.utc)
-    if isinstance(value, dt.datetime):
-        return (iso(value) or "")[:16].replace("T", " ")
-    return str(value)
-
-
-def _size(value: int | None) -> str:
-    if value is None:
-        return ""
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return str(value)
-
-
-def _num(value: float) -> str:
-    return f"{value:.4g}"
 
 
 def _json_for_html(data: Any) -> Markup:
@@ -158,9 +133,9 @@ FILTERS = (
 )
 
 
-def _charts(model: Model) -> list[tuple[str, Markup]]:
+def _charts(model: Model, names: Sequence[str]) -> list[tuple[str, Markup]]:
     out = []
-    for name in _metric_names(model):
+    for name in names:
         points = [(v.version, v.metrics[name]) for v in model.versions if name in v.metrics]
         out.append((name, Markup(line_chart(name, points))))  # built escaped
     return out
@@ -169,6 +144,8 @@ def _charts(model: Model) -> list[tuple[str, Markup]]:
 def _children(catalog: Catalog) -> dict[str, list[tuple[str, int, int]]]:
     """model id -> (child model id, child version, parent version), from lineage parents."""
     out: dict[str, list[tuple[str, int, int]]] = {}
+    if "lineage" not in Version.model_fields:
+        return out
     for e in catalog.entries:
         for v in e.model.versions:
             lineage = getattr(v, "lineage", None)
@@ -178,6 +155,33 @@ def _children(catalog: Catalog) -> dict[str, list[tuple[str, int, int]]]:
             pid, _, pver = str(parent).partition("@")
             if pver.isdigit():
                 out.setdefault(pid, []).append((e.id, v.version, int(pver)))
+    return out
+
+
+def _lineage(model: Model) -> list[dict[str, Any]]:
+    """Per version (newest first) what its lineage records, as plain values; a parent
+    that is a well-formed ``MODEL@VERSION`` gets a link to its page."""
+    out: list[dict[str, Any]] = []
+    if "lineage" not in Version.model_fields:
+        return out
+    for v in reversed(model.versions):
+        lin = getattr(v, "lineage", None)
+        if lin is None:
+            continue
+        parent = getattr(lin, "parent", None)
+        parent_id = str(parent).partition("@")[0] if parent else None
+        out.append(
+            {
+                "version": v.version,
+                "parent": str(parent) if parent else None,
+                "parent_page": f"{parent_id}.html"
+                if parent_id and re.fullmatch(ID_PATTERN, parent_id)
+                else None,
+                "code": getattr(lin, "code", None),
+                "run": getattr(lin, "run", None),
+                "datasets": list(getattr(lin, "datasets", None) or ()),
+            }
+        )
     return out
 
 
@@ -205,6 +209,7 @@ def render(site: SiteInput) -> dict[str, bytes]:
         .render(
             root="",
             rows=rows,
+            index_rows=tables.index_rows(rows),
             filters=filters,
             data=_json_for_html({"models": rows}),
             **common,
@@ -216,15 +221,18 @@ def render(site: SiteInput) -> dict[str, bytes]:
     for e in catalog.entries:
         m = e.model
         card = site.cards.get(m.id)
+        names = _metric_names(m)
+        aliases = _aliases(m)
         files[f"models/{m.id}.html"] = page.render(
             root="../",
             entry=e,
             m=m,
             labels=_labels(m),
-            aliases=_aliases(m),
+            version_rows=tables.version_rows(m, names, aliases),
+            lineage=_lineage(m),
             card=Markup(cards.to_html(card)) if card else None,
-            metric_names=_metric_names(m),
-            charts=_charts(m),
+            metric_names=names,
+            charts=_charts(m, names),
             timelines=site.timelines.get(m.id, ()),
             children=children.get(m.id, []),
             split=_split(m),
