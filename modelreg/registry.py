@@ -152,8 +152,13 @@ class Registry:
         *,
         name: str | None = None,
         artifact_root: str | None = None,
+        install_from: str | None = None,
     ) -> Registry:
-        """Create a registry in ``path`` (a new git repository unless inside one), one commit."""
+        """Create a registry in ``path`` (a new git repository unless inside one), one commit,
+        with the CI workflows (installing modelreg from ``install_from``, a pip requirement;
+        default: where this modelreg came from, when known), pre-commit config and the
+        Kubernetes manifests of ``modelreg serve`` replicas (see :mod:`modelreg.scaffold`).
+        Raises ValueError for an ``install_from`` that is not a pip requirement."""
         from modelreg.schema import SCHEMAS, render
 
         root = Path(path).resolve()
@@ -179,13 +184,13 @@ class Registry:
         }
         for schema_name in SCHEMAS:
             files[f"schemas/{schema_name}"] = render(schema_name).encode()
-        templates = Path(__file__).parent / "templates"
-        for src, dest in (
-            ("github-workflow.yml", ".github/workflows/modelreg.yml"),
-            ("pre-commit-config.yaml", ".pre-commit-config.yaml"),
-        ):
-            if (templates / src).is_file() and not (root / dest).exists():
-                files[dest] = (templates / src).read_bytes()
+        from modelreg import scaffold
+
+        install = install_from or scaffold.installed_source()
+        extra = scaffold.files(
+            name=str(config["name"]), install=install, remote_url=None, branch="main"
+        )
+        files.update({dest: data for dest, data in extra.items() if not (root / dest).exists()})
         store = GitStore.init(root)
         with store.lock():
             store.commit(files, f"Initialise modelreg registry {config['name']}")

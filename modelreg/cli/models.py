@@ -57,16 +57,34 @@ def _yaml_value(text: str, what: str) -> Any:
     help="Artifact store root: any fsspec URL (s3://bucket/models) or a local folder "
     "(default: ./artifacts).",
 )
+@click.option(
+    "--install-from",
+    metavar="REQUIREMENT",
+    help="How CI and the server install modelreg: a pip requirement such as "
+    "modelreg==0.1.0 (on your index) or git+https://github.com/ORG/modelreg@v0.1.0. "
+    "Default: where this modelreg was installed from, when pip recorded it.",
+)
 @json_option
-def init(path: str, name: str | None, artifact_root: str | None, as_json: bool) -> None:
-    """Create a registry in PATH: modelreg.yaml, models/, schemas/, CI workflow, one commit.
+def init(
+    path: str, name: str | None, artifact_root: str | None, install_from: str | None, as_json: bool
+) -> None:
+    """Create a registry in PATH, in one commit: modelreg.yaml, models/, schemas/, the
+    GitHub workflows (pull-request checks; post-merge catalog export and CloudEvents),
+    .pre-commit-config.yaml and deploy/modelreg-server/ (a Kubernetes Deployment and
+    Service of `modelreg serve --follow` replicas).
 
     PATH may be inside an existing git repository (a monorepo); otherwise a new
     repository is created.
     """
     from modelreg.registry import Registry
+    from modelreg.scaffold import check_install
 
-    reg = Registry.init(path, name=name, artifact_root=artifact_root)
+    if install_from is not None:
+        try:
+            check_install(install_from)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--install-from") from None
+    reg = Registry.init(path, name=name, artifact_root=artifact_root, install_from=install_from)
     if as_json:
         emit_json({"root": str(reg.root), "commit": reg.commit})
     else:

@@ -238,7 +238,11 @@ def render(site: SiteInput) -> dict[str, bytes]:
             split=_split(m),
             history_url=f"{site.history_url}models/{m.id}/model.yaml" if site.history_url else None,
             commit_url=site.commit_url,
-            **common,
+            # no commit on a model's page: it changes only when the model does, so a
+            # re-export uploads the pages of changed models only
+            commit=None,
+            ref=None,
+            generated=None,
         ).encode()
     return files
 

@@ -1,0 +1,171 @@
+"""The files ``modelreg init`` writes besides the registry itself: the pull-request and
+post-merge GitHub workflows, the pre-commit config, and a Kubernetes Deployment +
+Service running ``modelreg serve --follow`` replicas. Pure (templates are package data).
+
+Workflows install modelreg from the source given at init (``--install-from``: a pip
+requirement such as ``modelreg==0.1.0`` on the team's index, or ``git+https://...``);
+without one, the source this modelreg was installed from when pip recorded it (PEP 610)
+or its release on an index, else nothing: the workflow then stops with a message
+instead of installing a name that may not exist.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import metadata, resources
+from typing import Any
+
+TEMPLATES = "modelreg.templates"
+WORKFLOW = ".github/workflows/modelreg.yml"
+PUBLISH_WORKFLOW = ".github/workflows/modelreg-publish.yml"
+PRE_COMMIT = ".pre-commit-config.yaml"
+SERVER_DIR = "deploy/modelreg-server"
+SERVER_IMAGE = "docker.io/library/python:3.12"  # has git, which GitPython runs
+# A pip requirement or URL: no spaces, quotes, `$` or `{` (nothing a shell or Actions expands).
+_INSTALL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-\[\],=<>!~+:/@#%&?]{0,499}$")
+
+
+def check_install(spec: str) -> str:
+    """``spec`` if it is a pip requirement the templates can hold. Raises ValueError."""
+    if not _INSTALL.match(spec):
+        raise ValueError(
+            f"--install-from {spec!r} is not a pip requirement: give e.g. modelreg==0.1.0 "
+            "or git+https://github.com/ORG/modelreg@v0.1.0 (no spaces, quotes, $ or {)"
+        )
+    return spec
+
+
+def installed_source() -> str | None:
+    """Where this modelreg came from, as a pip requirement CI can install, or None
+    (a local folder or an editable checkout: nothing CI could reach)."""
+    try:
+        dist = metadata.distribution("modelreg")
+    except metadata.PackageNotFoundError:
+        return None
+    raw = dist.read_text("direct_url.json")
+    if raw is None:
+        return f"modelreg=={dist.version}"  # installed from an index: that release exists
+    try:
+        direct = json.loads(raw)
+    except ValueError:
+        return None
+    vcs = direct.get("vcs_info")
+    url = str(direct.get("url", ""))
+    if vcs and vcs.get("vcs") == "git" and not url.startswith("file:"):
+        return f"git+{url}@{vcs.get('commit_id')}"
+    return None
+
+
+def _template(name: str) -> str:
+    return (resources.files(TEMPLATES) / name).read_text("utf-8")
+
+
+def workflow(name: str, install: str | None) -> bytes:
+    """A workflow template with its ``MODELREG_INSTALL`` set (``""``: not known)."""
+    value = json.dumps(check_install(install) if install else "")
+    return _template(name).replace("@MODELREG_INSTALL@", value).encode("utf-8")
+
+
+def server_objects(
+    *,
+    name: str,
+    install: str | None,
+    remote_url: str | None,
+    branch: str,
+    replicas: int = 2,
+    fetch_interval: str = "30s",
+    namespace: str = "default",
+    image: str = SERVER_IMAGE,
+) -> dict[str, bytes]:
+    """``deployment.yaml`` and ``service.yaml``: N replicas of ``modelreg serve --follow``,
+    each cloning the registry's remote and following its branch."""
+    from modelreg.deploy.kubernetes import yaml_file
+    from modelreg.deploy.target import dns_name
+
+    app = dns_name(name, "catalog")
+    labels = {
+        "app.kubernetes.io/name": "modelreg-server",
+        "app.kubernetes.io/instance": app,
+        "app.kubernetes.io/managed-by": "modelreg",
+    }
+    metadata_ = {"name": app, "namespace": namespace, "labels": labels}
+    script = (
+        'set -eu\n[ -n "$MODELREG_INSTALL" ] || { echo "set MODELREG_INSTALL (a pip '
+        'requirement for modelreg) in deployment.yaml" >&2; exit 1; }\n'
+        'python -m pip install --no-cache-dir "$MODELREG_INSTALL"\n'
+        'git clone --quiet --branch "$BRANCH" "$REMOTE_URL" /srv/registry\n'
+        "exec modelreg -R /srv/registry serve --host 0.0.0.0 --port 8080 "
+        '--keys /etc/modelreg/keys.yaml --follow "origin/$BRANCH" '
+        '--fetch-interval "$FETCH_INTERVAL"\n'
+    )
+    probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10}
+    container: dict[str, Any] = {
+        "name": "modelreg",
+        "image": image,
+        "command": ["sh", "-c", script],
+        "env": [
+            {"name": "MODELREG_INSTALL", "value": install or ""},
+            {"name": "REMOTE_URL", "value": remote_url or "https://git.example.com/REGISTRY.git"},
+            {"name": "BRANCH", "value": branch},
+            {"name": "FETCH_INTERVAL", "value": fetch_interval},
+        ],
+        "ports": [{"name": "http", "containerPort": 8080}],
+        "readinessProbe": {**probe, "initialDelaySeconds": 5},
+        "livenessProbe": {**probe, "initialDelaySeconds": 120},
+        "resources": {
+            "requests": {"cpu": "250m", "memory": "256Mi"},
+            "limits": {"memory": "1Gi"},
+        },
+        "volumeMounts": [{"name": "keys", "mountPath": "/etc/modelreg", "readOnly": True}],
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata_,
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app.kubernetes.io/instance": app}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [container],
+                    "volumes": [
+                        {
+                            "name": "keys",
+                            # kubectl create secret generic modelreg-keys \
+                            #   --from-file=keys.yaml=.modelreg/keys.yaml
+                            "secret": {"secretName": "modelreg-keys", "optional": True},
+                        }
+                    ],
+                },
+            },
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata_,
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {"app.kubernetes.io/instance": app},
+            "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+        },
+    }
+    return {"deployment.yaml": yaml_file(deployment), "service.yaml": yaml_file(service)}
+
+
+def files(
+    *, name: str, install: str | None, remote_url: str | None, branch: str
+) -> dict[str, bytes]:
+    """Every file ``init`` writes besides the config, schemas and folders (path -> bytes)."""
+    out = {
+        WORKFLOW: workflow("github-workflow.yml", install),
+        PUBLISH_WORKFLOW: workflow("github-publish.yml", install),
+        PRE_COMMIT: _template("pre-commit-config.yaml").encode("utf-8"),
+    }
+    for file, data in server_objects(
+        name=name, install=install, remote_url=remote_url, branch=branch
+    ).items():
+        out[f"{SERVER_DIR}/{file}"] = data
+    return out
