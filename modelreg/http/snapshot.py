@@ -160,8 +160,18 @@ class Follower:
         *,
         keys_file: Path | None = None,
         interval: float = 1.0,
+        fetch: tuple[str, str] | None = None,
+        fetch_interval: float = 30.0,
     ) -> None:
         self.path = str(path)
+        # Following a remote: fetch REMOTE's BRANCH every fetch_interval seconds into its
+        # remote-tracking ref and serve that ref (a snapshot is swapped in whole).
+        self.fetch = fetch
+        self.fetch_interval = fetch_interval
+        self.fetched_at: float | None = None
+        if fetch is not None:
+            ref = f"refs/remotes/{fetch[0]}/{fetch[1]}"
+            self._fetch()
         self.ref = ref
         self.keys_file = keys_file
         self.interval = interval
@@ -173,6 +183,19 @@ class Follower:
         self._thread: threading.Thread | None = None
         self.snapshot = self._build(self._resolve())
         self._reload_keys()
+
+    def _fetch(self) -> None:
+        from modelreg.gitstore import remote
+        from modelreg.registry import Registry
+
+        assert self.fetch is not None
+        name, branch = self.fetch
+        reg = Registry.open(self.path)
+        try:
+            remote.fetch(reg.store, name, branch)
+        finally:
+            reg.close()
+        self.fetched_at = time.monotonic()
 
     def _resolve(self) -> str | None:
         from modelreg.registry import Registry
@@ -214,6 +237,10 @@ class Follower:
         self.checked_at = time.time()
         try:
             self._reload_keys()
+            if self.fetch is not None and (
+                self.fetched_at is None or time.monotonic() - self.fetched_at >= self.fetch_interval
+            ):
+                self._fetch()
             commit = self._resolve()
             if commit == self.snapshot.catalog.commit:
                 self.error = None
@@ -226,7 +253,8 @@ class Follower:
             return False
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        wait = min(self.interval, self.fetch_interval) if self.fetch else self.interval
+        while not self._stop.wait(wait):
             self.check()
 
     def start(self) -> None:
