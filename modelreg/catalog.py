@@ -141,6 +141,30 @@ class Entry:
             out[key] = tail[key]
         return out
 
+    def version_record(self, v: Version) -> dict[str, Any]:
+        """One version in the registry API's camelCase style (``GET .../versions``): the
+        seed's ``ModelVersion`` fields plus stage, aliases, tags, labels and lineage."""
+        m = self.model
+        lineage = v.lineage.model_dump(mode="json", exclude_none=True) if v.lineage else None
+        if lineage is not None and lineage.get("run") is not None:
+            lineage["run"] = {camel(k): x for k, x in lineage["run"].items()}
+        return {
+            "modelId": m.id,
+            "modelName": m.name,
+            "version": v.version,
+            "label": v.label,
+            "description": v.description,
+            "stage": v.stage.value,
+            "aliases": m.aliases_of(v.version),
+            "metrics": {camel(k): value for k, value in v.metrics.items()},
+            "tags": list(v.tags),
+            "labels": dict(v.labels),
+            "annotations": dict(v.annotations),
+            "lineage": lineage,
+            "artifactUri": v.primary_artifact.uri if v.primary_artifact else None,
+            "createdAt": iso(v.created_at),
+        }
+
     def model_metrics(self) -> list[dict[str, Any]]:
         """One terminal-API entry (seed 000) per version that has a status there."""
         m = self.model
@@ -226,7 +250,7 @@ class Catalog:
         ref: str | None = None,
         times: Times | None = None,
     ) -> Catalog:
-        """Entries sorted by id; ``times`` is ``Registry.model_times()`` (optional)."""
+        """Entries sorted by id; ``times`` is ``History.model_times()`` (optional)."""
         entries = sorted((entry(m, times) for m in models), key=lambda e: e.id)
         return cls(commit, ref, tuple(entries))
 

@@ -63,6 +63,11 @@ class ModelDelta:
     metadata: tuple[Edit, ...] = ()
     events: tuple[Event, ...] = ()  # every audit line, in order
     problems: tuple[str, ...] = ()
+    aliases: tuple[Event, ...] = ()  # alias events: name, version before, after
+
+    @property
+    def version_edits(self) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.kind == "version-edited")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +83,10 @@ class ModelDelta:
                 else None
             ),
             "metadata": [e.to_dict() for e in self.metadata],
+            "alias_moves": [
+                {"alias": e.fields[0], "before": _number(e.before), "after": _number(e.after)}
+                for e in self.aliases
+            ],
             "events": [str(e) for e in self.events],
             "problems": list(self.problems),
         }
@@ -132,11 +141,30 @@ def delta(old: Model | None, new: Model | None, model_id: str) -> ModelDelta:
     metadata: tuple[Edit, ...] = ()
     if old is not None:
         metadata = tuple(
-            Edit(f, _plain(getattr(old, f)), _plain(getattr(new, f)))
+            edit
             for f in (*METADATA_FIELDS, "archived")
             if getattr(old, f) != getattr(new, f)
+            for edit in _edits(f, getattr(old, f), getattr(new, f))
         )
-    return ModelDelta(model_id, kind, tuple(added), moves, deployment, metadata, events)
+    aliases = tuple(e for e in events if e.kind == "alias")
+    return ModelDelta(
+        model_id, kind, tuple(added), moves, deployment, metadata, events, aliases=aliases
+    )
+
+
+def _edits(name: str, before: Any, after: Any) -> list[Edit]:
+    """One edit per changed key of a mapping (``labels.team``), else one for the field."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [
+            Edit(f"{name}.{key}", before.get(key), after.get(key))
+            for key in sorted(set(before) | set(after))
+            if before.get(key) != after.get(key)
+        ]
+    return [Edit(name, _plain(before), _plain(after))]
+
+
+def _number(text: str | None) -> int | None:
+    return None if text is None else int(text)
 
 
 def _plain(value: Any) -> Any:

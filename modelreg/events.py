@@ -5,7 +5,7 @@ Each event reads as an audit line: ``str(event)`` -> "version 4 moved staging ->
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -35,6 +35,13 @@ class Event:
             return "metadata edited: " + ", ".join(self.fields)
         if self.kind == "version-edited":
             return f"version {self.version} edited: " + ", ".join(self.fields)
+        if self.kind == "alias":
+            name = self.fields[0] if self.fields else "?"
+            if self.before is None:
+                return f"alias {name} set to version {self.after}"
+            if self.after is None:
+                return f"alias {name} removed (was version {self.before})"
+            return f"alias {name} moved {self.before} -> {self.after}"
         if self.kind == "deployed":
             return f"version {self.version} deployed to {self.after}"
         if self.kind == "undeployed":
@@ -90,11 +97,16 @@ def between(old: Model | None, new: Model | None) -> list[Event]:
                 "training",
                 "artifacts",
                 "created_at",
+                "tags",
+                "labels",
+                "annotations",
+                "lineage",
             )
             if getattr(pv, f) != getattr(v, f)
         )
         if edited:
             out.append(Event("version-edited", v.version, fields=edited))
+    out += alias_moves(old, new)
     was = old.deployment if old is not None else None
     if new.deployment is not None and new.deployment != was:
         out.append(Event("deployed", new.deployment.version, after=new.deployment.target))
@@ -102,6 +114,26 @@ def between(old: Model | None, new: Model | None) -> list[Event]:
         out.append(Event("undeployed"))
     if old is not None and old.archived != new.archived:
         out.append(Event("archived" if new.archived else "unarchived"))
+    return out
+
+
+def alias_moves(old: Model | None, new: Model | None) -> list[Event]:
+    """One ``alias`` event per alias set, moved or removed, by alias name."""
+    before = old.aliases if old is not None else {}
+    after = new.aliases if new is not None else {}
+    out = []
+    for name in sorted(set(before) | set(after)):
+        b, a = before.get(name), after.get(name)
+        if b != a:
+            out.append(
+                Event(
+                    "alias",
+                    a if a is not None else b,
+                    None if b is None else str(b),
+                    None if a is None else str(a),
+                    (name,),
+                )
+            )
     return out
 
 
@@ -146,11 +178,26 @@ def stage_periods(snapshots: Sequence[tuple[Any, Model | None]], stage: Stage) -
 
     Ordered by commit topology (the order of the snapshots), never by timestamps.
     """
+
+    def holder(model: Model) -> int | None:
+        found = model.in_stage(stage)
+        return found[-1].version if found else None
+
+    return _periods(snapshots, holder)
+
+
+def alias_periods(snapshots: Sequence[tuple[Any, Model | None]], alias: str) -> list[StagePeriod]:
+    """Which version held ``alias`` when, like :func:`stage_periods`."""
+    return _periods(snapshots, lambda model: model.aliases.get(alias))
+
+
+def _periods(
+    snapshots: Sequence[tuple[Any, Model | None]], holder_of: Callable[[Model], int | None]
+) -> list[StagePeriod]:
     periods: list[StagePeriod] = []
     current: StagePeriod | None = None
     for info, model in snapshots:
-        found = model.in_stage(stage) if model is not None else []
-        holder = found[-1].version if found else None
+        holder = holder_of(model) if model is not None else None
         if current is not None and current.version != holder:
             periods.append(replace(current, until=info.time, ended_by=info.sha))
             current = None

@@ -6,12 +6,24 @@ generated from them (see :mod:`modelreg.schema`). Pure: no git, no I/O.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
 
 API_VERSION = "modelreg/v1"
+# ``_`` is allowed (the seed catalog's ``customer_validation_lstm``); deploy targets whose
+# platform forbids it map ids to valid names themselves (see ``deploy.target.dns_name``).
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 ROLE_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
@@ -22,6 +34,115 @@ Name = Annotated[StrictStr, Field(min_length=1, max_length=256)]
 Tag = Annotated[StrictStr, Field(min_length=1, max_length=64)]
 Sha256 = Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
 JsonValue = Any
+
+
+class Stage(str, Enum):
+    NONE = "none"
+    STAGING = "staging"
+    CHALLENGER = "challenger"
+    PRODUCTION = "production"
+    ARCHIVED = "archived"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# names a version selector already means: an alias cannot take one of them
+RESERVED_NAMES = frozenset({*(s.value for s in Stage), "latest"})
+
+
+# Kubernetes-style label keys and values: ``[prefix/]name``, the prefix a DNS subdomain.
+_DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+_LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+LABEL_KEY_PATTERN = rf"^({_DNS_SUBDOMAIN}/)?{_LABEL_NAME}$"
+LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
+ALIAS_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+# a version reference that never moves: ``MODEL@NUMBER``
+PARENT_PATTERN = r"^[a-z0-9][a-z0-9._-]*@[1-9][0-9]*$"
+
+
+def _label_key(key: str) -> str:
+    prefix, _, name = key.rpartition("/")
+    if not re.match(LABEL_KEY_PATTERN, key) or len(prefix) > 253:
+        raise ValueError(
+            f"key {key!r} is not a Kubernetes-style key: [prefix/]name, the name 1-63 "
+            "letters, digits, '-', '_' or '.' starting and ending with a letter or digit, "
+            "the optional prefix a lower-case DNS subdomain"
+        )
+    del name
+    return key
+
+
+def _label_value(value: str) -> str:
+    if not re.match(LABEL_VALUE_PATTERN, value):
+        raise ValueError(
+            f"label value {value!r} is not valid: at most 63 letters, digits, '-', '_' or "
+            "'.', starting and ending with a letter or digit (or empty)"
+        )
+    return value
+
+
+def check_alias_name(name: str) -> str:
+    """``name`` if it may be an alias, else :class:`ValueError` saying why."""
+    if name in RESERVED_NAMES:
+        what = "the word for the newest version" if name == "latest" else "a stage"
+        raise ValueError(
+            f"alias {name!r} is {what}; an alias cannot have that name (choose another, "
+            "e.g. champion, shadow, eu-prod)"
+        )
+    if not re.match(ALIAS_PATTERN, name):
+        raise ValueError(
+            f"alias {name!r} is not valid: a lower-case letter, then up to 62 lower-case "
+            "letters, digits, '-' or '_'"
+        )
+    return name
+
+
+_KEY_SCHEMA = {"type": "string", "pattern": LABEL_KEY_PATTERN, "maxLength": 317}
+LabelKey = Annotated[StrictStr, AfterValidator(_label_key)]
+LabelValue = Annotated[StrictStr, AfterValidator(_label_value)]
+AliasName = Annotated[StrictStr, AfterValidator(check_alias_name)]
+# the schemas are spelled out: pydantic's patternProperties would let other keys through
+Labels = Annotated[
+    dict[LabelKey, LabelValue],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": "Kubernetes-style labels: free-form, filterable",
+            "propertyNames": _KEY_SCHEMA,
+            "additionalProperties": {
+                "type": "string",
+                "pattern": LABEL_VALUE_PATTERN,
+                "maxLength": 63,
+            },
+        }
+    ),
+]
+Annotations = Annotated[
+    dict[LabelKey, JsonValue],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": "Free-form: any JSON value, not filtered",
+            "propertyNames": _KEY_SCHEMA,
+        }
+    ),
+]
+Aliases = Annotated[
+    dict[AliasName, Annotated[int, Field(ge=1)]],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": "Alias name -> version number (names beside the stages)",
+            "propertyNames": {
+                "type": "string",
+                "pattern": ALIAS_PATTERN,
+                "not": {"enum": sorted(RESERVED_NAMES)},
+            },
+            "additionalProperties": {"type": "integer", "minimum": 1},
+        }
+    ),
+]
 
 
 # The fields of a model a person may edit after creation (not id, versions or deployment).
@@ -36,18 +157,11 @@ METADATA_FIELDS = (
     "workspace",
     "customer",
     "tags",
+    "labels",
+    "annotations",
 )
-
-
-class Stage(str, Enum):
-    NONE = "none"
-    STAGING = "staging"
-    CHALLENGER = "challenger"
-    PRODUCTION = "production"
-    ARCHIVED = "archived"
-
-    def __str__(self) -> str:
-        return self.value
+# the fields of a version that may change after release (all others are immutable)
+VERSION_MUTABLE_FIELDS = ("stage", "description", "labels", "annotations")
 
 
 class Framework(str, Enum):
@@ -117,6 +231,54 @@ class Training(_Frozen):
     early_stop_epoch: Annotated[int, Field(ge=0)] | None = None
 
 
+class Run(_Frozen):
+    """The training run a version came from (an experiment tracker's run)."""
+
+    id: Annotated[StrictStr, Field(min_length=1, max_length=256)]
+    url: Annotated[StrictStr, Field(min_length=1, max_length=2048)] | None = None
+    tracker: (
+        Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)] | None
+    ) = None
+
+
+class Code(_Frozen):
+    """The training code: a repository, the commit it was at, the entry point in it."""
+
+    repository: Annotated[StrictStr, Field(min_length=1, max_length=2048)] | None = None
+    commit: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{7,64}$")] | None = None
+    path: Annotated[StrictStr, Field(min_length=1, max_length=1024)] | None = None
+    dirty: bool | None = None  # the checkout had uncommitted changes when it was recorded
+
+
+class DatasetRole(str, Enum):
+    TRAIN = "train"
+    VALIDATION = "validation"
+    TEST = "test"
+    OTHER = "other"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Dataset(_Frozen):
+    """One data set a version was trained or evaluated on; pinned by hash or version."""
+
+    uri: Annotated[StrictStr, Field(min_length=1, max_length=2048)]
+    sha256: Sha256 | None = None
+    version: Annotated[StrictStr, Field(min_length=1, max_length=256)] | None = None
+    role: DatasetRole = DatasetRole.TRAIN
+
+
+class Lineage(_Frozen):
+    """Where a version came from. Immutable once the version is released."""
+
+    run: Run | None = None
+    code: Code | None = None
+    datasets: list[Dataset] = Field(default_factory=list)
+    # the version this one was fine-tuned from, by number (an alias would move)
+    parent: Annotated[StrictStr, Field(pattern=PARENT_PATTERN, max_length=200)] | None = None
+
+
 class Version(_Frozen):
     """One released version. Numbers are assigned by the registry and never reused."""
 
@@ -128,6 +290,10 @@ class Version(_Frozen):
     metrics: dict[Annotated[StrictStr, Field(min_length=1)], float] = Field(default_factory=dict)
     hyperparameters: dict[StrictStr, JsonValue] = Field(default_factory=dict)
     training: Training | None = None
+    tags: list[Tag] = Field(default_factory=list)
+    labels: Labels = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
+    lineage: Lineage | None = None
     artifacts: dict[Annotated[StrictStr, Field(pattern=ROLE_PATTERN)], Artifact] = Field(
         default_factory=dict
     )
@@ -140,8 +306,9 @@ class Version(_Frozen):
         return next(iter(self.artifacts.values()), None)
 
     def released_part(self) -> dict[str, Any]:
-        """What never changes once committed (all but stage and description)."""
-        return self.model_dump(mode="json", exclude={"stage", "description"})
+        """What never changes once committed (all but stage, description, labels and
+        annotations)."""
+        return self.model_dump(mode="json", exclude=set(VERSION_MUTABLE_FIELDS))
 
 
 class Challenger(_Frozen):
@@ -194,6 +361,10 @@ class Model(_Frozen):
     workspace: StrictStr | None = None
     customer: StrictStr | None = None
     tags: list[Tag] = Field(default_factory=list)
+    labels: Labels = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
+    # free names, each pointing at one version, beside the stages
+    aliases: Aliases = Field(default_factory=dict)
     created_at: AwareDatetime | None = None
     # Set when a deleted model is created again, so its old numbers are never reused.
     first_version: Annotated[int, Field(ge=1)] | None = None
@@ -218,6 +389,10 @@ class Model(_Frozen):
             if v.version == number:
                 return v
         return None
+
+    def aliases_of(self, number: int) -> list[str]:
+        """The aliases pointing at version ``number``, sorted."""
+        return sorted(a for a, n in self.aliases.items() if n == number)
 
     def in_stage(self, stage: Stage) -> list[Version]:
         return [v for v in self.versions if v.stage == stage]
@@ -246,23 +421,36 @@ class Model(_Frozen):
 
 def to_document(obj: BaseModel) -> dict[str, Any]:
     """A manifest part as YAML-ready data, in field order, without empty optional parts."""
-    return _prune(obj.model_dump(mode="python", by_alias=True, exclude_none=True))  # type: ignore[no-any-return]
+    empty = _VERSION_EMPTY if isinstance(obj, Version) else _EMPTY
+    data = obj.model_dump(mode="python", by_alias=True, exclude_none=True)
+    return _prune(data, empty)  # type: ignore[no-any-return]
 
 
-def _prune(value: Any) -> Any:
+# keys left out when empty (a model keeps ``tags: []``, as it always did)
+_EMPTY = frozenset(
+    {"metrics", "hyperparameters", "artifacts", "labels", "annotations", "aliases", "datasets"}
+)
+_VERSION_EMPTY = _EMPTY | {"tags"}
+_FREE_FORM = frozenset({"metrics", "hyperparameters", "labels", "annotations"})
+
+
+def _prune(value: Any, empty: frozenset[str]) -> Any:
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
             if isinstance(v, Enum):
                 v = v.value
-            if k in ("metrics", "hyperparameters", "artifacts") and not v:
+            if k in empty and not v:
                 continue
             if k == "archived" and v is False:
                 continue
-            out[k] = _prune(v)
+            if k in _FREE_FORM:
+                out[k] = v  # a user's own keys: nothing in them is ours to drop
+                continue
+            out[k] = _prune(v, _VERSION_EMPTY if k == "versions" else empty)
         return out
     if isinstance(value, list):
-        return [_prune(v) for v in value]
+        return [_prune(v, empty) for v in value]
     if isinstance(value, Enum):
         return value.value
     return value

@@ -33,9 +33,15 @@ class Summary:
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
     latest_version: int
+    # for version search: the model's labels and aliases, and each version's searchable
+    # fields as JSON data (see ``ROW_FIELDS``), so no manifest is parsed to search them
+    labels: Mapping[str, str] = field(default_factory=dict)
+    aliases: Mapping[str, int] = field(default_factory=dict)
+    rows: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def of(cls, model: Model) -> Summary:
+        rows = model.model_dump(mode="json", include={"versions": {"__all__": set(ROW_FIELDS)}})
         return cls(
             model.id,
             model.name,
@@ -53,6 +59,9 @@ class Summary:
             model.created_at,
             model.updated_at,
             model.latest_version,
+            dict(model.labels),
+            dict(model.aliases),
+            tuple(rows["versions"]),
         )
 
     def to_tuple(self) -> tuple[Any, ...]:
@@ -64,6 +73,9 @@ class Summary:
             _epoch(self.created_at),
             _epoch(self.updated_at),
             self.latest_version,
+            dict(self.labels),
+            dict(self.aliases),
+            list(self.rows),
         )
 
     @classmethod
@@ -77,8 +89,23 @@ class Summary:
             created_at=_time(data[n + 2]),
             updated_at=_time(data[n + 3]),
             latest_version=data[n + 4],
+            labels=data[n + 5],
+            aliases=data[n + 6],
+            rows=tuple(data[n + 7]),
         )
 
+
+# the fields of a version a summary keeps for version search
+ROW_FIELDS = (
+    "version",
+    "label",
+    "description",
+    "stage",
+    "created_at",
+    "metrics",
+    "tags",
+    "labels",
+)
 
 _PLAIN = (
     "id",

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from modelreg import yamlio
-from modelreg.changes import check_change, check_renames
 from modelreg.config import MANIFEST_FILE, MODELS_DIR
 from modelreg.delta import ModelDelta, delta
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import find_worktree
 from modelreg.manifest import Model
-from modelreg.registry import Registry, manifest_path
-from modelreg.rules import check_model, problems_at
+from modelreg.registry import Registry
+from modelreg.rules import check_change, check_model, check_renames, problems_at
+from modelreg.snapshot import manifest_path
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def compare(reg: Registry, base: str) -> Comparison:
     store = reg.store
     head = reg.commit if reg.read_only else None
     mb = store.merge_base(base, head or "HEAD")
-    old_reg = reg.at(mb)
+    old_reg = Registry(reg.base.at(mb, mb[:12], reg.store))
     ids = sorted(
         {
             parts[1]
@@ -97,7 +97,9 @@ def check(reg: Registry, base: str | None = None) -> Report:
         if pair.problems:
             continue  # a broken manifest: validate already reports it
         retired = (
-            reg.retired_versions(pair.model_id, comparison.merge_base) if pair.old is None else 0
+            reg.past(comparison.merge_base).retired_versions(pair.model_id)
+            if pair.old is None
+            else 0
         )
         violations = check_change(pair.old, pair.new, reg.config, retired=retired)
         path = manifest_path(pair.model_id)
@@ -108,8 +110,11 @@ def check(reg: Registry, base: str | None = None) -> Report:
             if on_head:
                 problems += problems_at(_loaded(reg, path, shown), on_head)
             if on_base:
-                old_reg = reg.at(comparison.merge_base, base)
-                problems += problems_at(_loaded(old_reg, path, shown), on_base)
+                old_reg = Registry(reg.base.at(comparison.merge_base, base, reg.store))
+                problems += [
+                    replace(p, message=f"{p.message} (line of the base version of the file)")
+                    for p in problems_at(_loaded(old_reg, path, shown), on_base)
+                ]
         if pair.new is not None:
             problems = _with_origins(reg, pair.new, path, shown, problems)
     removed = [p.old for p in comparison.pairs if p.new is None and p.old is not None]
@@ -136,7 +141,7 @@ def diff(reg: Registry, base: str) -> tuple[Comparison, list[ModelDelta]]:
 
 
 def _loaded(reg: Registry, path: str, shown: str) -> yamlio.Loaded:
-    data = reg.read_bytes(path)
+    data = reg.reader.read_bytes(path)
     return yamlio.loads(data or b"", shown)
 
 

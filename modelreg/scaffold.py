@@ -1,6 +1,6 @@
-"""The files ``modelreg init`` writes besides the registry itself: the pull-request and
-post-merge GitHub workflows, the pre-commit config, and a Kubernetes Deployment +
-Service running ``modelreg serve --follow`` replicas. Pure (templates are package data).
+"""The files of a new registry: config, folders, schemas, and the examples around it: the
+pull-request and post-merge GitHub workflows, the pre-commit config, and a Kubernetes
+Deployment + Service running ``modelreg serve --follow`` replicas.
 
 Workflows install modelreg from the source given at init (``--install-from``: a pip
 requirement such as ``modelreg==0.1.0`` on the team's index, or ``git+https://...``);
@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import json
 import re
-from importlib import metadata, resources
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
-TEMPLATES = "modelreg.templates"
+from modelreg import yamlio
+from modelreg.config import CONFIG_FILE, MODELS_DIR
+from modelreg.errors import ConflictError
+from modelreg.gitstore import GitStore
+from modelreg.schema import SCHEMAS, parse_config, render
+
+TEMPLATES = Path(__file__).parent / "templates"
 WORKFLOW = ".github/workflows/modelreg.yml"
 PUBLISH_WORKFLOW = ".github/workflows/modelreg-publish.yml"
 PRE_COMMIT = ".pre-commit-config.yaml"
@@ -58,7 +65,7 @@ def installed_source() -> str | None:
 
 
 def _template(name: str) -> str:
-    return (resources.files(TEMPLATES) / name).read_text("utf-8")
+    return (TEMPLATES / name).read_text("utf-8")
 
 
 def workflow(name: str, install: str | None) -> bytes:
@@ -155,17 +162,65 @@ def server_objects(
     return {"deployment.yaml": yaml_file(deployment), "service.yaml": yaml_file(service)}
 
 
-def files(
-    *, name: str, install: str | None, remote_url: str | None, branch: str
-) -> dict[str, bytes]:
-    """Every file ``init`` writes besides the config, schemas and folders (path -> bytes)."""
+def examples(name: str, install: str | None) -> dict[str, bytes]:
+    """The workflows, pre-commit config and server manifests (path -> bytes)."""
     out = {
         WORKFLOW: workflow("github-workflow.yml", install),
         PUBLISH_WORKFLOW: workflow("github-publish.yml", install),
-        PRE_COMMIT: _template("pre-commit-config.yaml").encode("utf-8"),
+        PRE_COMMIT: (TEMPLATES / "pre-commit-config.yaml").read_bytes(),
     }
     for file, data in server_objects(
-        name=name, install=install, remote_url=remote_url, branch=branch
+        name=name, install=install, remote_url=None, branch="main"
     ).items():
         out[f"{SERVER_DIR}/{file}"] = data
     return out
+
+
+def files(
+    root: Path, name: str, artifact_root: str | None = None, install: str | None = None
+) -> dict[str, bytes | None]:
+    """What ``modelreg init`` commits in ``root`` (examples only where no such file is)."""
+    config: dict[str, Any] = {"apiVersion": "modelreg/v1", "kind": "Registry", "name": name}
+    if artifact_root:
+        config["artifacts"] = {"root": artifact_root}
+    text = "# yaml-language-server: $schema=schemas/registry.schema.json\n" + yamlio.dumps(config)
+    parse_config(text, CONFIG_FILE)
+    out: dict[str, bytes | None] = {
+        CONFIG_FILE: text.encode(),
+        f"{MODELS_DIR}/.gitkeep": b"",
+        ".gitignore": b"# the default local artifact store, and API keys of `modelreg serve`\n"
+        b"/artifacts/\n/.modelreg/\n",
+    }
+    for schema_name in SCHEMAS:
+        out[f"schemas/{schema_name}"] = render(schema_name).encode()
+    for dest, data in examples(name, install or installed_source()).items():
+        if not (root / dest).exists():
+            out[dest] = data
+    return out
+
+
+def create(
+    path: Path,
+    name: str | None = None,
+    artifact_root: str | None = None,
+    install: str | None = None,
+) -> Path:
+    """Commit a new registry's files in ``path`` (a new git repository unless inside one);
+    its root. Raises :class:`ConflictError` when ``path`` holds a registry already, and
+    ValueError for an ``install`` that is not a pip requirement."""
+    if install is not None:
+        check_install(install)
+    root = path.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    if (root / CONFIG_FILE).exists():
+        raise ConflictError(f"{root / CONFIG_FILE} already exists")
+    name = name or root.name
+    store = GitStore.init(root)
+    try:
+        with store.lock():
+            store.commit(
+                files(root, name, artifact_root, install), f"Initialise modelreg registry {name}"
+            )
+    finally:
+        store.close()
+    return root

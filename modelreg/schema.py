@@ -79,10 +79,14 @@ def problems_from(exc: ValidationError, loaded: Loaded) -> list[Problem]:
         if not path and loaded.value is None:
             out.append(Problem(loaded.file, 1, 1, "", "the file is empty"))
             continue
+        # pydantic marks a bad mapping key with a "[key]" step: point at the key itself
+        bad_key = bool(path) and path[-1] == "[key]"
+        if bad_key:
+            path = path[:-1]
         unknown = err["type"] == "extra_forbidden"
-        msg = "unknown field" if unknown else err["msg"]
+        msg = "unknown field" if unknown else err["msg"].removeprefix("Value error, ")
         msg += _hint(loaded, path, err["type"])
-        out.append(loaded.problem(path, msg, key=unknown))
+        out.append(loaded.problem(path, msg, key=unknown or bad_key))
     return out
 
 

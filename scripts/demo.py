@@ -131,6 +131,16 @@ def main() -> None:
         "f1_score=0.88",
         "--param",
         "max_depth=8",
+        "--label",
+        "team=fraud",
+        "--run-id",
+        "run-0042",
+        "--tracker",
+        "mlflow",
+        "--dataset",
+        "train=s3://data/fraud/2024.parquet",
+        "--parent",
+        "fraud-detector@1",
         "--artifact",
         f"model={WORK / 'model.bst'}",
     )
@@ -157,6 +167,15 @@ def main() -> None:
     run("list", "--framework", "xgboost", "--framework", "tensorflow", "--sort", "name")
     run("list", "--customer", "demo-customer", "--stage", "production")
     run("show", "fraud-detector@production", "--json")
+
+    step("Aliases, version search and lineage")
+    run("alias", "fraud-detector@production", "champion")
+    run("show", "fraud-detector@champion")
+    run("versions", "--where", "metrics.accuracy >= 0.9", "--sort", "-metrics.accuracy")
+    run("versions", "--alias", "champion", "--json")
+    run("lineage", "solar-gap-filler@2")
+    run("alias", "fraud-detector@2", "production", expect=5)  # a stage is not an alias
+    run("history", "churn-xgb", "--alias", "champion")
 
     step("History and audit, from git")
     run("history", "fraud-detector")

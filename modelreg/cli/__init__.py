@@ -28,6 +28,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "archive": ("modelreg.cli.models:archive",),
     "delete": ("modelreg.cli.models:delete",),
     "history": ("modelreg.cli.models:history",),
+    "alias": ("modelreg.cli.versions:alias",),
+    "versions": ("modelreg.cli.versions:versions",),
+    "lineage": ("modelreg.cli.versions:lineage",),
     "validate": ("modelreg.cli.review:validate", "modelreg.cli.models:validate"),
     "diff": ("modelreg.cli.review:diff",),
     "events": ("modelreg.cli.review:events",),
@@ -91,7 +94,8 @@ def cli(ctx: click.Context, registry: str | None, traceback: bool) -> None:
 
     Every model is one YAML manifest (models/<id>/model.yaml), every change one
     commit. Versions are referred to as MODEL@VERSION: churn-xgb@3,
-    churn-xgb@latest, churn-xgb@production, churn-xgb@v1.2.0 (a label).
+    churn-xgb@latest, churn-xgb@production, churn-xgb@champion (an alias),
+    churn-xgb@v1.2.0 (a label).
     """
     ctx.obj = Ctx(registry=registry, traceback=traceback)
 

@@ -109,6 +109,21 @@ def init(
 @click.option("--customer")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeat for several).")
 @click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A label, Kubernetes-style key (repeat): --label team=risk. Filterable.",
+)
+@click.option(
+    "--annotation",
+    "annotations",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An annotation, value read as YAML (repeat): --annotation ticket=RISK-42. "
+    "Free-form, not filtered.",
+)
+@click.option(
     "--no-card",
     is_flag=True,
     help="Do not write the model card template models/MODEL_ID/README.md.",
@@ -127,6 +142,8 @@ def create(
     workspace: str | None,
     customer: str | None,
     tags: tuple[str, ...],
+    labels: tuple[str, ...],
+    annotations: tuple[str, ...],
     no_card: bool,
     push: bool | None,
     branch: str | None,
@@ -140,7 +157,7 @@ def create(
 
     Example: modelreg create churn-xgb --name "Churn XGBoost" --framework xgboost --push
     """
-    from modelreg.cards import template
+    from modelreg.cards import card_path, template
 
     def show(model: Model) -> None:
         if as_json:
@@ -148,21 +165,32 @@ def create(
         else:
             click.echo(f"Created model {model.id}")
 
+    pairs = parse_pairs(labels, "--label")
+    notes = _annotations(annotations)
+
+    def op(reg: Registry) -> Model:
+        with reg.transaction() as tx:
+            model = tx.create_model(
+                model_id,
+                name=name,
+                framework=framework,
+                description=description,
+                type=type_,
+                source=source,
+                owner=owner,
+                organization=organization,
+                workspace=workspace,
+                customer=customer,
+                tags=tags,
+                labels=pairs,
+                annotations=notes,
+            )
+            if not no_card:  # the card, in the same commit as the manifest
+                tx.write_file(card_path(model_id), template(name, description).encode())
+        return model
+
     run_write(
-        lambda reg: reg.create_model(
-            model_id,
-            name=name,
-            framework=framework,
-            description=description,
-            type=type_,
-            source=source,
-            owner=owner,
-            organization=organization,
-            workspace=workspace,
-            customer=customer,
-            tags=tags,
-            card=None if no_card else template(name, description),
-        ),
+        op,
         show,
         push=push,
         branch=branch,
@@ -172,7 +200,6 @@ def create(
 
 @click.command()
 @click.argument("model_id")
-@click.option("--label", help="Human or semver label, e.g. v1.2.0.")
 @click.option("--description")
 @click.option("--stage", type=click.Choice(STAGES), default="none", show_default=True)
 @click.option(
@@ -214,11 +241,52 @@ def create(
 @click.option("--train-loss", type=float)
 @click.option("--validation-loss", type=float)
 @click.option("--early-stop-epoch", type=int)
+@click.option("--tag", "tags", multiple=True, help="A version tag (repeat); fixed once released.")
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="TEXT | KEY=VALUE",
+    help="--label v1.2.0: the version's human or semver label (once). --label team=risk: "
+    "a label with a Kubernetes-style key, filterable, may change later (repeat).",
+)
+@click.option(
+    "--annotation",
+    "annotations",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A version annotation, value read as YAML (repeat).",
+)
+@click.option(
+    "--code-from",
+    type=click.Path(exists=True, path_type=Path),
+    metavar="PATH",
+    help="Record lineage.code (repository, commit, path) from the git checkout holding "
+    "PATH, e.g. the training script.",
+)
+@click.option("--run-id", metavar="ID", help="lineage.run.id: the training run's id.")
+@click.option("--run-url", metavar="URL", help="lineage.run.url: a link to the run.")
+@click.option(
+    "--tracker", metavar="NAME", help="lineage.run.tracker: mlflow, wandb, ... (with --run-id)."
+)
+@click.option(
+    "--dataset",
+    "datasets",
+    multiple=True,
+    metavar="ROLE=URI[#sha256:HEX|#VERSION]",
+    help="A data set (repeat), ROLE one of train, validation, test, other: "
+    "--dataset train=s3://data/2024.parquet#sha256:ab12...",
+)
+@click.option(
+    "--parent",
+    metavar="MODEL@VERSION",
+    help="The version this one was fine-tuned from (an alias or stage is recorded as "
+    "the number it names now).",
+)
 @write_options
 @json_option
 def register(
     model_id: str,
-    label: str | None,
     description: str | None,
     stage: str,
     metrics: tuple[str, ...],
@@ -233,6 +301,15 @@ def register(
     train_loss: float | None,
     validation_loss: float | None,
     early_stop_epoch: int | None,
+    tags: tuple[str, ...],
+    labels: tuple[str, ...],
+    annotations: tuple[str, ...],
+    code_from: Path | None,
+    run_id: str | None,
+    run_url: str | None,
+    tracker: str | None,
+    datasets: tuple[str, ...],
+    parent: str | None,
     push: bool | None,
     branch: str | None,
     as_json: bool,
@@ -242,8 +319,22 @@ def register(
     The version number is assigned by the registry and never reused; with --push,
     a version someone else pushed meanwhile makes this one the next number.
 
+    Lineage: --code-from train.py records the repository, commit and path of
+    the training code's checkout; --run-id/--run-url/--tracker the run;
+    --dataset ROLE=URI the data; --parent the base model of a fine-tuning.
+
     Example: modelreg register churn-xgb --metric accuracy=0.94 --artifact model=./m.bst --push
     """
+    lineage = _lineage(code_from, run_id, run_url, tracker, datasets, parent)
+    plain = [text for text in labels if "=" not in text]
+    if len(plain) > 1:
+        raise click.BadParameter(
+            f"one human label per version, not {', '.join(plain)} (labels with = may repeat)",
+            param_hint="--label",
+        )
+    label = plain[0] if plain else None
+    label_values = parse_pairs([text for text in labels if "=" in text], "--label")
+    annotation_values = _annotations(annotations)
     metric_values: dict[str, Any] = {}
     if metrics_file:
         metric_values.update(_file_mapping(metrics_file, "--metrics-file"))
@@ -287,6 +378,10 @@ def register(
             hyperparameters=hyper,
             training=training or None,
             artifacts=sources or None,
+            tags=tags,
+            labels=label_values,
+            annotations=annotation_values,
+            lineage=lineage,
             hash=not no_hash,
             progress=transfer_progress(not as_json),
         )
@@ -303,8 +398,72 @@ def register(
         )
         if no_hash and sources:
             click.echo("note: --no-hash: sizes recorded, no sha256; verify checks sizes only")
+        code = version.lineage.code if version.lineage else None
+        if code is not None and code.dirty:
+            click.echo(
+                f"note: {code_from} has uncommitted changes; lineage.code records commit "
+                f"{(code.commit or '')[:12]} and dirty: true"
+            )
 
     run_write(op, show, push=push, branch=branch, as_json=as_json)
+
+
+def _annotations(pairs: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        k: _yaml_value(v, "--annotation") for k, v in parse_pairs(pairs, "--annotation").items()
+    }
+
+
+def _lineage(
+    code_from: Path | None,
+    run_id: str | None,
+    run_url: str | None,
+    tracker: str | None,
+    datasets: tuple[str, ...],
+    parent: str | None,
+) -> dict[str, Any] | None:
+    """The lineage block the register options describe (None when they describe none)."""
+    lineage: dict[str, Any] = {}
+    if code_from is not None:
+        from modelreg.gitstore.checkout import code_origin
+
+        origin = code_origin(code_from)
+        code: dict[str, Any] = {
+            "repository": origin.repository,
+            "commit": origin.commit,
+            "path": origin.path,
+        }
+        if origin.dirty:
+            code["dirty"] = True
+        lineage["code"] = {k: v for k, v in code.items() if v is not None}
+    if run_id or run_url or tracker:
+        if not run_id:
+            raise click.BadParameter("--run-url and --tracker need --run-id", param_hint="--run-id")
+        run = {"id": run_id, "url": run_url, "tracker": tracker}
+        lineage["run"] = {k: v for k, v in run.items() if v is not None}
+    if datasets:
+        lineage["datasets"] = [_dataset(d) for d in datasets]
+    if parent:
+        lineage["parent"] = parent
+    return lineage or None
+
+
+def _dataset(text: str) -> dict[str, str]:
+    """``train=s3://d/x.parquet#sha256:ab..`` -> {role, uri, sha256} (``#v3``: version)."""
+    role, sep, rest = text.partition("=")
+    roles = ("train", "validation", "test", "other")
+    if not sep or role not in roles or not rest:
+        raise click.BadParameter(
+            f"{text!r} is not ROLE=URI with ROLE one of {', '.join(roles)}",
+            param_hint="--dataset",
+        )
+    uri, _, pin = rest.partition("#")
+    out = {"role": role, "uri": uri}
+    if pin.startswith("sha256:"):
+        out["sha256"] = pin[7:]
+    elif pin:
+        out["version"] = pin
+    return out
 
 
 def _file_mapping(path: str, what: str) -> dict[str, Any]:
@@ -406,12 +565,12 @@ def show(ref_spec: str, ref: str | None, as_json: bool) -> None:
         if as_json:
             emit_json(version_json(model, version))
             return
-        _print_version(model.id, version)
+        _print_version(model.id, version, model.aliases_of(version.version))
         return
     model = reg.get(ref_spec)
     from modelreg.cards import card_path
 
-    raw = reg.read_bytes(card_path(model.id))
+    raw = reg.base.read_bytes(card_path(model.id))
     card = raw.decode("utf-8", "replace") if raw is not None else None
     if as_json:
         emit_json({**model_json(model), "card": card} if card is not None else model_json(model))
@@ -428,6 +587,9 @@ def show(ref_spec: str, ref: str | None, as_json: bool) -> None:
         ("workspace", model.workspace),
         ("customer", model.customer),
         ("tags", ", ".join(model.tags)),
+        ("labels", _pairs(model.labels)),
+        ("annotations", _pairs(model.annotations)),
+        ("aliases", ", ".join(f"{a} -> {n}" for a, n in sorted(model.aliases.items()))),
     ):
         if value:
             click.echo(f"  {label + ':':<14}{value}")
@@ -450,13 +612,14 @@ def show(ref_spec: str, ref: str | None, as_json: bool) -> None:
                     v.version,
                     v.label,
                     v.stage.value,
+                    ",".join(model.aliases_of(v.version)),
                     _fmt_time(v.created_at),
                     " ".join(f"{k}={v2:g}" for k, v2 in list(v.metrics.items())[:4]),
                     v.description,
                 ]
                 for v in model.versions
             ),
-            ["VERSION", "LABEL", "STAGE", "CREATED", "METRICS", "DESCRIPTION"],
+            ["VERSION", "LABEL", "STAGE", "ALIASES", "CREATED", "METRICS", "DESCRIPTION"],
         )
     if card is not None and card.strip():
         click.echo(f"\nModel card ({card_path(model.id)}):\n")
@@ -467,12 +630,43 @@ def _fmt_time(t: dt.datetime | None) -> str:
     return "" if t is None else t.strftime("%Y-%m-%d %H:%M")
 
 
-def _print_version(model_id: str, v: Any) -> None:
+def _pairs(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items())
+
+
+def _print_version(model_id: str, v: Any, aliases: list[str]) -> None:
     click.echo(f"{model_id}@{v.version}" + (f" ({v.label})" if v.label else ""))
     click.echo(f"  stage:        {v.stage.value}")
+    if aliases:
+        click.echo(f"  aliases:      {', '.join(aliases)}")
     click.echo(f"  created:      {v.created_at.isoformat()}")
     if v.description:
         click.echo(f"  description:  {v.description}")
+    for title, value in (
+        ("tags", ", ".join(v.tags)),
+        ("labels", _pairs(v.labels)),
+        ("annotations", _pairs(v.annotations)),
+    ):
+        if value:
+            click.echo(f"  {title + ':':<14}{value}")
+    if v.lineage:
+        click.echo("  lineage:")
+        lin = v.lineage
+        if lin.parent:
+            click.echo(f"    parent: {lin.parent}")
+        if lin.run:
+            click.echo(f"    run: {_pairs(lin.run.model_dump(exclude_none=True))}")
+        if lin.code:
+            click.echo(f"    code: {_pairs(lin.code.model_dump(exclude_none=True))}")
+        for d in lin.datasets:
+            pin = (
+                f" sha256:{d.sha256[:12]}"
+                if d.sha256
+                else f" version {d.version}"
+                if d.version
+                else ""
+            )
+            click.echo(f"    {d.role.value} data: {d.uri}{pin}")
     for name, title in (("metrics", "metrics"), ("hyperparameters", "hyperparameters")):
         values = getattr(v, name)
         if values:
@@ -505,6 +699,24 @@ def _print_version(model_id: str, v: Any) -> None:
 @click.option("--tag", "tags", multiple=True, help="Replace the tags (repeat).")
 @click.option("--add-tag", multiple=True, help="Add a tag (repeat).")
 @click.option("--remove-tag", multiple=True, help="Remove a tag (repeat).")
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set a label (repeat); KEY= sets an empty value (see --remove-label).",
+)
+@click.option("--remove-label", multiple=True, metavar="KEY", help="Remove a label (repeat).")
+@click.option(
+    "--annotation",
+    "annotations",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set an annotation, value read as YAML (repeat).",
+)
+@click.option(
+    "--remove-annotation", multiple=True, metavar="KEY", help="Remove an annotation (repeat)."
+)
 @write_options
 @json_option
 def update(
@@ -512,27 +724,61 @@ def update(
     tags: tuple[str, ...],
     add_tag: tuple[str, ...],
     remove_tag: tuple[str, ...],
+    labels: tuple[str, ...],
+    remove_label: tuple[str, ...],
+    annotations: tuple[str, ...],
+    remove_annotation: tuple[str, ...],
     push: bool | None,
     branch: str | None,
     as_json: bool,
     type_: str | None,
     **fields: str | None,
 ) -> None:
-    """Change a model's metadata (one commit).
+    """Change a model's metadata, or a version's (MODEL@VERSION: description, labels and
+    annotations only; the rest of a released version never changes). One commit.
 
-    Example: modelreg update churn-xgb --add-tag churn --description "Weekly churn" --push
+    Example: modelreg update churn-xgb --add-tag churn --label team=risk --push
     """
     changes: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
     if type_ is not None:
         changes["type"] = type_
-    if not (changes or tags or add_tag or remove_tag):
+    set_labels = parse_pairs(labels, "--label")
+    set_annotations = _annotations(annotations)
+    meta = set_labels or remove_label or set_annotations or remove_annotation
+    if not (changes or tags or add_tag or remove_tag or meta):
         raise click.UsageError("nothing to update: give at least one option")
+    on_version = "@" in model_id
+    if on_version and (set(changes) - {"description"} or tags or add_tag or remove_tag):
+        raise click.UsageError(
+            "a version's description, labels and annotations may change, nothing else "
+            "(drop @VERSION to update the model)"
+        )
+
+    def merged(current: dict[str, Any], put: dict[str, Any], drop: tuple[str, ...]) -> Any:
+        return {k: v for k, v in {**current, **put}.items() if k not in drop}
 
     def op(reg: Registry) -> Model:
+        if on_version:
+            _, version = reg.resolve(model_id)
+            return reg.update_version(
+                model_id,
+                description=changes.get("description"),
+                labels=merged(version.labels, set_labels, remove_label) if meta else None,
+                annotations=(
+                    merged(version.annotations, set_annotations, remove_annotation)
+                    if meta
+                    else None
+                ),
+            )
+        current = reg.get(model_id)
         if tags or add_tag or remove_tag:  # from the tags of the tip the change lands on
-            current = list(tags) if tags else list(reg.get(model_id).tags)
-            current += [t for t in add_tag if t not in current]
-            changes["tags"] = [t for t in current if t not in remove_tag]
+            tag_list = list(tags) if tags else list(current.tags)
+            tag_list += [t for t in add_tag if t not in tag_list]
+            changes["tags"] = [t for t in tag_list if t not in remove_tag]
+        if set_labels or remove_label:
+            changes["labels"] = merged(current.labels, set_labels, remove_label)
+        if set_annotations or remove_annotation:
+            changes["annotations"] = merged(current.annotations, set_annotations, remove_annotation)
         return reg.update(model_id, **changes)
 
     def show(model: Model) -> None:
@@ -615,12 +861,21 @@ def delete(model_id: str, push: bool | None, branch: str | None, as_json: bool) 
     type=click.Choice(STAGES),
     help="Audit view: which version held STAGE, from when to when, by which commit.",
 )
+@click.option(
+    "--alias",
+    metavar="NAME",
+    help="Audit view: which version held alias NAME, from when to when, by which commit.",
+)
 @registry_options
-def history(model_id: str, stage: str | None, ref: str | None, as_json: bool) -> None:
+def history(
+    model_id: str, stage: str | None, alias: str | None, ref: str | None, as_json: bool
+) -> None:
     """Every change of a model, from git (newest first)."""
     reg = open_registry(ref)
-    if stage is not None:
-        _stage_history(reg, model_id, stage, as_json)
+    if stage is not None and alias is not None:
+        raise click.UsageError("give --stage or --alias, not both")
+    if stage is not None or alias is not None:
+        _stage_history(reg, model_id, stage, alias, as_json)
         return
     changes = reg.history(model_id)
     if as_json:
@@ -634,14 +889,23 @@ def history(model_id: str, stage: str | None, ref: str | None, as_json: bool) ->
         click.echo(f"{c.commit.sha[:10]}  {when}  {c.commit.author:<16}  {what}")
 
 
-def _stage_history(reg: Any, model_id: str, stage: str, as_json: bool) -> None:
-    periods = [p.to_dict() for p in reg.stage_history(model_id, stage)]
+def _stage_history(
+    reg: Registry, model_id: str, stage: str | None, alias: str | None, as_json: bool
+) -> None:
+    found = (
+        reg.alias_history(model_id, alias)
+        if alias is not None
+        else reg.stage_history(model_id, stage or "")
+    )
+    if not found:
+        reg.history(model_id)  # an unknown model is an error, not an empty table
+    periods = [p.to_dict() for p in found]
     if as_json:
         emit_json(periods)
         return
     emit_table(
         (
-            [p["version"], p["since"], p["until"] or "now", p["commit"][:10], p["author"]]
+            [p["version"], p["since"], p["until"] or "now", str(p["commit"])[:10], p["author"]]
             for p in periods
         ),
         ["VERSION", "FROM", "UNTIL", "COMMIT", "BY"],

@@ -182,9 +182,10 @@ def _lines(d: ModelDelta, markdown: bool) -> list[str]:
         out.append(f"deployment: {before or 'not deployed'} → {after or 'undeployed'}")
     for edit in d.metadata:
         out.append(f"{edit.field}: {_value(edit.before)} → {_value(edit.after)}")
-    for e in d.events:
-        if e.kind == "version-edited":
-            out.append(str(e))
+    for e in d.aliases:
+        out.append(str(e))
+    for e in d.version_edits:
+        out.append(str(e))
     out += [f"{code}{p}{code}" for p in d.problems]
     return out
 

@@ -147,18 +147,22 @@ class Target(Protocol):
 
 
 def dns_name(*parts: str, max_length: int = 63) -> str:
-    """A DNS-1035 label built from ``parts`` (``churn_xgb.v2``, ``3`` -> ``churn-xgb-v2-3``):
-    lower case, ``-`` for anything else, starting with a letter, shortened with a stable
-    hash suffix when too long. Deterministic."""
+    """A DNS-1035 label built from ``parts`` (``churn-xgb``, ``v3`` -> ``churn-xgb-v3``).
+
+    Deterministic and without collisions: parts that are already valid are joined with
+    ``-`` as they are; anything else (``customer_validation_lstm``, ``3d``, a name too
+    long) is lower-cased, ``-`` put for what a label forbids, prefixed with a letter when
+    needed, and ends with 8 hex digits of the sha256 of the original parts, so that
+    ``a_b`` and ``a-b`` get different names."""
     raw = "-".join(parts)
     name = re.sub(r"[^a-z0-9-]+", "-", raw.lower()).strip("-")
     name = re.sub(r"-{2,}", "-", name)
     if not name or not name[0].isalpha():
         name = "m-" + name
-    if len(name) > max_length:
-        digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:8]
-        name = name[: max_length - 9].rstrip("-") + "-" + digest
-    return name.rstrip("-") or "m"
+    if name == raw and len(name) <= max_length:
+        return name
+    digest = hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:8]
+    return name[: max_length - 9].rstrip("-") + "-" + digest
 
 
 def artifact_uri(model: Model, version: Version) -> str:

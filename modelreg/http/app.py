@@ -36,6 +36,27 @@ READ_ONLY = (
     "editing models/<id>/model.yaml, the modelreg CLI, or the Python library "
     "(from modelreg import Registry)."
 )
+# query parameters of GET .../versions -> the version search filter they set
+VERSION_PARAMS: dict[str, str | None] = {
+    "modelId": "model",
+    "stage": "stage",
+    "alias": "alias",
+    "label": "label",
+    "tag": "tag",
+    "framework": "framework",
+    "source": "source",
+    "type": "type",
+    "status": "status",
+    "owner": "owner",
+    "organizationId": "organization",
+    "workspaceId": "workspace",
+    "customerId": "customer",
+    "where": None,
+    "search": None,
+    "sort": None,
+    "limit": None,
+    "offset": None,
+}
 JSON = b"application/json"
 VARY = b"Accept-Encoding, Authorization, X-API-Key"
 
@@ -226,6 +247,13 @@ class App:
             if n == 6 and seg[5] == "deploy" and seg[4]:
                 raise _not_allowed("", write=True)  # no method reads this route
             raise HttpError(404, "Not Found", f"no route {'/'.join(['', *seg])}")
+        if seg == ["api", "v1", "model-registry", "versions"]:
+            tenant = self._auth(req)
+            if method != "GET":
+                raise _not_allowed("GET, HEAD", write=method == "POST")
+            return self._cached(
+                req, tenant, ("versions", req.query), lambda s: self._versions(s, req, tenant)
+            )
         if seg == ["terminal", "ml-models"]:
             tenant = self._auth(req, terminal=True)
             if method != "POST":
@@ -324,6 +352,51 @@ class App:
             limit,
             offset,
             b",".join(i.summary for i in page),
+        )
+
+    def _versions(self, snap: Snapshot, req: Request, tenant: Tenant) -> bytes:
+        """Version search: the CLI's ``modelreg versions`` filters, in camelCase."""
+        from modelreg.errors import ModelregError
+        from modelreg.versions import VersionQuery, search
+        from modelreg.where import parse
+
+        pairs = parse_qsl(req.query.decode("latin-1"), keep_blank_values=True)
+        unknown = sorted({k for k, _ in pairs} - set(VERSION_PARAMS))
+        if unknown:
+            raise HttpError(
+                400,
+                "Bad Request",
+                f"unknown parameter {unknown[0]!r} (known: {', '.join(VERSION_PARAMS)})",
+            )
+        many: dict[str, list[str]] = {}
+        for key, value in pairs:
+            if value != "":
+                many.setdefault(key, []).append(value)
+        one = {k: v[-1] for k, v in many.items()}
+        limit = _int(one.get("limit"), "limit", 20, MAX_LIMIT)
+        offset = _int(one.get("offset"), "offset", 0, None)
+        filters = {
+            name: tuple(v) for k, v in many.items() if (name := VERSION_PARAMS[k]) is not None
+        }
+        try:
+            query = VersionQuery(
+                filters=filters,
+                where=tuple(parse(w) for w in many.get("where", ())),
+                search=one.get("search"),
+                sort=one.get("sort") or "model",
+                limit=limit,
+                offset=offset,
+            )
+        except ModelregError as exc:
+            raise HttpError(400, "Bad Request", str(exc)) from None
+        docs = [doc for item, doc in snap.version_documents() if tenant.allows(item.entry.model)]
+        page = search(docs, query)
+        body = b",".join(snap.version_record(mid, n) for mid, n in page.items)
+        return b'{"count":%d,"limit":%d,"offset":%d,"versions":[%s]}' % (
+            page.total,
+            limit,
+            offset,
+            body,
         )
 
     def _terminal(self, snap: Snapshot, tenant: Tenant, customer: str | None) -> bytes:

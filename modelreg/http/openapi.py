@@ -128,7 +128,72 @@ def openapi_document() -> dict[str, Any]:
             "FIELD[:asc|:desc]",
         ),
     ]
+    many = {"type": "array", "items": {"type": "string"}}
+    version_params = [
+        _query("modelId", many, "Only versions of these models (repeat for OR)"),
+        _query(
+            "stage",
+            {
+                "type": "array",
+                "items": {"enum": ["none", "staging", "challenger", "production", "archived"]},
+            },
+            "Only versions in these stages (repeat for OR)",
+        ),
+        _query("alias", many, "Only versions these aliases point at (repeat for OR)"),
+        _query(
+            "label",
+            {"type": "array", "items": {"type": "string", "pattern": "^[^=]+(=.*)?$"}},
+            "KEY or KEY=VALUE, on the version or its model (repeat: all hold)",
+        ),
+        _query("tag", many, "Version or model tag (repeat for OR)"),
+        *(
+            _query(name, many, f"Only versions of models with this {name} (repeat for OR)")
+            for name in ("framework", "source", "type", "status", "owner")
+        ),
+        _query("organizationId", many, "Filter by organization"),
+        _query("workspaceId", many, "Filter by workspace"),
+        _query("customerId", many, "Filter by customer"),
+        _query(
+            "where",
+            {
+                "type": "array",
+                "items": {
+                    "type": "string",
+                    "pattern": r"^(metrics|hyperparameters|training|lineage|labels)\.[A-Za-z0-9_]+"
+                    r" ?(==|!=|>=|<=|>|<) ?[A-Za-z0-9_.+-]+$",
+                },
+            },
+            "FIELD OP VALUE (repeat: all hold), OP one of == != >= <= > <; "
+            "e.g. metrics.accuracy>=0.9, framework==xgboost",
+        ),
+        _query(
+            "search", {"type": "string"}, "Text in model id, name, version label or description"
+        ),
+        _query(
+            "sort",
+            {
+                "type": "string",
+                "default": "model",
+                "pattern": r"^-?(model|version|label|stage|createdAt|created_at|"
+                r"(metrics|hyperparameters|training|lineage|labels)\.[A-Za-z0-9_]+)(:(asc|desc))?$",
+            },
+            "Any field a condition takes (-FIELD or FIELD:desc for descending), "
+            "e.g. -metrics.accuracy, createdAt; default model id then version",
+        ),
+        _query(
+            "limit", {"type": "integer", "minimum": 0, "maximum": 1000, "default": 20}, "Page size"
+        ),
+        _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "Versions to skip"),
+    ]
     paths = {
+        "/api/v1/model-registry/versions": {
+            "get": _get(
+                "Search versions across models",
+                {"description": "A page of versions", **_json("VersionList")},
+                params=version_params,
+                errors=bad,
+            ),
+        },
         "/api/v1/model-registry/models": {
             "get": _get(
                 "List registered models",

@@ -101,6 +101,7 @@ class Snapshot:
         self._orders: dict[tuple[str, bool], list[Item]] = {}
         # Responses that are costly to assemble, per (tenant, request); bounded.
         self.cache: dict[Any, tuple[bytes, bytes | None]] = {}
+        self._documents: list[tuple[Item, dict[str, Any]]] | None = None
         self._lock = threading.Lock()
         # The HTML catalog of this commit, rendered on its first request (path -> bytes).
         self.site_source: Callable[[], dict[str, bytes]] | None = None
@@ -131,6 +132,23 @@ class Snapshot:
                 self.cache.clear()
             self.cache[key] = value
         return value
+
+    def version_documents(self) -> list[tuple[Item, dict[str, Any]]]:
+        """Each model as JSON data (what version search filters on), built once."""
+        if self._documents is None:
+            import json
+
+            self._documents = [
+                (i, json.loads(i.entry.model.model_dump_json(by_alias=True, exclude_none=True)))
+                for i in self.items
+            ]
+        return self._documents
+
+    def version_record(self, model_id: str, number: int) -> bytes:
+        item = self.by_id[model_id]
+        version = item.entry.model.version(number)
+        assert version is not None
+        return dumps(item.entry.version_record(version))
 
     def catalog_document(self, items: Sequence[Item]) -> bytes:
         return self.catalog.document_bytes([i.entry for i in items])

@@ -29,7 +29,7 @@ from markupsafe import Markup
 from modelreg import cards
 from modelreg.catalog import Catalog, Entry, dumps, iso
 from modelreg.events import StagePeriod
-from modelreg.manifest import ID_PATTERN, Model, Stage, Version
+from modelreg.manifest import ID_PATTERN, Model, Stage
 from modelreg.site import tables
 from modelreg.site.chart import line_chart, split_bar
 
@@ -83,8 +83,7 @@ def _json_for_html(data: Any) -> Markup:
 
 
 def _labels(model: Model) -> list[str]:
-    labels = getattr(model, "labels", None) or {}
-    return [f"{k}={v}" for k, v in sorted(labels.items())]
+    return [f"{k}={v}" for k, v in sorted(model.labels.items())]
 
 
 def _stages(model: Model) -> list[str]:
@@ -144,42 +143,34 @@ def _charts(model: Model, names: Sequence[str]) -> list[tuple[str, Markup]]:
 def _children(catalog: Catalog) -> dict[str, list[tuple[str, int, int]]]:
     """model id -> (child model id, child version, parent version), from lineage parents."""
     out: dict[str, list[tuple[str, int, int]]] = {}
-    if "lineage" not in Version.model_fields:
-        return out
     for e in catalog.entries:
         for v in e.model.versions:
-            lineage = getattr(v, "lineage", None)
-            parent = getattr(lineage, "parent", None) if lineage is not None else None
-            if not parent:
-                continue
-            pid, _, pver = str(parent).partition("@")
-            if pver.isdigit():
-                out.setdefault(pid, []).append((e.id, v.version, int(pver)))
+            parent = v.lineage.parent if v.lineage is not None else None
+            if parent:
+                pid, _, number = parent.partition("@")
+                out.setdefault(pid, []).append((e.id, v.version, int(number)))
     return out
 
 
 def _lineage(model: Model) -> list[dict[str, Any]]:
-    """Per version (newest first) what its lineage records, as plain values; a parent
-    that is a well-formed ``MODEL@VERSION`` gets a link to its page."""
+    """Per version (newest first) what its lineage records; a parent (``MODEL@NUMBER``,
+    checked by the manifest's schema) gets a link to its page."""
     out: list[dict[str, Any]] = []
-    if "lineage" not in Version.model_fields:
-        return out
     for v in reversed(model.versions):
-        lin = getattr(v, "lineage", None)
+        lin = v.lineage
         if lin is None:
             continue
-        parent = getattr(lin, "parent", None)
-        parent_id = str(parent).partition("@")[0] if parent else None
+        parent_id = lin.parent.partition("@")[0] if lin.parent else None
         out.append(
             {
                 "version": v.version,
-                "parent": str(parent) if parent else None,
+                "parent": lin.parent,
                 "parent_page": f"{parent_id}.html"
                 if parent_id and re.fullmatch(ID_PATTERN, parent_id)
                 else None,
-                "code": getattr(lin, "code", None),
-                "run": getattr(lin, "run", None),
-                "datasets": list(getattr(lin, "datasets", None) or ()),
+                "code": lin.code,
+                "run": lin.run,
+                "datasets": lin.datasets,
             }
         )
     return out
@@ -187,8 +178,8 @@ def _lineage(model: Model) -> list[dict[str, Any]]:
 
 def _aliases(model: Model) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
-    for name, number in sorted((getattr(model, "aliases", None) or {}).items()):
-        out.setdefault(int(number), []).append(name)
+    for name, number in sorted(model.aliases.items()):
+        out.setdefault(number, []).append(name)
     return out
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from modelreg import cards
 from modelreg.catalog import Catalog
 from modelreg.errors import ModelregError
-from modelreg.events import stage_periods
+from modelreg.events import alias_periods, stage_periods
 from modelreg.site import TIMELINE_STAGES, SiteInput, Timeline
 
 if TYPE_CHECKING:
@@ -46,21 +46,28 @@ def read_cards(registry: Registry, catalog: Catalog) -> dict[str, str]:
     """model id -> card text, for the models that have a readable card."""
     out = {}
     for e in catalog.entries:
-        data = registry.read_bytes(cards.card_path(e.id))
+        data = registry.base.read_bytes(cards.card_path(e.id))
         if data is not None and cards.size_problem(data) is None:
             out[e.id] = data.decode("utf-8")
     return out
 
 
 def read_timelines(registry: Registry, catalog: Catalog) -> dict[str, list[Timeline]]:
-    """model id -> who held each stage from when to when (from the manifest's git history;
-    for a working tree, the history up to HEAD)."""
+    """model id -> which version held each stage and each alias from when to when (from
+    the manifest's git history; for a working tree, the history up to HEAD)."""
     out: dict[str, list[Timeline]] = {}
+    past = registry.past()
     for e in catalog.entries:
-        snaps = registry.snapshots(e.id)
-        out[e.id] = [
-            Timeline(stage.value, tuple(stage_periods(snaps, stage))) for stage in TIMELINE_STAGES
+        states = past.states(e.id)
+        lines = [
+            Timeline(stage.value, tuple(stage_periods(states, stage))) for stage in TIMELINE_STAGES
         ]
+        # every alias the model ever had, in the order they first appeared
+        names: dict[str, None] = {}
+        for _, model in states:
+            names.update(dict.fromkeys(model.aliases if model is not None else ()))
+        lines += [Timeline(f"alias {a}", tuple(alias_periods(states, a))) for a in names]
+        out[e.id] = lines
     return out
 
 

@@ -4,6 +4,7 @@ bad requests refused with nothing changed."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -243,19 +244,35 @@ def test_a_registry_at_a_ref_renders_but_does_not_write(reg: Registry, deploy_ro
         old.deploy("churn-xgb@3", DeployRequest())
 
 
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:8]
+
+
 @pytest.mark.parametrize(
     ("parts", "expected"),
     [
         (("churn-xgb",), "churn-xgb"),
-        (("churn_xgb.v2", "v3"), "churn-xgb-v2-v3"),
-        (("3d-model",), "m-3d-model"),
-        (("a" * 80,), "a" * 54 + "-" + dns_name("a" * 80)[-8:]),
+        (("churn-xgb", "v3"), "churn-xgb-v3"),
+        (("churn_xgb.v2", "v3"), "churn-xgb-v2-v3-" + _digest("churn_xgb.v2", "v3")),
+        (
+            ("customer_validation_lstm",),
+            "customer-validation-lstm-" + _digest("customer_validation_lstm"),
+        ),
+        (("3d-model",), "m-3d-model-" + _digest("3d-model")),
+        (("a" * 80,), "a" * 54 + "-" + _digest("a" * 80)),
     ],
 )
 def test_dns_names_are_valid_labels(parts: tuple[str, ...], expected: str) -> None:
     name = dns_name(*parts)
     assert name == expected
     assert len(name) <= 63 and name[0].isalpha() and not name.endswith("-")
+
+
+def test_ids_that_differ_only_in_what_a_label_forbids_get_different_names() -> None:
+    ids = ["a-b", "a_b", "a.b", "a__b", "A-b"]
+    names = {dns_name(i) for i in ids}
+    assert len(names) == len(ids)
+    assert all(dns_name(i) == dns_name(i) for i in ids)
 
 
 def test_a_dry_run_at_a_ref_sees_the_spec_files_of_that_commit(

@@ -291,6 +291,7 @@ def test_healthz_and_openapi_need_no_key(server: Server) -> None:
         API,
         f"{API}/{{id}}",
         f"{API}/{{id}}/deploy",
+        "/api/v1/model-registry/versions",
         "/terminal/ml-models",
         "/catalog.json",
         "/healthz",

@@ -33,6 +33,7 @@ def test_the_spec_covers_every_route(server: Server) -> None:
         "PUT /api/v1/model-registry/models/{id}",
         "DELETE /api/v1/model-registry/models/{id}",
         "POST /api/v1/model-registry/models/{id}/deploy",
+        "GET /api/v1/model-registry/versions",
         "POST /terminal/ml-models",
         "GET /catalog.json",
         "GET /healthz",

@@ -27,17 +27,18 @@ def feature(churn: Registry) -> Registry:
     )
     churn.set_stage("churn-xgb", 1, "archived")
     churn.update("churn-xgb", description="Now with more data", tags=["churn"])
-    churn.set_deployment(
-        "churn-xgb",
-        Deployment(
-            target="kserve",
-            version=2,
-            challenger=Challenger(version=3, traffic_percent=10),
-            hardware="gpu",
-            deployed_at=NOW,
-        ),
-        message="deploy",
-    )
+    with churn.transaction() as tx:
+        tx.set_deployment(
+            "churn-xgb",
+            Deployment(
+                target="kserve",
+                version=2,
+                challenger=Challenger(version=3, traffic_percent=10),
+                hardware="gpu",
+                deployed_at=NOW,
+            ),
+            message="deploy",
+        )
     churn.create_model("new-model", name="New", framework="sklearn")
     churn.register_version("new-model", metrics={"auc": 0.7})
     churn.delete("old-model")
@@ -129,3 +130,32 @@ def test_delta_of_metadata_archive_and_undeploy() -> None:
         ("archived", False, True),
     ]
     assert d.added == () and d.kind == "changed"
+
+
+def test_a_changed_label_and_a_moved_alias(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
+    churn.update("churn-xgb", labels={"team": "risk", "tier": "gold"})
+    churn.set_alias("churn-xgb@1", "champion")
+    git(churn.root, "checkout", "-qb", "labels")
+    churn.update("churn-xgb", labels={"team": "ops", "region": "eu"})
+    churn.set_alias("churn-xgb@2", "champion")
+    churn.set_alias("churn-xgb@1", "shadow")
+    churn.update_version("churn-xgb@2", labels={"reviewed": "yes"})
+    r = run_cli("diff", "main", cwd=churn.root)
+    assert r.code == 0, r.err
+    assert r.out.split("\n", 1)[1] == (
+        "churn-xgb: changed\n"
+        "  labels.region: (none) → eu\n"
+        "  labels.team: risk → ops\n"
+        "  labels.tier: gold → (none)\n"
+        "  alias champion moved 1 -> 2\n"
+        "  alias shadow set to version 1\n"
+        "  version 2 edited: labels\n"
+    )
+    (d,) = json.loads(run_cli("diff", "main", "--json", cwd=churn.root).out)["models"]
+    assert d["alias_moves"] == [
+        {"alias": "champion", "before": 1, "after": 2},
+        {"alias": "shadow", "before": None, "after": 1},
+    ]
+    assert {"field": "labels.team", "before": "risk", "after": "ops"} in d["metadata"]
+    md = run_cli("diff", "main", "--format", "markdown", cwd=churn.root).out
+    assert "- alias champion moved 1 -> 2" in md

@@ -36,6 +36,7 @@ def build_site_registry(root: Path) -> Registry:
         tags=["churn", "xgboost"],
         customer="acme",
         description="XGBoost model for customer churn prediction",
+        labels={"team": "risk"},
     )
     for i, acc in enumerate(ACCURACY, start=1):
         reg.register_version(
@@ -47,17 +48,20 @@ def build_site_registry(root: Path) -> Registry:
     reg.set_stage("churn-xgb", 2, "production")
     reg.set_stage("churn-xgb", 3, "challenger")
     reg.set_stage("churn-xgb", 4, "production")
-    reg.set_deployment(
-        "churn-xgb",
-        Deployment(
-            target="kserve",
-            version=4,
-            challenger=Challenger(version=3, traffic_percent=10),
-            replicas=2,
-            deployed_at=dt.datetime(2025, 2, 1, 10, tzinfo=dt.timezone.utc),
-        ),
-        message="churn-xgb: deploy v4 with v3 as challenger at 10%",
-    )
+    reg.set_alias("churn-xgb@2", "champion")
+    reg.set_alias("churn-xgb@4", "champion")
+    with reg.transaction() as tx:
+        tx.set_deployment(
+            "churn-xgb",
+            Deployment(
+                target="kserve",
+                version=4,
+                challenger=Challenger(version=3, traffic_percent=10),
+                replicas=2,
+                deployed_at=dt.datetime(2025, 2, 1, 10, tzinfo=dt.timezone.utc),
+            ),
+            message="churn-xgb: deploy v4 with v3 as challenger at 10%",
+        )
     (root / "models/churn-xgb/README.md").write_text(CARD)
     reg.create_model(
         "evil-model",
@@ -73,7 +77,16 @@ def build_site_registry(root: Path) -> Registry:
     reg.create_model(
         "grid-onnx", name="Grid load", framework="onnx", source="manual", tags=["grid"]
     )
-    reg.register_version("grid-onnx", metrics={"mape": 0.07}, stage="staging")
+    reg.register_version(
+        "grid-onnx",
+        metrics={"mape": 0.07},
+        stage="staging",
+        lineage={
+            "parent": "churn-xgb@4",
+            "code": {"repository": "https://github.com/acme/grid", "commit": "0123abcd" * 5},
+            "datasets": [{"uri": "s3://data/grid/2024.parquet", "role": "train"}],
+        },
+    )
     subprocess.run(["git", "add", "-A"], cwd=root, check=True)
     subprocess.run(["git", "commit", "-qm", "model cards"], cwd=root, check=True)
     return Registry.open(root)

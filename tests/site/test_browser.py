@@ -81,6 +81,9 @@ def test_search_and_filters_narrow_the_list(browser: Browser, base: str) -> None
     browser.choose("#filter-stages", "production")
     assert _visible_ids(browser) == ["churn-xgb"]
     browser.choose("#filter-stages", "")
+    browser.choose("#filter-labels", "team=risk")
+    assert _visible_ids(browser) == ["churn-xgb"]
+    browser.choose("#filter-labels", "")
     browser.choose("#filter-customer", "acme")
     assert _visible_ids(browser) == ["churn-xgb"]
     browser.choose("#filter-tags", "grid")

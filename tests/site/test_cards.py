@@ -33,7 +33,9 @@ def test_show_prints_the_card(
     run_cli,  # type: ignore[no-untyped-def]
 ) -> None:
     reg = Registry.init(tmp_path / "reg")
-    reg.create_model("m", name="M", framework="onnx", card="# M\n\nA *card*.\n")
+    with reg.transaction() as tx:
+        tx.create_model("m", name="M", framework="onnx")
+        tx.write_file("models/m/README.md", b"# M\n\nA *card*.\n")
     out = run_cli("-R", str(reg.root), "show", "m")
     assert out.code == 0 and "Model card (models/m/README.md):" in out.out
     assert out.out.rstrip().endswith("A *card*.")

@@ -98,6 +98,21 @@ def test_stage_timeline_comes_from_git_history(site_root: Path, pages: dict[str,
     assert "now" in production
 
 
+def test_aliases_labels_and_lineage(pages: dict[str, str]) -> None:
+    churn = pages["models/churn-xgb.html"]
+    row = churn.split('<tr data-version="4">', 1)[1].split("</tr>", 1)[0]
+    assert '<span class="alias">champion</span>' in row
+    timeline = churn.split('id="timeline"', 1)[1].split("</section>", 1)[0]
+    champion = timeline.split("<h3>alias champion</h3>", 1)[1].split("</table>", 1)[0]
+    assert re.findall(r"<tr><td>v(\d+)</td>", champion) == ["2", "4"]
+    assert '<span class="label">team=risk</span>' in churn
+    assert 'child <a href="grid-onnx.html">grid-onnx@1</a> from v4' in churn
+    grid = pages["models/grid-onnx.html"]
+    lineage = grid.split('id="lineage"', 1)[1].split("</section>", 1)[0]
+    assert '<a href="churn-xgb.html">churn-xgb@4</a>' in lineage
+    assert "0123abcd0123" in lineage and "s3://data/grid/2024.parquet" in lineage
+
+
 def test_deployment_shows_the_ab_split(pages: dict[str, str]) -> None:
     deployment = pages["models/churn-xgb.html"].split('id="deployment"', 1)[1]
     assert "v3 with 10% of traffic" in deployment

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from modelreg.changes import check_change, check_renames
 from modelreg.config import RegistryConfig
 from modelreg.manifest import Model
+from modelreg.rules import check_change, check_renames
 
 T0 = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -64,6 +64,9 @@ def test_an_appended_version_and_stage_and_description_edits_pass() -> None:
         ("created_at", T0 + dt.timedelta(days=30)),
         ("label", "v9"),
         ("artifacts", {"model": {"uri": "s3://b/other.bin"}}),
+        ("tags", ["tuned"]),
+        ("lineage", {"run": {"id": "run-9", "tracker": "mlflow"}}),
+        ("lineage", {"parent": "base@1"}),
     ],
 )
 def test_a_released_version_is_immutable(field: str, value: Any) -> None:
@@ -72,6 +75,18 @@ def test_a_released_version_is_immutable(field: str, value: Any) -> None:
     (v,) = check_change(old, new)
     assert v.path[:3] == ("versions", 1, field) and not v.in_base
     assert f"version 2 is released: its {field} cannot change" in v.message
+
+
+def test_labels_annotations_and_aliases_may_change() -> None:
+    old = model(version(1, labels={"team": "risk"}), version(2), aliases={"champion": 1})
+    new = model(
+        version(1, labels={"team": "ops"}, annotations={"note": {"any": ["json"]}}),
+        version(2, labels={"acme.com/tier": "gold"}),
+        labels={"team": "risk"},
+        annotations={"ticket": "RISK-42"},
+        aliases={"champion": 2, "shadow": 1},
+    )
+    assert check_change(old, new) == []
 
 
 def test_a_version_is_never_removed() -> None:
