@@ -27,7 +27,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 WORKFLOW = ".github/workflows/modelreg.yml"
 PUBLISH_WORKFLOW = ".github/workflows/modelreg-publish.yml"
 PRE_COMMIT = ".pre-commit-config.yaml"
-SERVER_DIR = "deploy/modelreg-server"
+SERVER_DIR = "server/kubernetes"
 SERVER_IMAGE = "docker.io/library/python:3.12"  # has git, which GitPython runs
 # A pip requirement or URL: no spaces, quotes, `$` or `{` (nothing a shell or Actions expands).
 _INSTALL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-\[\],=<>!~+:/@#%&?]{0,499}$")

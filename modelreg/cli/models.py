@@ -70,7 +70,7 @@ def init(
 ) -> None:
     """Create a registry in PATH, in one commit: modelreg.yaml, models/, schemas/, the
     GitHub workflows (pull-request checks; post-merge catalog export and CloudEvents),
-    .pre-commit-config.yaml and deploy/modelreg-server/ (a Kubernetes Deployment and
+    .pre-commit-config.yaml and server/kubernetes/ (a Kubernetes Deployment and
     Service of `modelreg serve --follow` replicas).
 
     PATH may be inside an existing git repository (a monorepo); otherwise a new
