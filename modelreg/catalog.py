@@ -291,6 +291,12 @@ class Catalog:
             "models": [e.summary() for e in chosen],
         }
 
+    def version_list(self) -> dict[str, Any]:
+        """Every version (by model id, then number) as ``GET .../versions`` answers."""
+        records = [e.version_record(v) for e in self.entries for v in e.model.versions]
+        count = len(records)
+        return {"count": count, "limit": count, "offset": 0, "versions": records}
+
     def terminal(self, entries: Sequence[Entry] | None = None) -> dict[str, Any]:
         """The ``POST /terminal/ml-models`` response of seed 000."""
         chosen = self.entries if entries is None else entries

@@ -12,13 +12,18 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with one file, at a place a person can find."""
+    """One thing wrong with one file, at a place a person can find.
+
+    ``file`` is how the file is shown to the person reading (relative to their folder,
+    or ``path@ref``); ``path`` is the file relative to the top of the git repository
+    (None when not known): what CI annotations and other programs use."""
 
     file: str
     line: int | None
     column: int | None
     field: str
     message: str
+    path: str | None = None
 
     def __str__(self) -> str:
         where = self.file
@@ -37,6 +42,7 @@ class Problem:
             "column": self.column,
             "field": self.field,
             "message": self.message,
+            "path": self.path,
         }
 
 

@@ -5,6 +5,7 @@ Layout under DEST::
     catalog.json                          every manifest + derived fields + commit
     models/<id>.json                      one RegisteredModel each (seed 003)
     api/v1/model-registry/models.json     the list response of seed 003 (all models)
+    api/v1/model-registry/versions.json   every version, as GET .../versions answers
     terminal/ml-models.json               the response of seed 000
     index.html, models/<id>.html, assets/ the HTML catalog (unless --no-html; see modelreg.site)
     .modelreg-export.json                 what this export wrote: {path: sha256}
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 INDEX = ".modelreg-export.json"
 LIST_PATH = "api/v1/model-registry/models.json"
+VERSIONS_PATH = "api/v1/model-registry/versions.json"
 TERMINAL_PATH = "terminal/ml-models.json"
 CONTENT_TYPES = {
     ".json": "application/json",
@@ -93,6 +95,7 @@ def render(catalog: Catalog, site: SiteInput | None = None) -> dict[str, bytes]:
     for e in catalog.entries:
         files[f"models/{e.id}.json"] = dumps(e.registered_model()) + b"\n"
     files[LIST_PATH] = dumps(catalog.model_list()) + b"\n"
+    files[VERSIONS_PATH] = dumps(catalog.version_list()) + b"\n"
     files[TERMINAL_PATH] = dumps(catalog.terminal()) + b"\n"
     files["catalog.json"] = catalog.document_bytes() + b"\n"  # last: readers poll this one
     return files
@@ -178,7 +181,7 @@ def _protocols(fs: Any) -> tuple[str, ...]:
 
 
 def _ours(path: str) -> bool:
-    if path in (LIST_PATH, TERMINAL_PATH, "catalog.json", *SITE_FILES):
+    if path in (LIST_PATH, VERSIONS_PATH, TERMINAL_PATH, "catalog.json", *SITE_FILES):
         return True
     name = path[len("models/") :]
     return (

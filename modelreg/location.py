@@ -23,6 +23,14 @@ def find_registry(start: Path) -> Path:
     )
 
 
+def prefix(root: Path) -> str:
+    """Where the registry in ``root`` sits in its git repository: "" or "sub/dir/"."""
+    top = find_worktree(root)
+    if top is None or top == root.resolve():
+        return ""
+    return root.resolve().relative_to(top).as_posix() + "/"
+
+
 def cache_file(root: Path) -> Path | None:
     """Where the manifest cache of the registry in ``root`` is kept (None: no .git folder
     to keep it in, as in a linked worktree or outside git)."""

@@ -196,41 +196,46 @@ def parse_sort(spec: str) -> tuple[str, bool]:
     return snake, desc
 
 
-def _values(model: Model | Summary, name: str) -> set[str]:
+def _has(model: Model | Summary, name: str, wanted: tuple[str, ...]) -> bool:
     if name == "tag":
-        return set(model.tags)
+        return any(t in wanted for t in model.tags)
     if name == "stage":
-        return set(model.stages)
+        return any(s in wanted for s in model.stages)
     value = getattr(model, name)
-    if value is None:
-        return set()
-    return {getattr(value, "value", str(value))}
+    return value is not None and getattr(value, "value", value) in wanted
 
 
 def matches(model: Model | Summary, query: Query) -> bool:
+    """The model passes every filter of ``query`` (and its search, in id, name, description)."""
     if query.search:
         needle = query.search.lower()
         hay = f"{model.id}\n{model.name}\n{model.description}".lower()
         if needle not in hay:
             return False
-    for name, wanted in query.filters.items():
-        if wanted and not (_values(model, name) & set(wanted)):
-            return False
-    return True
+    return all(not wanted or _has(model, name, wanted) for name, wanted in query.filters.items())
 
 
 def _sort_key(model: Model | Summary, name: str) -> tuple[int, Any]:
     value = getattr(model, name)
     value = getattr(value, "value", value)
-    return (1, "") if value is None else (0, value)
+    if value is None:
+        return (1, "")
+    return (0, value.casefold() if name == "name" else value)
 
 
-def apply(models: Iterable[Listable], query: Query) -> Page[Listable]:
-    """Filter, sort (ties broken by id, so pages are stable) and cut one page."""
-    name, desc = parse_sort(query.sort)
-    found = sorted((m for m in models if matches(m, query)), key=lambda m: m.id)
+def order(models: Iterable[Listable], sort: str) -> list[Listable]:
+    """``models`` sorted by ``sort`` (see :func:`parse_sort`): ties broken by id, so pages
+    are stable, and models without the field last in either direction."""
+    name, desc = parse_sort(sort)
+    found = sorted(models, key=lambda m: m.id)
     found.sort(key=lambda m: _sort_key(m, name), reverse=desc)
     if desc:  # keep ids ascending among equals, missing values last
         found.sort(key=lambda m: _sort_key(m, name)[0])
+    return found
+
+
+def apply(models: Iterable[Listable], query: Query) -> Page[Listable]:
+    """Filter, sort and cut one page."""
+    found = order((m for m in models if matches(m, query)), query.sort)
     end = None if query.limit is None else query.offset + query.limit
     return Page(found[query.offset : end], len(found), query.limit, query.offset)

@@ -13,16 +13,14 @@ annotations land on the right file also when the registry is a sub-folder.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from modelreg import yamlio
 from modelreg.config import MANIFEST_FILE, MODELS_DIR
 from modelreg.delta import ModelDelta, delta
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
-from modelreg.gitstore import find_worktree
 from modelreg.manifest import Model
 from modelreg.registry import Registry
-from modelreg.rules import check_change, check_model, check_renames, problems_at
+from modelreg.rules import Violation, check_change, check_model, check_renames, problems_at
 from modelreg.snapshot import manifest_path
 
 
@@ -88,7 +86,7 @@ def compare(reg: Registry, base: str) -> Comparison:
 def check(reg: Registry, base: str | None = None) -> Report:
     """Everything ``validate`` checks, plus, with ``base``, the change rules on the
     models the change touches. Raises :class:`GitError` for a base not in this clone."""
-    problems = [repo_relative(reg, p) for p in reg.validate()]
+    problems = [repo_relative(p) for p in reg.validate()]
     if base is None:
         return Report(tuple(problems), None)
     comparison = compare(reg, base)
@@ -108,12 +106,12 @@ def check(reg: Registry, base: str | None = None) -> Report:
             on_base = [v for v in violations if v.in_base]
             on_head = [v for v in violations if not v.in_base]
             if on_head:
-                problems += problems_at(_loaded(reg, path, shown), on_head)
+                problems += _placed(_loaded(reg, path, shown), on_head)
             if on_base:
                 old_reg = Registry(reg.base.at(comparison.merge_base, base, reg.store))
                 problems += [
                     replace(p, message=f"{p.message} (line of the base version of the file)")
-                    for p in problems_at(_loaded(old_reg, path, shown), on_base)
+                    for p in _placed(_loaded(old_reg, path, shown), on_base)
                 ]
         if pair.new is not None:
             problems = _with_origins(reg, pair.new, path, shown, problems)
@@ -121,7 +119,7 @@ def check(reg: Registry, base: str | None = None) -> Report:
     added = [p.new for p in comparison.pairs if p.old is None and p.new is not None]
     for model_id, violation in check_renames(removed, added) if removed and added else ():
         path = manifest_path(model_id)
-        problems += problems_at(_loaded(reg, path, store.prefix + path), [violation])
+        problems += _placed(_loaded(reg, path, store.prefix + path), [violation])
     return Report(tuple(problems), comparison)
 
 
@@ -130,9 +128,7 @@ def diff(reg: Registry, base: str) -> tuple[Comparison, list[ModelDelta]]:
     does not load on either side is a delta of kind ``invalid`` with its problems)."""
     comparison = compare(reg, base)
     deltas = [
-        ModelDelta(
-            p.model_id, "invalid", problems=tuple(str(repo_relative(reg, q)) for q in p.problems)
-        )
+        ModelDelta(p.model_id, "invalid", problems=tuple(str(repo_relative(q)) for q in p.problems))
         if p.problems
         else delta(p.old, p.new, p.model_id)
         for p in comparison.pairs
@@ -143,6 +139,11 @@ def diff(reg: Registry, base: str) -> tuple[Comparison, list[ModelDelta]]:
 def _loaded(reg: Registry, path: str, shown: str) -> yamlio.Loaded:
     data = reg.reader.read_bytes(path)
     return yamlio.loads(data or b"", shown)
+
+
+def _placed(loaded: yamlio.Loaded, violations: list[Violation]) -> list[Problem]:
+    """Violations at their line in ``loaded``, a file named by its repository path."""
+    return [replace(p, path=loaded.file) for p in problems_at(loaded, violations)]
 
 
 def _with_origins(
@@ -170,18 +171,6 @@ def _with_origins(
     return out
 
 
-def repo_relative(reg: Registry, problem: Problem) -> Problem:
-    """The problem with its file named from the top of the git repository."""
-    name = problem.file
-    if reg.ref is not None and name.endswith(f"@{reg.ref}"):
-        name = name[: -len(reg.ref) - 1]
-        full = reg.root / name
-    else:
-        full = (Path.cwd() / name).resolve()
-    top = find_worktree(reg.root)
-    if top is None:
-        return problem
-    try:
-        return replace(problem, file=full.relative_to(top).as_posix())
-    except ValueError:
-        return problem
+def repo_relative(problem: Problem) -> Problem:
+    """The problem named by its path from the top of the git repository (its ``path``)."""
+    return problem if problem.path is None else replace(problem, file=problem.path)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,7 +22,7 @@ from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, RegistryConf
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import GitStore, blob_id
 from modelreg.lineage import check_parents
-from modelreg.location import cache_file, find_registry
+from modelreg.location import cache_file, find_registry, prefix
 from modelreg.manifest import Model, Version
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
@@ -50,9 +51,11 @@ class Snapshot:
         store: GitStore | None = None,
         commit: str | None = None,
         ref: str | None = None,
+        prefix: str = "",
     ) -> None:
         if commit is not None and store is None:
             raise ValueError("a snapshot at a commit needs the git store")
+        self.prefix = prefix  # where the registry sits in its git repository: "" or "sub/"
         self.root = root
         self.config = config
         self.cache = cache
@@ -68,22 +71,30 @@ class Snapshot:
         root = find_registry(path)
         cache = ManifestCache(cache_file(root))
         if ref is None:
-            return cls(root, parse_config((root / CONFIG_FILE).read_bytes(), CONFIG_FILE), cache)
+            config = parse_config((root / CONFIG_FILE).read_bytes(), CONFIG_FILE)
+            return cls(root, config, cache, prefix=prefix(root))
         store = GitStore.open(root)
         commit = store.resolve(ref)
         blob = store.blob_at(commit, CONFIG_FILE)
         if blob is None:
             raise NotFoundError(f"no {CONFIG_FILE} at {ref} ({commit[:12]})")
         config = parse_config(store.read_blob(blob), f"{CONFIG_FILE}@{ref}")
-        return cls(root, config, cache, store=store, commit=commit, ref=ref)
+        return cls(root, config, cache, store=store, commit=commit, ref=ref, prefix=store.prefix)
 
     def at(
         self, commit: str | None, ref: str | None = None, store: GitStore | None = None
     ) -> Snapshot:
         """The same registry at ``commit`` (None: the working tree, read afresh), sharing
         the cache and the git store."""
+        store = store or self.store
         return Snapshot(
-            self.root, self.config, self.cache, store=store or self.store, commit=commit, ref=ref
+            self.root,
+            self.config,
+            self.cache,
+            store=store,
+            commit=commit,
+            ref=ref,
+            prefix=self.prefix,
         )
 
     def git(self) -> GitStore:
@@ -134,6 +145,10 @@ class Snapshot:
         except FileNotFoundError:
             return []
 
+    def located(self, problems: Iterable[Problem], relpath: str) -> list[Problem]:
+        """``problems`` of the file ``relpath`` with its path in the git repository."""
+        return [replace(p, path=self.prefix + relpath) for p in problems]
+
     def display(self, relpath: str) -> str:
         """How a file is named in messages: relative to the current folder when inside it."""
         full = self.root / relpath
@@ -155,12 +170,16 @@ class Snapshot:
         cached = self.cache.get(blob)
         if cached is not None and cached[0].id == model_id:
             return cached
-        model, loaded = load_manifest(
-            data,
-            self.display(manifest_path(model_id)),
-            folder_id=model_id,
-            max_bytes=self.config.policy.max_manifest_bytes,
-        )
+        path = manifest_path(model_id)
+        try:
+            model, loaded = load_manifest(
+                data,
+                self.display(path),
+                folder_id=model_id,
+                max_bytes=self.config.policy.max_manifest_bytes,
+            )
+        except InvalidManifestError as exc:
+            raise InvalidManifestError(self.located(exc.problems, path)) from None
         point = yamlio.append_point(loaded.text, loaded.root, ("versions",))
         self.cache.put(blob, model, point)
         return model, point
@@ -284,8 +303,10 @@ class Snapshot:
             path = manifest_path(model_id)
             data = self.read_bytes(path)
             if data is None:
-                where = self.display(f"{MODELS_DIR}/{model_id}")
-                problems.append(Problem(where, None, None, "", f"folder has no {MANIFEST_FILE}"))
+                folder = f"{MODELS_DIR}/{model_id}"
+                where, located = self.display(folder), self.prefix + folder
+                message = f"folder has no {MANIFEST_FILE}"
+                problems.append(Problem(where, None, None, "", message, located))
                 continue
             try:
                 model = self.parse(model_id, data)
@@ -295,12 +316,13 @@ class Snapshot:
             violations = check_model(model, self.config)
             if violations:
                 loaded = yamlio.loads(data, self.display(path))
-                problems.extend(problems_at(loaded, violations))
+                problems.extend(self.located(problems_at(loaded, violations), path))
             card = self.read_bytes(cards.card_path(model_id))
             wrong = cards.size_problem(card) if card is not None else None
             if wrong is not None:
-                problems.append(
-                    Problem(self.display(cards.card_path(model_id)), None, None, "", wrong)
+                where = cards.card_path(model_id)
+                problems += self.located(
+                    [Problem(self.display(where), None, None, "", wrong)], where
                 )
             parsed[model_id] = model
         problems += self._lineage_problems(parsed)
@@ -309,8 +331,9 @@ class Snapshot:
             from modelreg.artifacts import check_storage_options  # its fsspec only when needed
 
             for message in check_storage_options(self.config.artifacts.storage_options):
-                where = self.display(CONFIG_FILE)
-                problems.append(Problem(where, None, None, "artifacts.storage_options", message))
+                where, located = self.display(CONFIG_FILE), self.prefix + CONFIG_FILE
+                field = "artifacts.storage_options"
+                problems.append(Problem(where, None, None, field, message, located))
         return problems
 
     def _lineage_problems(self, models: dict[str, Model]) -> list[Problem]:
@@ -320,7 +343,8 @@ class Snapshot:
             path = manifest_path(model_id)
             data = self.read_bytes(path)
             assert data is not None
-            out += problems_at(yamlio.loads(data, self.display(path)), [violation])
+            loaded = yamlio.loads(data, self.display(path))
+            out += self.located(problems_at(loaded, [violation]), path)
         return out
 
     def search_documents(self, full: bool) -> Iterator[Mapping[str, Any]]:

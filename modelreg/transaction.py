@@ -447,8 +447,7 @@ class Transaction:
         """Make the one commit (None when nothing changed). The caller holds the lock."""
         changes = self.rendered()
         if changes:
-            self.store.commit(changes, self.message())
-            self.committed = self.store.head()
+            self.committed = self.store.commit(changes, self.message())
         return self.committed
 
     def __enter__(self) -> Transaction:

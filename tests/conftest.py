@@ -56,6 +56,9 @@ class Result:
     err: str
 
 
+RunCli = Callable[..., Result]  # the run_cli fixture
+
+
 @pytest.fixture
 def run_cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch

@@ -236,7 +236,7 @@ def test_failed_commit_leaves_tree_index_and_head(churn: Registry, monkeypatch) 
 
     path = churn.root / "models/churn-xgb/model.yaml"
     text = path.read_text()
-    index = (churn.root / ".git/index").read_bytes()
+    staged = git(churn.root, "ls-files", "--stage")
     tip = head(churn.root)
 
     def broken(self, *args):  # type: ignore[no-untyped-def]
@@ -246,8 +246,11 @@ def test_failed_commit_leaves_tree_index_and_head(churn: Registry, monkeypatch) 
     with pytest.raises(OSError):
         churn.register_version("churn-xgb")
     assert path.read_text() == text
-    assert (churn.root / ".git/index").read_bytes() == index
+    assert git(churn.root, "ls-files", "--stage") == staged
     assert head(churn.root) == tip and clean(churn)
+    monkeypatch.undo()
+    churn.register_version("churn-xgb")  # nothing left blocks the next write
+    assert clean(churn)
 
 
 def test_time_travel_is_read_only(churn: Registry) -> None:
@@ -308,6 +311,13 @@ def test_registry_in_a_subfolder_of_a_larger_repository(tmp_path: Path) -> None:
     )
     assert "ml/registry/models/m/model.yaml" in git(mono, "ls-files")
     assert (mono / "app.py").exists() and git(mono, "status", "--porcelain") == ""
+    # a problem carries the file's path in the repository as data, beside how it is shown
+    manifest = mono / "ml/registry/models/m/model.yaml"
+    manifest.write_text(manifest.read_text().replace("framework: onnx", "framework: cobol"))
+    for opened in (Registry.open(mono / "ml" / "registry"), reg):
+        (problem,) = opened.validate()
+        assert problem.path == "ml/registry/models/m/model.yaml"
+        assert problem.field == "framework" and problem.line is not None
     assert Registry.open(mono / "ml" / "registry" / "models", ref="HEAD~1").get("m").versions == []
 
 

@@ -25,16 +25,17 @@ from modelreg.cli._common import (
     version_json,
     write_options,
 )
+from modelreg.manifest import Framework, Source, Stage
 from modelreg.query import FILTERS
 
 if TYPE_CHECKING:
     from modelreg.manifest import Model, Version
     from modelreg.registry import Registry
 
-FRAMEWORKS = ["pytorch", "tensorflow", "xgboost", "sklearn", "onnx", "custom"]
-SOURCES = ["automl", "fine-tuning", "experiment", "manual"]
+FRAMEWORKS = [f.value for f in Framework]
+SOURCES = [s.value for s in Source]
+STAGES = [s.value for s in Stage]
 F = TypeVar("F", bound=Callable[..., Any])
-STAGES = ["none", "staging", "challenger", "production", "archived"]
 
 
 def _yaml_value(text: str, what: str) -> Any:
@@ -84,11 +85,14 @@ def init(
             check_install(install_from)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--install-from") from None
-    reg = Registry.init(path, name=name, artifact_root=artifact_root, install_from=install_from)
+    with Registry.init(
+        path, name=name, artifact_root=artifact_root, install_from=install_from
+    ) as reg:
+        root, commit, title = reg.root, reg.commit, reg.config.name
     if as_json:
-        emit_json({"root": str(reg.root), "commit": reg.commit})
+        emit_json({"root": str(root), "commit": commit})
     else:
-        click.echo(f"Initialised registry {reg.config.name} in {reg.root}")
+        click.echo(f"Initialised registry {title} in {root}")
 
 
 @click.command()

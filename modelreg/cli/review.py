@@ -86,7 +86,7 @@ def _escape_property(text: str) -> str:
 
 def github_annotation(problem: Problem) -> str:
     """A GitHub Actions workflow command that shows the problem on its line of the PR."""
-    props = [f"file={_escape_property(problem.file)}"]
+    props = [f"file={_escape_property(problem.path or problem.file)}"]
     if problem.line is not None:
         props.append(f"line={problem.line}")
         if problem.column is not None:

@@ -16,8 +16,10 @@ from urllib.parse import parse_qsl, unquote
 
 from modelreg.export import content_type
 from modelreg.http.openapi import openapi_document
-from modelreg.http.snapshot import GZIP_MIN, SORT_KEYS, Follower, Item, Snapshot, gz
+from modelreg.http.snapshot import GZIP_MIN, Follower, Item, Snapshot, gz
 from modelreg.keys import ANYONE, READ_SCOPE, Tenant
+from modelreg.manifest import Framework, Source, Status
+from modelreg.query import Query, QueryError, matches
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -28,9 +30,26 @@ API = "/api/v1/model-registry/models"
 TERMINAL = "/terminal/ml-models"
 MAX_BODY = 64 * 1024
 MAX_LIMIT = 1000
-FRAMEWORKS = ("pytorch", "tensorflow", "xgboost", "sklearn", "onnx", "custom")
-SOURCES = ("automl", "fine-tuning", "experiment", "manual")
-STATUSES = ("registered", "deployed", "archived")
+DEFAULT_SORT = "createdAt:desc"
+# The API's names for what :class:`query.Query` filters and sorts on, and the values a
+# filter accepts (None: any); repeated parameters mean OR, as on the command line.
+FILTER_PARAMS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "framework": ("framework", tuple(f.value for f in Framework)),
+    "source": ("source", tuple(s.value for s in Source)),
+    "status": ("status", tuple(s.value for s in Status)),
+    "tag": ("tag", None),
+    "workspaceId": ("workspace", None),
+}
+SORT_PARAMS = {
+    "id": "id",
+    "name": "name",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "latestVersion": "latest_version",
+    "framework": "framework",
+    "source": "source",
+    "status": "status",
+}
 READ_ONLY = (
     "This registry is read-only over HTTP: changes are made through pull requests "
     "editing models/<id>/model.yaml, the modelreg CLI, or the Python library "
@@ -319,38 +338,20 @@ class App:
         return 200, item.full, self._etag(snap, tenant, False), False
 
     def _list(self, snap: Snapshot, req: Request, tenant: Tenant) -> bytes:
-        p = dict(parse_qsl(req.query.decode("latin-1"), keep_blank_values=True))
-        limit = _int(p.get("limit"), "limit", 20, MAX_LIMIT)
-        offset = _int(p.get("offset"), "offset", 0, None)
-        field, desc = _sort(p.get("sort") or "createdAt:desc")
-        framework = _choice(p.get("framework"), "framework", FRAMEWORKS)
-        source = _choice(p.get("source"), "source", SOURCES)
-        status = _choice(p.get("status"), "status", STATUSES)
-        tag = p.get("tag") or None
-        workspace = p.get("workspaceId") or None
-        search = (p.get("search") or "").lower() or None
-        ordered = snap.ordered(field, desc)
-        if not (framework or source or status or tag or workspace or search or tenant.bound):
-            page: list[Item] = ordered[offset : offset + limit]
+        q = parse_query(req.query)
+        limit = q.limit if q.limit is not None else 20
+        ordered = snap.ordered(q.sort)
+        if not (q.search or q.filters or tenant.bound):
+            page: list[Item] = ordered[q.offset : q.offset + limit]
             total = len(ordered)
         else:
-            matched = [
-                i
-                for i in ordered
-                if (framework is None or i.framework == framework)
-                and (source is None or i.source == source)
-                and (status is None or i.status == status)
-                and (tag is None or tag in i.tags)
-                and (workspace is None or i.workspace == workspace)
-                and (search is None or search in i.haystack)
-                and tenant.allows(i.entry.model)
-            ]
+            matched = [i for i in ordered if matches(i.listed, q) and tenant.allows(i.entry.model)]
             total = len(matched)
-            page = matched[offset : offset + limit]
+            page = matched[q.offset : q.offset + limit]
         return b'{"count":%d,"limit":%d,"offset":%d,"models":[%s]}' % (
             total,
             limit,
-            offset,
+            q.offset,
             b",".join(i.summary for i in page),
         )
 
@@ -403,7 +404,7 @@ class App:
         parts = [
             m
             for i in snap.items
-            if tenant.allows(i.entry.model) and (customer is None or i.customer == customer)
+            if tenant.allows(i.entry.model) and (customer is None or i.listed.customer == customer)
             for m in i.metrics
         ]
         return b'{"success":true,"model_metrics":[%s],"count":%d}' % (b",".join(parts), len(parts))
@@ -425,27 +426,48 @@ def _int(raw: str | None, name: str, default: int, maximum: int | None) -> int:
     return value
 
 
-def _choice(raw: str | None, name: str, allowed: tuple[str, ...]) -> str | None:
-    if not raw:
-        return None
-    if raw not in allowed:
-        raise HttpError(
-            400, "Bad Request", f"{name} must be one of {', '.join(allowed)}, not {raw!r}"
+def parse_query(raw: bytes) -> Query:
+    """The list parameters of the API as a :class:`Query`. Raises :class:`HttpError` 400."""
+    single: dict[str, str] = {}
+    filters: dict[str, tuple[str, ...]] = {}
+    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        if name in FILTER_PARAMS:
+            field, allowed = FILTER_PARAMS[name]
+            if not value:
+                continue
+            if allowed is not None and value not in allowed:
+                raise HttpError(
+                    400, "Bad Request", f"{name} must be one of {', '.join(allowed)}, not {value!r}"
+                )
+            filters[field] = (*filters.get(field, ()), value)
+        else:
+            single[name] = value  # the last value wins, as for any single-valued parameter
+    sort = _sort(single.get("sort") or DEFAULT_SORT)
+    try:
+        return Query(
+            search=single.get("search") or None,
+            filters=filters,
+            sort=sort,
+            limit=_int(single.get("limit"), "limit", 20, MAX_LIMIT),
+            offset=_int(single.get("offset"), "offset", 0, None),
         )
-    return raw
+    except QueryError as exc:
+        raise HttpError(400, "Bad Request", str(exc)) from None
 
 
-def _sort(raw: str) -> tuple[str, bool]:
+def _sort(raw: str) -> str:
+    """``FIELD``, ``FIELD:asc|desc`` or ``-FIELD`` in the API's names, as a Query sort."""
     name, _, direction = raw.partition(":")
     if name.startswith("-"):
         name, direction = name[1:], direction or "desc"
-    if name not in SORT_KEYS or direction not in ("", "asc", "desc"):
+    if name not in SORT_PARAMS or direction not in ("", "asc", "desc"):
         raise HttpError(
             400,
             "Bad Request",
-            f"sort must be FIELD[:asc|:desc] with FIELD one of {', '.join(SORT_KEYS)}, not {raw!r}",
+            f"sort must be FIELD[:asc|:desc] with FIELD one of {', '.join(SORT_PARAMS)}, "
+            f"not {raw!r}",
         )
-    return name, direction == "desc"
+    return f"{SORT_PARAMS[name]}:{direction or 'asc'}"
 
 
 async def _customer_id(receive: Receive) -> str | None:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from modelreg.catalog import load_schema
+from modelreg.manifest import Framework, Source, Status
 
 
 def _refs(value: Any) -> Any:
@@ -93,6 +94,9 @@ def _write(
     return op
 
 
+OR = " (repeat the parameter for several values: any of them matches)"
+
+
 def openapi_document() -> dict[str, Any]:
     """Every route, its parameters, responses and security, as OpenAPI 3.1."""
     schema = load_schema()
@@ -100,19 +104,11 @@ def openapi_document() -> dict[str, Any]:
     bad = {"400": _err("Invalid parameter")}
     list_params = [
         _query("search", {"type": "string"}, "Search id, name and description"),
-        _query(
-            "framework",
-            {"enum": ["pytorch", "tensorflow", "xgboost", "sklearn", "onnx", "custom"]},
-            "Filter by framework",
-        ),
-        _query(
-            "source",
-            {"enum": ["automl", "fine-tuning", "experiment", "manual"]},
-            "Filter by source",
-        ),
-        _query("status", {"enum": ["registered", "deployed", "archived"]}, "Filter by status"),
-        _query("tag", {"type": "string"}, "Filter by tag"),
-        _query("workspaceId", {"type": "string"}, "Filter by workspace"),
+        _query("framework", {"enum": [f.value for f in Framework]}, "Filter by framework" + OR),
+        _query("source", {"enum": [s.value for s in Source]}, "Filter by source" + OR),
+        _query("status", {"enum": [s.value for s in Status]}, "Filter by status" + OR),
+        _query("tag", {"type": "string"}, "Filter by tag" + OR),
+        _query("workspaceId", {"type": "string"}, "Filter by workspace" + OR),
         _query(
             "limit", {"type": "integer", "minimum": 0, "maximum": 1000, "default": 20}, "Page size"
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def serve(
         ref,
         keys_file=keys_file,
         interval=interval,
+        on_swap=_settle_heap,
         fetch=follow,
         fetch_interval=fetch_interval,
     )
@@ -65,3 +67,11 @@ def serve(
         server_header=False,
         proxy_headers=False,
     )
+
+
+def _settle_heap() -> None:
+    """A snapshot is many long-lived objects: this server process keeps them out of the
+    cyclic collector's full passes, which otherwise stall requests for tens of ms (p99)."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()

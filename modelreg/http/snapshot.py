@@ -2,27 +2,30 @@
 
 Everything a request needs is computed once per commit: each model's full
 ``RegisteredModel`` as JSON bytes, each list summary as bytes, each version's
-terminal entry as bytes, and sort orders (lazily, once per sort key). A list
-request filters an in-memory index and joins bytes; it never serialises a model.
+terminal entry as bytes, and sort orders (lazily, once per sort). A list request
+filters through :mod:`modelreg.query`, as the CLI and the library do, and joins
+bytes; it never serialises a model.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import gzip
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from modelreg import query
 from modelreg.catalog import Catalog, Entry, dumps
+from modelreg.export import read_catalog
 from modelreg.keys import Keyring, load
+from modelreg.query import Summary
+from modelreg.registry import Registry
 
 GZIP_MIN = 1024  # smaller bodies are not worth a compressor round trip
-SORT_KEYS: dict[str, Callable[[Item], Any]] = {}
 
 
 def gz(body: bytes) -> bytes:
@@ -31,63 +34,31 @@ def gz(body: bytes) -> bytes:
 
 @dataclass
 class Item:
-    """One model of a snapshot, with what filters and sorts look at."""
+    """One model of a snapshot: its pre-serialised answers, and what listing looks at
+    (with the times the catalog shows, which may come from git)."""
 
     entry: Entry
     full: bytes
     summary: bytes
     metrics: tuple[bytes, ...]
-    haystack: str
-    framework: str
-    source: str | None
-    status: str
-    tags: frozenset[str]
-    organization: str | None
-    workspace: str | None
-    customer: str | None
-    created: str | None
-    updated: str | None
+    listed: Summary
     full_gz: bytes | None = None
 
     @classmethod
     def of(cls, e: Entry) -> Item:
-        m = e.model
-        summary = e.summary()
+        listed = replace(Summary.of(e.model), created_at=e.created, updated_at=e.updated)
         return cls(
             entry=e,
             full=dumps(e.registered_model()),
-            summary=dumps(summary),
+            summary=dumps(e.summary()),
             metrics=tuple(dumps(x) for x in e.model_metrics()),
-            haystack=f"{m.id}\n{m.name}\n{m.description}".lower(),
-            framework=m.framework.value,
-            source=m.source.value if m.source else None,
-            status=m.status.value,
-            tags=frozenset(m.tags),
-            organization=m.organization,
-            workspace=m.workspace,
-            customer=m.customer,
-            created=summary["createdAt"],
-            updated=summary["updatedAt"],
+            listed=listed,
         )
 
     def gzipped(self) -> bytes:
         if self.full_gz is None:
             self.full_gz = gz(self.full)
         return self.full_gz
-
-
-SORT_KEYS.update(
-    {
-        "id": lambda i: i.entry.id,
-        "name": lambda i: i.entry.model.name.lower(),
-        "createdAt": lambda i: i.created,  # ISO UTC strings sort as times
-        "updatedAt": lambda i: i.updated,
-        "latestVersion": lambda i: i.entry.model.latest_version,
-        "framework": lambda i: i.framework,
-        "source": lambda i: i.source,
-        "status": lambda i: i.status,
-    }
-)
 
 
 class Snapshot:
@@ -98,7 +69,7 @@ class Snapshot:
         self.commit = catalog.commit or "working-tree"
         self.items = [Item.of(e) for e in catalog.entries]  # sorted by id
         self.by_id = {i.entry.id: i for i in self.items}
-        self._orders: dict[tuple[str, bool], list[Item]] = {}
+        self._orders: dict[str, list[Item]] = {}
         # Responses that are costly to assemble, per (tenant, request); bounded.
         self.cache: dict[Any, tuple[bytes, bytes | None]] = {}
         self._documents: list[tuple[Item, dict[str, Any]]] | None = None
@@ -115,14 +86,12 @@ class Snapshot:
                 self._site = self.site_source() if self.site_source is not None else {}
             return self._site
 
-    def ordered(self, field: str, desc: bool) -> list[Item]:
-        found = self._orders.get((field, desc))
+    def ordered(self, sort: str) -> list[Item]:
+        """Every item in the order of ``sort`` (a :class:`query.Query` sort), computed once."""
+        found = self._orders.get(sort)
         if found is None:
-            key = SORT_KEYS[field]
-            present = [i for i in self.items if key(i) is not None]
-            missing = [i for i in self.items if key(i) is None]
-            present.sort(key=key, reverse=desc)  # stable: ties keep id order
-            found = self._orders[(field, desc)] = present + missing
+            found = [self.by_id[s.id] for s in query.order((i.listed for i in self.items), sort)]
+            self._orders[sort] = found
         return found
 
     def remember(self, key: Any, body: bytes) -> tuple[bytes, bytes | None]:
@@ -159,7 +128,8 @@ def _site_files(path: str, ref: str | None, catalog: Catalog) -> dict[str, bytes
     from modelreg.site import render
     from modelreg.site.sources import gather
 
-    return render(gather(Registry.open(path, ref=ref), catalog))
+    with Registry.open(path, ref=ref) as reg:
+        return render(gather(reg, catalog))
 
 
 class Follower:
@@ -168,7 +138,8 @@ class Follower:
     The ref is re-resolved every ``interval`` seconds (a few ms of git), and a new
     snapshot is built off the request path and swapped in whole. If the new commit
     cannot be read (a broken manifest merged), the old snapshot stays and
-    ``error`` says why.
+    ``error`` says why. ``on_swap`` runs after each snapshot is built (the server
+    process uses it to tune its garbage collector; a library caller need not).
     """
 
     def __init__(
@@ -178,10 +149,12 @@ class Follower:
         *,
         keys_file: Path | None = None,
         interval: float = 1.0,
+        on_swap: Callable[[], None] | None = None,
         fetch: tuple[str, str] | None = None,
         fetch_interval: float = 30.0,
     ) -> None:
         self.path = str(path)
+        self.on_swap = on_swap
         # Following a remote: fetch REMOTE's BRANCH every fetch_interval seconds into its
         # remote-tracking ref and serve that ref (a snapshot is swapped in whole).
         self.fetch = fetch
@@ -208,33 +181,23 @@ class Follower:
 
         assert self.fetch is not None
         name, branch = self.fetch
-        reg = Registry.open(self.path)
-        try:
+        with Registry.open(self.path) as reg:
             remote.fetch(reg.store, name, branch)
-        finally:
-            reg.close()
         self.fetched_at = time.monotonic()
 
     def _resolve(self) -> str | None:
-        from modelreg.registry import Registry
-
-        return Registry.open(self.path, ref=self.ref).commit
+        with Registry.open(self.path, ref=self.ref) as reg:
+            return reg.commit
 
     def _build(self, commit: str | None) -> Snapshot:
-        from modelreg.export import read_catalog
-        from modelreg.registry import Registry
-
         # Open at the resolved sha, not the ref name, so the snapshot is one commit.
-        reg = Registry.open(self.path, ref=commit or self.ref)
-        catalog = read_catalog(reg)
+        with Registry.open(self.path, ref=commit or self.ref) as reg:
+            catalog = read_catalog(reg)
         catalog = Catalog(catalog.commit, self.ref, catalog.entries)
         snapshot = Snapshot(catalog)
         snapshot.site_source = lambda: _site_files(self.path, commit or self.ref, catalog)
-        # A snapshot is many long-lived objects: keep them out of the cyclic collector's
-        # full passes, which otherwise stall requests for tens of ms (the p99).
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
+        if self.on_swap is not None:
+            self.on_swap()
         return snapshot
 
     def _reload_keys(self) -> None:

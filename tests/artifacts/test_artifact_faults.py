@@ -12,7 +12,7 @@ import modelreg.artifacts as artifacts_module
 from modelreg import ArtifactError, Registry
 from modelreg.artifacts import ArtifactStore
 from tests.artifacts.stores import S3Server, Store, make_store, payload, registry_on
-from tests.conftest import git, head
+from tests.conftest import RunCli, git, head
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_s3_server_stopping_mid_upload_commits_nothing_and_leaves_no_object(
 def test_storage_errors_name_the_uri_and_never_leak_a_traceback(
     tmp_path: Path,
     s3_server: S3Server,
-    run_cli,  # type: ignore[no-untyped-def]
+    run_cli: RunCli,
 ) -> None:
     store = Store(
         "s3",

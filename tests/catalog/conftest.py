@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from seedrepo import build_seed_registry
+
+from tests.catalog.seedrepo import build_seed_registry
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from seedrepo import seed
-
 from modelreg import Registry
 from modelreg.catalog import Catalog, camel, entry, iso, terminal_status
 from modelreg.export import read_catalog
 from modelreg.manifest import Model
+from tests.catalog.seedrepo import seed
 
 
 def _types(value: Any) -> Any:

@@ -9,11 +9,11 @@ from typing import Any
 import fsspec
 import jsonschema
 import pytest
-from seedrepo import seed
 
 from modelreg import Registry
 from modelreg.catalog import load_schema
-from modelreg.export import LIST_PATH, TERMINAL_PATH, export, read_catalog
+from modelreg.export import LIST_PATH, TERMINAL_PATH, VERSIONS_PATH, export, read_catalog
+from tests.catalog.seedrepo import seed
 
 
 def _validator(definition: str | None = None) -> jsonschema.Draft202012Validator:
@@ -38,6 +38,7 @@ def test_export_layout_validates_against_the_catalog_schema(
         [
             "catalog.json",
             LIST_PATH,
+            VERSIONS_PATH,
             TERMINAL_PATH,
             "models/customer_validation_lstm.json",
             "models/model_abc123.json",
@@ -46,6 +47,14 @@ def test_export_layout_validates_against_the_catalog_schema(
     _validator().validate(_read(dest / "catalog.json"))
     _validator("ModelList").validate(_read(dest / LIST_PATH))
     _validator("TerminalModels").validate(_read(dest / TERMINAL_PATH))
+    versions = _read(dest / VERSIONS_PATH)
+    _validator("VersionList").validate(versions)
+    assert [(v["modelId"], v["version"]) for v in versions["versions"]] == [
+        ("customer_validation_lstm", 1),
+        ("model_abc123", 1),
+        ("model_abc123", 2),
+        ("model_abc123", 3),
+    ]
     for name in ("model_abc123", "customer_validation_lstm"):
         _validator("RegisteredModel").validate(_read(dest / "models" / f"{name}.json"))
     assert _read(dest / "models/model_abc123.json") == seed("registered_model.json")
@@ -76,7 +85,7 @@ def test_second_export_rewrites_nothing_and_changes_touch_only_what_changed(tmp_
     export(read_catalog(reg), str(dest))
     stamps = {p: p.stat().st_mtime_ns for p in dest.rglob("*.json")}
     again = export(read_catalog(Registry.open(reg.root)), str(dest))
-    assert again.written == () and again.unchanged == 6
+    assert again.written == () and again.unchanged == 7
     assert {p: p.stat().st_mtime_ns for p in dest.rglob("*.json")} == stamps
 
     reg.update("b", description="changed")
@@ -119,12 +128,12 @@ def test_export_to_an_fsspec_url_uses_the_index(tmp_path: Path) -> None:
     reg.create_model("a", name="A", framework="onnx")
     url = f"memory://catalog-{tmp_path.name}"
     first = export(read_catalog(reg), url)
-    assert len(first.written) == 4
+    assert len(first.written) == 5
     fs = fsspec.filesystem("memory")
     root = url[len("memory://") :]
     assert json.loads(fs.cat_file(f"{root}/models/a.json"))["id"] == "a"
     second = export(read_catalog(reg), url)
-    assert second.written == () and second.unchanged == 4
+    assert second.written == () and second.unchanged == 5
     reg.delete("a")
     third = export(read_catalog(Registry.open(reg.root)), url)
     assert third.removed == ("models/a.json",)

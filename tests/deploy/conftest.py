@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deployrepo import build_registry
+
+from tests.deploy.deployrepo import build_registry
 
 
 @pytest.fixture

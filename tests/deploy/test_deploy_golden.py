@@ -10,10 +10,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from deployrepo import CASES, GOLDEN, TARGETS, build_registry
 
 from modelreg import Registry
 from modelreg.deploy import DeployResult
+from tests.deploy.deployrepo import CASES, GOLDEN, TARGETS, build_registry
 
 UPDATE = bool(os.environ.get("MODELREG_UPDATE_GOLDEN"))
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import yaml
-from deployrepo import build_registry
 
 from tests.conftest import Result, git, head
+from tests.deploy.deployrepo import build_registry
 from tests.push.pushrepo import assert_linear, remote_tip
 
 Clone = Callable[[str], Path]

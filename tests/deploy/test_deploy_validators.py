@@ -10,10 +10,17 @@ from typing import Any
 
 import pytest
 import yaml
-from deployrepo import CASES, TARGETS, build_registry, cfn_problems, kubernetes_problems, problems
 
 from modelreg import Registry
 from modelreg.deploy import DeployResult
+from tests.deploy.deployrepo import (
+    CASES,
+    TARGETS,
+    build_registry,
+    cfn_problems,
+    kubernetes_problems,
+    problems,
+)
 
 
 @pytest.fixture(scope="module")

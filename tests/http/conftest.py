@@ -7,9 +7,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -41,13 +42,15 @@ class Server:
             )
         return httpx.Client(base_url=self.url, headers=headers, timeout=10)
 
-    def wait_for(self, predicate: object, timeout: float = 15.0) -> dict[str, object]:
+    def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 15.0
+    ) -> dict[str, Any]:
         """Poll /healthz until predicate(body) holds (bounded), return the body."""
         deadline = time.monotonic() + timeout
-        body: dict[str, object] = {}
+        body: dict[str, Any] = {}
         while time.monotonic() < deadline:
             body = httpx.get(f"{self.url}/healthz", timeout=5).json()
-            if predicate(body):  # type: ignore[operator]
+            if predicate(body):
                 return body
             time.sleep(0.05)
         raise AssertionError(f"server never reached the expected state: {body}")

@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Server, seedrepo, start_server, stop_server
 
 from modelreg import Registry
 from modelreg.keys import READ_SCOPE, Keyring, save
+from tests.http.conftest import Server, seedrepo, start_server, stop_server
 
 API = "/api/v1/model-registry/models"
 READ_ROUTES = [
@@ -170,6 +170,14 @@ def test_filters_sort_and_paging(server: Server) -> None:
         assert ids(sort="id:desc") == ["model_abc123", "customer_validation_lstm"]
         assert ids(status="deployed") == ["model_abc123"]
         assert ids(status="registered") == ["customer_validation_lstm"]
+        # a repeated filter means any of its values, as on the command line
+        assert ids(status=["deployed", "registered"], sort="id") == [
+            "customer_validation_lstm",
+            "model_abc123",
+        ]
+        assert ids(status=["deployed", "registered"], source="experiment") == [
+            "customer_validation_lstm"
+        ]
         assert ids(source="experiment") == ["customer_validation_lstm"]
         assert ids(tag="churn") == ["model_abc123"]
         assert ids(search="CHURN prediction") == ["model_abc123"]

@@ -11,16 +11,17 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import Server
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
+
+from tests.http.conftest import Server
 
 MAX_EXAMPLES = 12
 
 
 def _operations(server: Server) -> list[Any]:
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
-    return [result.ok() for result in schema.get_all_operations()]
+    return [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]  # an Err raises here, failing the test
 
 
 def test_the_spec_covers_every_route(server: Server) -> None:

@@ -4,9 +4,9 @@ the registry API's camelCase style, tenants applied, bad parameters a 400."""
 from __future__ import annotations
 
 import jsonschema
-from conftest import Server
 
 from modelreg.catalog import load_schema
+from tests.http.conftest import Server
 
 VERSIONS = "/api/v1/model-registry/versions"
 

@@ -201,3 +201,56 @@ def test_summaries_and_manifests_give_the_same_answer(fleet: Registry, query: Ve
     slim = [document(Summary.from_tuple(Summary.of(m).to_tuple())) for m in models]
     assert search(full, query) == search(slim, query)
     assert search(full, query).total > 0
+
+
+def test_labels_and_annotations_through_create_and_update(
+    registry: Registry, run_cli: Callable[..., Result]
+) -> None:
+    root = registry.root
+    r = run_cli(
+        "create",
+        "customer_validation_lstm",
+        "--name",
+        "LSTM",
+        "--framework",
+        "tensorflow",
+        "--label",
+        "team=risk",
+        "--label",
+        "acme.com/tier=gold",
+        "--annotation",
+        "ticket=RISK-42",
+        cwd=root,
+    )
+    assert r.code == 0, r.err
+    model = registry.get("customer_validation_lstm")
+    assert model.labels == {"team": "risk", "acme.com/tier": "gold"}
+    assert model.annotations == {"ticket": "RISK-42"}
+    r = run_cli(
+        "update",
+        "customer_validation_lstm",
+        "--label",
+        "team=ops",
+        "--remove-label",
+        "acme.com/tier",
+        "--annotation",
+        "owners=[ana, bo]",
+        cwd=root,
+    )
+    assert r.code == 0, r.err
+    model = registry.get("customer_validation_lstm")
+    assert model.labels == {"team": "ops"}
+    assert model.annotations == {"ticket": "RISK-42", "owners": ["ana", "bo"]}
+    registry.register_version("customer_validation_lstm", metrics={"loss": 0.1})
+    r = run_cli("update", "customer_validation_lstm@1", "--label", "reviewed=yes", cwd=root)
+    assert r.code == 0, r.err
+    assert registry.resolve("customer_validation_lstm@1")[1].labels == {"reviewed": "yes"}
+    commit = head(root)
+    for args, code, says in [
+        (("customer_validation_lstm", "--label", "Bad Key=x"), 5, "not a Kubernetes-style key"),
+        (("customer_validation_lstm", "--label", "team=not ok"), 5, "label value 'not ok'"),
+        (("customer_validation_lstm@1", "--name", "x"), 2, "nothing else"),
+    ]:
+        r = run_cli("update", *args, cwd=root)
+        assert r.code == code and says in r.err and "Traceback" not in r.err, (args, r.err)
+    assert head(root) == commit

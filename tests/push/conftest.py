@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pushrepo import MODEL
 
 from tests.conftest import git
+from tests.push.pushrepo import MODEL
 
 
 @pytest.fixture

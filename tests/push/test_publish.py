@@ -6,12 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pushrepo import MODEL, assert_linear, remote_tip, remote_versions
 
 from modelreg import Registry
 from modelreg.errors import ArtifactExistsError, ConflictError, GitError
 from modelreg.manifest import Version
 from tests.conftest import git
+from tests.push.pushrepo import MODEL, assert_linear, remote_tip, remote_versions
 
 Clone = Callable[[str], Path]
 

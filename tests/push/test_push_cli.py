@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pushrepo import MODEL, assert_linear, remote_tip, remote_versions
 
 from tests.conftest import Result, git, head
+from tests.push.pushrepo import MODEL, assert_linear, remote_tip, remote_versions
 
 Clone = Callable[[str], Path]
 Run = Callable[..., Result]
@@ -109,6 +109,7 @@ def test_every_write_command_pushes(
     elif args[0] == "delete":
         assert f"models/{MODEL}/model.yaml" not in files
     else:
+        assert check is not None
         assert check in git(remote, "show", f"main:models/{MODEL}/model.yaml")
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pullrequest import commit, edit
 
 from modelreg import Registry
 from modelreg.scaffold import PUBLISH_WORKFLOW
 from modelreg.scaffold import workflow as render_workflow
+from tests.conftest import RunCli
+from tests.review.pullrequest import commit, edit
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "modelreg" / "templates"
@@ -39,7 +40,7 @@ def test_pre_commit_hook_definition() -> None:
 
 def test_pre_commit_template_uses_the_hook_with_arguments_validate_accepts(
     registry: Registry,
-    run_cli,  # type: ignore[no-untyped-def]
+    run_cli: RunCli,
 ) -> None:
     (repo,) = load(TEMPLATES / "pre-commit-config.yaml")["repos"]
     (hook,) = repo["hooks"]
@@ -51,7 +52,7 @@ def test_pre_commit_template_uses_the_hook_with_arguments_validate_accepts(
 
 def test_init_writes_the_workflow_and_pre_commit_config(
     tmp_path: Path,
-    run_cli,  # type: ignore[no-untyped-def]
+    run_cli: RunCli,
 ) -> None:
     reg = Registry.init(tmp_path / "reg", install_from="modelreg==0.1.0")
     assert (reg.root / WORKFLOW).read_bytes() == render_workflow(

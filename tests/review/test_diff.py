@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from pullrequest import MANIFEST, VERSION_3, append
 
 from modelreg import Registry
 from modelreg.delta import delta
 from modelreg.manifest import Challenger, Deployment
-from tests.conftest import git
+from tests.conftest import RunCli, git
+from tests.review.pullrequest import MANIFEST, VERSION_3, append
 
 NOW = dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
 
@@ -132,7 +132,7 @@ def test_delta_of_metadata_archive_and_undeploy() -> None:
     assert d.added == () and d.kind == "changed"
 
 
-def test_a_changed_label_and_a_moved_alias(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_label_and_a_moved_alias(churn: Registry, run_cli: RunCli) -> None:
     churn.update("churn-xgb", labels={"team": "risk", "tier": "gold"})
     churn.set_alias("churn-xgb@1", "champion")
     git(churn.root, "checkout", "-qb", "labels")

@@ -7,13 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pullrequest import MANIFEST, VERSION_3, append, commit, edit, line_of
-
 from modelreg import Registry
 from modelreg.cli.review import github_annotation
 from modelreg.errors import Problem
 from modelreg.manifest import Deployment
-from tests.conftest import git
+from tests.conftest import RunCli, git
+from tests.review.pullrequest import MANIFEST, VERSION_3, append, commit, edit, line_of
 
 
 def branch(root: Path, name: str) -> None:
@@ -63,6 +62,7 @@ def test_formats_json_and_github(churn: Registry, run_cli) -> None:  # type: ign
     (problem,) = json.loads(r.out)["problems"]
     assert problem == {
         "file": MANIFEST,
+        "path": MANIFEST,  # from the top of the git repository, for programs
         "line": line_of(text, "v1.0.1"),
         "column": 10,
         "field": "versions[0].label",
@@ -161,7 +161,7 @@ def test_the_promotion_policy_from_modelreg_yaml(churn: Registry, run_cli) -> No
 
 def test_a_registry_in_a_subfolder_reports_paths_from_the_repository_top(
     tmp_path: Path,
-    run_cli,  # type: ignore[no-untyped-def]
+    run_cli: RunCli,
 ) -> None:
     mono = tmp_path / "mono"
     mono.mkdir()
@@ -223,8 +223,8 @@ def test_shallow_clone_without_the_base_says_how_to_fetch_it(
 
 
 def test_two_branches_that_each_register_version_3_fail_once_merged(
-    churn: Registry, run_cli
-) -> None:  # type: ignore[no-untyped-def]
+    churn: Registry, run_cli: RunCli
+) -> None:
     root = churn.root
     branch(root, "alice")
     append(root / MANIFEST, VERSION_3)
@@ -271,8 +271,8 @@ def test_a_renamed_model_folder_is_refused(churn: Registry, run_cli) -> None:  #
 
 
 def test_bad_input_gets_a_message_and_an_exit_code(
-    churn: Registry, run_cli, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    churn: Registry, run_cli: RunCli, tmp_path: Path
+) -> None:
     root = churn.root
     branch(root, "feature")
     edit(root / MANIFEST, "framework: xgboost", "framework: xgboost\nframework: onnx")

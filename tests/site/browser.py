@@ -96,7 +96,7 @@ class Browser:
             message["sessionId"] = self.session
         self.ws.send(json.dumps(message))
         while True:
-            reply = json.loads(self.ws.recv())
+            reply: dict[str, Any] = json.loads(self.ws.recv())
             if reply.get("id") == ident:
                 if "error" in reply:
                     raise AssertionError(f"{method}: {reply['error']}")
@@ -122,13 +122,13 @@ class Browser:
                 return event
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            event = json.loads(self.ws.recv())
-            if "id" in event:
+            received: dict[str, Any] = json.loads(self.ws.recv())
+            if "id" in received:
                 continue
-            self._event(event)
-            if event.get("method") == method:
+            self._event(received)
+            if received.get("method") == method:
                 self.events.clear()
-                return event
+                return received
         raise AssertionError(f"no {method} within {timeout}s")
 
     def open(self, url: str) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from siterepo import build_site_registry
+
+from tests.site.siterepo import build_site_registry
 
 
 @pytest.fixture(scope="module")
 def site_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_site_registry(tmp_path_factory.mktemp("site") / "reg").root
+    root: Path = build_site_registry(tmp_path_factory.mktemp("site") / "reg").root
+    return root

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import Browser
-from siterepo import ACCURACY, HOSTILE_DESCRIPTION, HOSTILE_NAME
 
 from modelreg import Registry
 from modelreg.export import export, read_catalog
 from modelreg.site.sources import gather
 from tests.http.conftest import Server, start_server, stop_server
+from tests.site.browser import Browser
+from tests.site.siterepo import ACCURACY, HOSTILE_DESCRIPTION, HOSTILE_NAME
 
 
 @pytest.fixture(scope="module")

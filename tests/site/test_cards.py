@@ -6,11 +6,12 @@ from pathlib import Path
 
 from modelreg import Registry
 from modelreg.cards import MAX_CARD_BYTES, card_path, to_html
+from tests.conftest import RunCli, git
 
 
 def test_create_writes_a_card_in_the_same_commit(
     tmp_path: Path,
-    run_cli,  # type: ignore[no-untyped-def]
+    run_cli: RunCli,
 ) -> None:
     reg = Registry.init(tmp_path / "reg")
     out = run_cli("-R", str(reg.root), "create", "churn", "--name", "Churn", "--framework",
@@ -18,8 +19,6 @@ def test_create_writes_a_card_in_the_same_commit(
     assert out.code == 0, out.err
     card = (reg.root / card_path("churn")).read_text()
     assert card.startswith("# Churn\n\nPredicts churn.\n") and "## Limitations" in card
-    from tests.conftest import git
-
     assert git(reg.root, "status", "--porcelain") == ""
     files = git(reg.root, "show", "--name-only", "--format=", "HEAD").split()
     assert files == ["models/churn/README.md", "models/churn/model.yaml"]
@@ -30,7 +29,7 @@ def test_create_writes_a_card_in_the_same_commit(
 
 def test_show_prints_the_card(
     tmp_path: Path,
-    run_cli,  # type: ignore[no-untyped-def]
+    run_cli: RunCli,
 ) -> None:
     reg = Registry.init(tmp_path / "reg")
     with reg.transaction() as tx:
@@ -45,7 +44,7 @@ def test_show_prints_the_card(
 
 def test_validate_reports_an_oversized_or_binary_card(
     tmp_path: Path,
-    run_cli,  # type: ignore[no-untyped-def]
+    run_cli: RunCli,
 ) -> None:
     reg = Registry.init(tmp_path / "reg")
     reg.create_model("m", name="M", framework="onnx")

