@@ -117,16 +117,19 @@ def test_events_of_a_merge_as_cloudevents(
     git(reg.root, "checkout", "-qb", "feature")
     reg.register_version("churn", metrics={"auc": 0.9})
     reg.set_stage("churn", 2, "production")
+    reg.set_alias("churn@2", "champion")
     git(reg.root, "checkout", "-q", "main")
     git(reg.root, "merge", "-q", "--no-ff", "-m", "merge feature", "feature")
     out = run_cli("-R", str(reg.root), "events", "HEAD^1..HEAD", "--format", "cloudevents")
     assert out.code == 0, out.err
     events = [json.loads(line) for line in out.out.splitlines()]
-    # the merge is what the pull request did: v2 registered and promoted, v1 archived
+    # the merge is what the pull request did: v2 registered, promoted and made champion
     assert [(e["type"], e["subject"], e["data"].get("after")) for e in events] == [
         ("dev.modelreg.version.stage.moved", "churn@1", "archived"),
         ("dev.modelreg.version.registered", "churn@2", "production"),
+        ("dev.modelreg.version.alias.moved", "churn@2", "2"),
     ]
+    assert events[2]["data"]["fields"] == ["champion"]
     head = git(reg.root, "rev-parse", "HEAD").strip()
     for e in events:
         assert e["specversion"] == "1.0" and e["source"] == "/modelreg/reg"
