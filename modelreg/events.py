@@ -40,7 +40,8 @@ class Event:
             if self.before is None:
                 return f"alias {name} set to version {self.after}"
             if self.after is None:
-                return f"alias {name} removed (was version {self.before})"
+                deployed = ", which is deployed" if "deployed" in self.fields[1:] else ""
+                return f"alias {name} removed (was version {self.before}{deployed})"
             return f"alias {name} moved {self.before} -> {self.after}"
         if self.kind == "deployed":
             return f"version {self.version} deployed to {self.after}"
@@ -124,6 +125,10 @@ def alias_moves(old: Model | None, new: Model | None) -> list[Event]:
     out = []
     for name in sorted(set(before) | set(after)):
         b, a = before.get(name), after.get(name)
+        d = new.deployment if new is not None else None
+        live = {d.version, d.challenger.version if d.challenger else None} if d else set()
+        # removing the name people deploy by is worth a reviewer's attention
+        note = ("deployed",) if a is None and b in live else ()
         if b != a:
             out.append(
                 Event(
@@ -131,7 +136,7 @@ def alias_moves(old: Model | None, new: Model | None) -> list[Event]:
                     a if a is not None else b,
                     None if b is None else str(b),
                     None if a is None else str(a),
-                    (name,),
+                    (name, *note),
                 )
             )
     return out

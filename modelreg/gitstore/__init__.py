@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     import git
 
 LOCK_TIMEOUT_S = 120.0
+_PLACEHOLDER = b"modelreg holds the index, pid "
 _CONFIG_ENV = (
     "GIT_CONFIG_GLOBAL",
     "GIT_CONFIG_SYSTEM",
@@ -467,7 +468,18 @@ class GitStore:
         """
         self.recover()
         paths = {self.prefix + rel: data for rel, data in changes.items()}
+        text = identity.message(message)
         engine = self.engine
+        if engine == "git":
+            self._refuse_dirty(paths, engine)
+            return self._commit_with_git(paths, text)
+        # git's index lock is held from before the check until libgit2 writes the
+        # index, so a `git add` meanwhile fails instead of being overwritten
+        with self._index_held() as release:
+            self._refuse_dirty(paths, engine)
+            return self._commit_in_process(paths, text, release)
+
+    def _refuse_dirty(self, paths: Mapping[str, bytes | None], engine: str) -> None:
         dirty = self._dirty(sorted(paths), engine)
         if dirty:
             raise ConflictError(
@@ -475,10 +487,34 @@ class GitStore:
                 + ", ".join(dirty)
                 + ": commit or discard them first (modelreg never writes over your edits)"
             )
-        text = identity.message(message)
-        if engine == "git":
-            return self._commit_with_git(paths, text)
-        return self._commit_in_process(paths, text)
+
+    @contextlib.contextmanager
+    def _index_held(self) -> Iterator[Callable[[], None]]:
+        """Hold ``index.lock`` (a placeholder naming this process) until released."""
+        lock = self._git_dir / "index.lock"
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            raise ConflictError(
+                f"{lock} exists: another git process is working in this repository "
+                "(if none is, a crashed one left it: remove the file)"
+            ) from None
+        try:
+            os.write(fd, _PLACEHOLDER + str(os.getpid()).encode())
+        finally:
+            os.close(fd)
+        held = [True]
+
+        def release() -> None:
+            if held[0]:
+                held[0] = False
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+
+        try:
+            yield release
+        finally:
+            release()
 
     def _begin(self, paths: Mapping[str, bytes | None]) -> str | None:
         parent = self.head()
@@ -495,7 +531,9 @@ class GitStore:
         self._step("files")
         return parent
 
-    def _commit_in_process(self, paths: Mapping[str, bytes | None], message: str) -> str:
+    def _commit_in_process(
+        self, paths: Mapping[str, bytes | None], message: str, release: Callable[[], None]
+    ) -> str:
         engine = self._engine
         assert engine is not None
         author, committer = self._people()
@@ -509,6 +547,7 @@ class GitStore:
             assert tree is not None
             new = engine.create_commit(tree, parent, author, committer, message)
             self._step("commit")
+            release()
             index.write()
             self._step("index")
             self._move_head(parent, new, committer, message)
@@ -571,6 +610,7 @@ class GitStore:
         was writing is brought back to what the branch holds, in the working tree
         and the index, unless the file holds someone else's bytes by now (then only
         its index entry is). Stale lock files the dead writer held are removed."""
+        self._remove_placeholder()
         pending = self._journal.read()
         worktree.clear_scratch(self._scratch)
         if pending is None:
@@ -606,6 +646,20 @@ class GitStore:
             with contextlib.suppress(pygit2.GitError):
                 self._engine.repo.index.read(True)
         self._journal.clear()
+
+    def _remove_placeholder(self) -> None:
+        """An ``index.lock`` placeholder of a modelreg process that died goes."""
+        lock = self._git_dir / "index.lock"
+        try:
+            with open(lock, "rb") as fh:
+                head = fh.read(64)
+        except OSError:
+            return
+        if head.startswith(_PLACEHOLDER):
+            pid = int(head[len(_PLACEHOLDER) :] or b"0")
+            if pid != os.getpid() and not _alive(pid):
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
 
     def _blob_at_full(self, commit: str, full: str) -> str | None:
         if self._engine is not None:

@@ -9,6 +9,7 @@ what is in the git folders.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,8 +66,6 @@ def hooks_folder(config: Mapping[str, str], common_dir: Path, worktree: Path) ->
 
 def active_hooks(folder: Path) -> list[str]:
     """The commit hooks present and executable in ``folder`` (samples do not count)."""
-    import os
-
     return [
         name
         for name in COMMIT_HOOKS

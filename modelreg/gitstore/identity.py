@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from modelreg.errors import GitError
 
 # git's "crud": stripped from both ends of a name or e-mail
-_CRUD = frozenset(chr(c) for c in range(33)) | frozenset(",:;<>\"\\'")
+_CRUD = frozenset(chr(c) for c in range(33)) | frozenset(".,:;<>\"\\'")
 
 
 def clean(value: str) -> str:

@@ -94,3 +94,29 @@ def test_killed_at_random_points(tmp_path: Path) -> None:
         Registry.open(root).register_version("churn")
         sound(root)
         assert versions(root) > before
+
+
+def test_a_git_add_during_a_write_is_refused_not_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelreg.gitstore import GitStore
+
+    reg = registry(tmp_path, hooks=False)
+    root = reg.root
+    (root / "notes.txt").write_text("mine\n")
+    said: list[subprocess.CompletedProcess[str]] = []
+
+    def meanwhile(step: str) -> None:
+        if step in ("files", "commit"):
+            said.append(
+                subprocess.run(
+                    ["git", "add", "notes.txt"], cwd=root, capture_output=True, text=True
+                )
+            )
+
+    monkeypatch.setattr(GitStore, "on_step", meanwhile)
+    reg.register_version("churn")
+    assert [r.returncode != 0 and "index.lock" in r.stderr for r in said] == [True, True]
+    monkeypatch.setattr(GitStore, "on_step", None)
+    run(root, "add", "notes.txt")  # after the write, git works as usual
+    assert "notes.txt" in run(root, "diff", "--cached", "--name-only")

@@ -172,8 +172,10 @@ def test_every_write_is_the_commit_git_makes(name: str, tmp_path: Path) -> None:
     sound(top)
     assert not (root / "models" / "churn" / "model.yaml").exists()
     if name == "shared-group":
-        new_object = run(top, "rev-parse", "HEAD")
-        assert new_object and stat.S_IMODE((top / ".git/objects").stat().st_mode) & 0o070 == 0o070
+        sha = run(top, "rev-parse", "HEAD").strip()
+        loose = top / ".git/objects" / sha[:2] / sha[2:]
+        assert stat.S_IMODE(loose.parent.stat().st_mode) & 0o070 == 0o070  # group may add
+        assert stat.S_IMODE(loose.stat().st_mode) & 0o040 == 0o040  # and read
     if name == "hooks-pass":
         assert (top / ".git/post-commit-ran").read_text().count("ran") >= 4
     if name == "detached-head":
@@ -323,7 +325,7 @@ def test_identity_from_config_and_a_clear_error_without_one(
     )
 
 
-def test_identity_and_signing_from_the_files_git_reads(tmp_path: Path) -> None:
+def test_identity_and_hooks_path_from_the_files_git_reads(tmp_path: Path) -> None:
     """Without GIT_CONFIG_* in the environment the configuration is read by libgit2
     from the files git reads (here ``$HOME/.gitconfig``): same identity, same choice."""
     import subprocess

@@ -86,6 +86,8 @@ def test_remove_an_alias_and_refuse_it_while_deployed(churn: Registry) -> None:
     churn.remove_alias("churn-xgb", "champion", force=True)
     assert churn.get("churn-xgb").aliases == {}
     assert "deployed on kserve" in git(churn.root, "log", "-1", "--format=%s")
+    (removal,) = [e for e in churn.history("churn-xgb")[0].events if e.kind == "alias"]
+    assert str(removal) == "alias champion removed (was version 2, which is deployed)"
     with pytest.raises(NotFoundError, match="no alias 'champion'"):
         churn.remove_alias("churn-xgb", "champion")
 
