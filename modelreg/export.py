@@ -7,11 +7,14 @@ Layout under DEST::
     api/v1/model-registry/models.json     the list response of seed 003 (all models)
     api/v1/model-registry/versions.json   every version, as GET .../versions answers
     terminal/ml-models.json               the response of seed 000
+    index.html, models/<id>.html, assets/ the HTML catalog (unless --no-html; see modelreg.site)
     .modelreg-export.json                 what this export wrote: {path: sha256}
 
 Local folders get temp-file + rename (readers never see half a file);
 other filesystems get a plain put. A file whose bytes did not change is not
 written again; files a previous export wrote that are gone now are removed.
+Object stores get each file's ``Content-Type`` and ``Cache-Control`` (pages and
+JSON are revalidated on every visit, assets cached for an hour).
 
 Remote destinations get their filesystem from :mod:`modelreg.artifacts` (the one
 home of fsspec), but not the artifact store: the catalog is not an artifact, and
@@ -35,11 +38,29 @@ from modelreg.errors import ArtifactError
 
 if TYPE_CHECKING:
     from modelreg.registry import Registry
+    from modelreg.site import SiteInput
 
 INDEX = ".modelreg-export.json"
 LIST_PATH = "api/v1/model-registry/models.json"
 VERSIONS_PATH = "api/v1/model-registry/versions.json"
 TERMINAL_PATH = "terminal/ml-models.json"
+CONTENT_TYPES = {
+    ".json": "application/json",
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+}
+SITE_FILES = ("index.html", "assets/site.css", "assets/site.js")
+
+
+def content_type(path: str) -> str:
+    """The ``Content-Type`` of an exported file, by its suffix."""
+    return CONTENT_TYPES.get(Path(path).suffix, "application/octet-stream")
+
+
+def cache_control(path: str) -> str:
+    """``Cache-Control``: assets an hour; pages and JSON revalidated (they change per commit)."""
+    return "public, max-age=3600" if path.startswith("assets/") else "no-cache"
 
 
 @dataclass(frozen=True)
@@ -64,9 +85,13 @@ class ExportResult:
         }
 
 
-def render(catalog: Catalog) -> dict[str, bytes]:
-    """Every file of an export, path -> bytes (pure)."""
+def render(catalog: Catalog, site: SiteInput | None = None) -> dict[str, bytes]:
+    """Every file of an export, path -> bytes (pure); the HTML pages too when ``site``."""
     files: dict[str, bytes] = {}
+    if site is not None:
+        from modelreg.site import render as render_site
+
+        files.update(render_site(site))
     for e in catalog.entries:
         files[f"models/{e.id}.json"] = dumps(e.registered_model()) + b"\n"
     files[LIST_PATH] = dumps(catalog.model_list()) + b"\n"
@@ -134,20 +159,34 @@ class _Remote:
         return recorded == _sha(data)
 
     def write(self, path: str, data: bytes) -> None:
-        self.fs.pipe_file(self._p(path), data)
+        if "s3" in _protocols(self.fs):
+            # s3fs hands these to PutObject: what a static host serves the file with.
+            self.fs.pipe_file(
+                self._p(path),
+                data,
+                ContentType=content_type(path),
+                CacheControl=cache_control(path),
+            )
+        else:
+            self.fs.pipe_file(self._p(path), data)
 
     def remove(self, path: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm_file(self._p(path))
 
 
+def _protocols(fs: Any) -> tuple[str, ...]:
+    protocol = fs.protocol
+    return (protocol,) if isinstance(protocol, str) else tuple(protocol)
+
+
 def _ours(path: str) -> bool:
-    if path in (LIST_PATH, VERSIONS_PATH, TERMINAL_PATH, "catalog.json"):
+    if path in (LIST_PATH, VERSIONS_PATH, TERMINAL_PATH, "catalog.json", *SITE_FILES):
         return True
     name = path[len("models/") :]
     return (
         path.startswith("models/")
-        and name.endswith(".json")
+        and name.endswith((".json", ".html"))
         and "/" not in name
         and not name.startswith(".")
     )
@@ -169,10 +208,15 @@ def _target(dest: str, storage_options: Mapping[str, Any]) -> _Target:
 
 
 def export(
-    catalog: Catalog, dest: str, *, storage_options: Mapping[str, Any] | None = None
+    catalog: Catalog,
+    dest: str,
+    *,
+    storage_options: Mapping[str, Any] | None = None,
+    site: SiteInput | None = None,
 ) -> ExportResult:
-    """Write ``catalog`` under ``dest`` (folder or fsspec URL). Raises :class:`ArtifactError`."""
-    files = render(catalog)
+    """Write ``catalog`` under ``dest`` (folder or fsspec URL), with the HTML pages of
+    ``site`` when given. Raises :class:`ArtifactError`."""
+    files = render(catalog, site)
     try:
         target = _target(dest, storage_options or {})
         raw = target.read(INDEX)
@@ -194,12 +238,14 @@ def export(
 
         # Model files in parallel (file systems and object stores wait on I/O, not the
         # GIL); the shared documents after them, catalog.json last.
-        singles = [p for p in files if not p.startswith("models/")]
+        singles = [p for p in files if not p.startswith("models/") and p != "index.html"]
         with ThreadPoolExecutor(max_workers=8) as pool:
             done = list(
                 pool.map(sync, [(p, d) for p, d in files.items() if p.startswith("models/")])
             )
         done += [sync((p, files[p])) for p in singles]
+        if "index.html" in files:
+            done.append(sync(("index.html", files["index.html"])))
         written = [p for p in done if p is not None]
         unchanged = len(done) - len(written)
         # Only ever remove what looks like a file this module writes (the index is input).

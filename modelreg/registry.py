@@ -60,9 +60,13 @@ class Registry:
         *,
         name: str | None = None,
         artifact_root: str | None = None,
+        install_from: str | None = None,
     ) -> Registry:
-        """Create a registry in ``path`` (a new git repository unless inside one), one commit."""
-        return cls.open(scaffold.create(Path(path), name, artifact_root))
+        """Create a registry in ``path`` (a new git repository unless inside one), one commit,
+        with CI workflows installing modelreg from ``install_from`` (a pip requirement;
+        default: where this modelreg came from, when known) and the other examples of
+        :mod:`modelreg.scaffold`. Raises ValueError for a bad ``install_from``."""
+        return cls.open(scaffold.create(Path(path), name, artifact_root, install_from))
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] = ".", ref: str | None = None) -> Registry:

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from modelreg import yamlio
+from modelreg import cards, yamlio
 from modelreg.cache import ManifestCache
 from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, RegistryConfig
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
@@ -317,6 +317,13 @@ class Snapshot:
             if violations:
                 loaded = yamlio.loads(data, self.display(path))
                 problems.extend(self.located(problems_at(loaded, violations), path))
+            card = self.read_bytes(cards.card_path(model_id))
+            wrong = cards.size_problem(card) if card is not None else None
+            if wrong is not None:
+                where = cards.card_path(model_id)
+                problems += self.located(
+                    [Problem(self.display(where), None, None, "", wrong)], where
+                )
             parsed[model_id] = model
         problems += self._lineage_problems(parsed)
         self.cache.save()

@@ -180,6 +180,11 @@ class Transaction:
         self.files.update(files or {})
         self.messages.append(message)
 
+    def write_file(self, relpath: str, data: bytes | None) -> None:
+        """Write (None: remove) a file of the registry other than a manifest, such as a
+        model card, in this transaction's commit."""
+        self.files[relpath] = data
+
     def create_model(self, model_id: str, **fields: Unpack[ModelFields]) -> Model:
         """Add a new model manifest. Raises :class:`ConflictError` if it exists."""
         if self.exists(model_id):

@@ -238,7 +238,14 @@ def main() -> None:
         "--traffic", "10", "--dry-run")  # fmt: skip
     run("undeploy", "fraud-detector")
 
+    step("What a merge announces, as CloudEvents (what the post-merge workflow posts)")
+    run("events", "HEAD~3..HEAD", "--format", "cloudevents")
+
+    step("The catalog site: JSON + HTML, the same files any static host or bucket serves")
+    run("export", str(DEMO / "site"))
+
     print(f"\nDemo finished: the registry is in {REG} (try `git -C {REG} log --oneline`).")
+    print(f"Open the catalog: {(DEMO / 'site' / 'index.html').resolve().as_uri()}")
 
 
 if __name__ == "__main__":

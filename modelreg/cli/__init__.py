@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "lineage": ("modelreg.cli.versions:lineage",),
     "validate": ("modelreg.cli.review:validate", "modelreg.cli.models:validate"),
     "diff": ("modelreg.cli.review:diff",),
+    "events": ("modelreg.cli.review:events",),
     "artifacts": ("modelreg.cli.artifacts:artifacts",),
     "fetch": ("modelreg.cli.fetch:fetch",),
     "cache": ("modelreg.cli.fetch:cache",),

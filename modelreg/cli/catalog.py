@@ -32,20 +32,42 @@ def _keys_path(explicit: str | None) -> Path:
     metavar="KEY=VALUE",
     help="fsspec option for DEST (endpoint_url=..., repeat for several).",
 )
+@click.option("--no-html", is_flag=True, help="Write the JSON only, not the HTML catalog.")
+@click.option(
+    "--no-history",
+    is_flag=True,
+    help="Skip the stage timelines on the model pages (they read each manifest's git history).",
+)
 @json_option
-def export(dest: str, ref: str | None, options: tuple[str, ...], as_json: bool) -> None:
-    """Write the static catalog JSON to DEST (a folder or any fsspec URL).
+def export(
+    dest: str,
+    ref: str | None,
+    options: tuple[str, ...],
+    no_html: bool,
+    no_history: bool,
+    as_json: bool,
+) -> None:
+    """Write the static catalog to DEST (a folder or any fsspec URL).
 
-    catalog.json, models/<id>.json, api/v1/model-registry/models.json and
-    terminal/ml-models.json. Unchanged files are not rewritten.
+    JSON: catalog.json, models/<id>.json, api/v1/model-registry/models.json and
+    terminal/ml-models.json. HTML (unless --no-html): index.html with search and
+    filters, models/<id>.html per model and assets/, a site that works offline or
+    from any static host (open DEST/index.html). Unchanged files are not rewritten;
+    object stores get each file's Content-Type and Cache-Control.
     """
     from modelreg.cli._common import parse_pairs
     from modelreg.export import export as run_export
     from modelreg.export import read_catalog
 
     reg = open_registry(ref)
+    catalog = read_catalog(reg)
+    site = None
+    if not no_html:
+        from modelreg.site.sources import gather
+
+        site = gather(reg, catalog, history=not no_history)
     result = run_export(
-        read_catalog(reg), dest, storage_options=parse_pairs(options, "--storage-option")
+        catalog, dest, storage_options=parse_pairs(options, "--storage-option"), site=site
     )
     if as_json:
         emit_json(result.to_dict())
@@ -56,6 +78,15 @@ def export(dest: str, ref: str | None, options: tuple[str, ...], as_json: bool) 
         f"{len(result.written)} written, {result.unchanged} unchanged, "
         f"{len(result.removed)} removed"
     )
+    if site is not None:
+        click.echo(f"Open {_index_location(dest)} in a browser to see the catalog.")
+
+
+def _index_location(dest: str) -> str:
+    if "://" in dest and not dest.startswith("file://"):
+        return dest.rstrip("/") + "/index.html"
+    folder = Path(dest.removeprefix("file://")).resolve()
+    return (folder / "index.html").as_uri()
 
 
 @click.command()
@@ -85,6 +116,19 @@ def export(dest: str, ref: str | None, options: tuple[str, ...], as_json: bool) 
     metavar="MS",
     help="How often to check whether the ref moved.",
 )
+@click.option(
+    "--follow",
+    metavar="REMOTE/BRANCH",
+    help="Fetch BRANCH from REMOTE (e.g. origin/main) every --fetch-interval and serve it, "
+    "switching to a new commit atomically: how N replicas serve one registry.",
+)
+@click.option(
+    "--fetch-interval",
+    default="30s",
+    show_default=True,
+    metavar="DURATION",
+    help="How often --follow fetches: 30s, 2m, 500ms, or seconds.",
+)
 def serve(
     host: str,
     port: int,
@@ -92,15 +136,27 @@ def serve(
     keys_file: str | None,
     allow_anonymous: bool,
     reload_interval: int,
+    follow: str | None,
+    fetch_interval: str,
 ) -> None:
-    """Serve the catalog read-only over HTTP (seed APIs, /catalog.json, /openapi.json)."""
+    """Serve the catalog read-only over HTTP: the HTML catalog at /, the seed APIs,
+    /catalog.json, /openapi.json and /healthz (the commit served)."""
     from modelreg.http import serve as run_server
 
+    interval = _duration(fetch_interval)
+    followed = None
+    if follow is not None:
+        remote_name, sep, branch = follow.partition("/")
+        if not (sep and remote_name and branch):
+            raise click.BadParameter("give REMOTE/BRANCH, e.g. origin/main", param_hint="--follow")
+        followed = (remote_name, branch)
+        ref = f"refs/remotes/{remote_name}/{branch}"
     reg = open_registry()
     path = Path(keys_file) if keys_file else _keys_path(None)
     chosen = path if (keys_file or path.exists()) else None
     who = f"keys from {chosen}" if chosen else "no keys: every request allowed"
-    click.echo(f"Serving {reg.root} at {ref} on http://{host}:{port} ({who})", err=True)
+    what = f"{follow} (fetched every {fetch_interval})" if follow else ref
+    click.echo(f"Serving {reg.root} at {what} on http://{host}:{port} ({who})", err=True)
     run_server(
         reg.root,
         host=host,
@@ -109,7 +165,25 @@ def serve(
         keys_file=chosen,
         allow_anonymous=allow_anonymous,
         interval=reload_interval / 1000,
+        follow=followed,
+        fetch_interval=interval,
     )
+
+
+def _duration(text: str) -> float:
+    """``30s``, ``2m``, ``500ms``, ``1h`` or plain seconds, as seconds (at least 0.01)."""
+    import re
+
+    found = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?\s*", text)
+    if found is None:
+        raise click.BadParameter(
+            f"{text!r} is not a duration: 30s, 2m, 500ms or seconds", param_hint="--fetch-interval"
+        )
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[found[2] or "s"]
+    seconds = float(found[1]) * scale
+    if seconds < 0.01:
+        raise click.BadParameter("must be at least 10ms", param_hint="--fetch-interval")
+    return seconds
 
 
 @click.group()

@@ -58,16 +58,36 @@ def _yaml_value(text: str, what: str) -> Any:
     help="Artifact store root: any fsspec URL (s3://bucket/models) or a local folder "
     "(default: ./artifacts).",
 )
+@click.option(
+    "--install-from",
+    metavar="REQUIREMENT",
+    help="How CI and the server install modelreg: a pip requirement such as "
+    "modelreg==0.1.0 (on your index) or git+https://github.com/ORG/modelreg@v0.1.0. "
+    "Default: where this modelreg was installed from, when pip recorded it.",
+)
 @json_option
-def init(path: str, name: str | None, artifact_root: str | None, as_json: bool) -> None:
-    """Create a registry in PATH: modelreg.yaml, models/, schemas/, CI workflow, one commit.
+def init(
+    path: str, name: str | None, artifact_root: str | None, install_from: str | None, as_json: bool
+) -> None:
+    """Create a registry in PATH, in one commit: modelreg.yaml, models/, schemas/, the
+    GitHub workflows (pull-request checks; post-merge catalog export and CloudEvents),
+    .pre-commit-config.yaml and server/kubernetes/ (a Kubernetes Deployment and
+    Service of `modelreg serve --follow` replicas).
 
     PATH may be inside an existing git repository (a monorepo); otherwise a new
     repository is created.
     """
     from modelreg.registry import Registry
+    from modelreg.scaffold import check_install
 
-    with Registry.init(path, name=name, artifact_root=artifact_root) as reg:
+    if install_from is not None:
+        try:
+            check_install(install_from)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--install-from") from None
+    with Registry.init(
+        path, name=name, artifact_root=artifact_root, install_from=install_from
+    ) as reg:
         root, commit, title = reg.root, reg.commit, reg.config.name
     if as_json:
         emit_json({"root": str(root), "commit": commit})
@@ -107,6 +127,11 @@ def init(path: str, name: str | None, artifact_root: str | None, as_json: bool) 
     help="An annotation, value read as YAML (repeat): --annotation ticket=RISK-42. "
     "Free-form, not filtered.",
 )
+@click.option(
+    "--no-card",
+    is_flag=True,
+    help="Do not write the model card template models/MODEL_ID/README.md.",
+)
 @write_options
 @json_option
 def create(
@@ -123,14 +148,20 @@ def create(
     tags: tuple[str, ...],
     labels: tuple[str, ...],
     annotations: tuple[str, ...],
+    no_card: bool,
     push: bool | None,
     branch: str | None,
     as_json: bool,
 ) -> None:
     """Register a new model MODEL_ID (one manifest, one commit).
 
+    Also writes a short model card, models/MODEL_ID/README.md (Markdown: intended
+    use, data, evaluation, limitations), shown on the model's catalog page and by
+    `modelreg show`; edit it in the same pull requests as the manifest.
+
     Example: modelreg create churn-xgb --name "Churn XGBoost" --framework xgboost --push
     """
+    from modelreg.cards import card_path, template
 
     def show(model: Model) -> None:
         if as_json:
@@ -138,22 +169,32 @@ def create(
         else:
             click.echo(f"Created model {model.id}")
 
+    pairs = parse_pairs(labels, "--label")
+    notes = _annotations(annotations)
+
+    def op(reg: Registry) -> Model:
+        with reg.transaction() as tx:
+            model = tx.create_model(
+                model_id,
+                name=name,
+                framework=framework,
+                description=description,
+                type=type_,
+                source=source,
+                owner=owner,
+                organization=organization,
+                workspace=workspace,
+                customer=customer,
+                tags=tags,
+                labels=pairs,
+                annotations=notes,
+            )
+            if not no_card:  # the card, in the same commit as the manifest
+                tx.write_file(card_path(model_id), template(name, description).encode())
+        return model
+
     run_write(
-        lambda reg: reg.create_model(
-            model_id,
-            name=name,
-            framework=framework,
-            description=description,
-            type=type_,
-            source=source,
-            owner=owner,
-            organization=organization,
-            workspace=workspace,
-            customer=customer,
-            tags=tags,
-            labels=parse_pairs(labels, "--label"),
-            annotations=_annotations(annotations),
-        ),
+        op,
         show,
         push=push,
         branch=branch,
@@ -531,8 +572,12 @@ def show(ref_spec: str, ref: str | None, as_json: bool) -> None:
         _print_version(model.id, version, model.aliases_of(version.version))
         return
     model = reg.get(ref_spec)
+    from modelreg.cards import card_path
+
+    raw = reg.base.read_bytes(card_path(model.id))
+    card = raw.decode("utf-8", "replace") if raw is not None else None
     if as_json:
-        emit_json(model_json(model))
+        emit_json({**model_json(model), "card": card} if card is not None else model_json(model))
         return
     click.echo(f"{model.id}: {model.name}")
     for label, value in (
@@ -580,6 +625,9 @@ def show(ref_spec: str, ref: str | None, as_json: bool) -> None:
             ),
             ["VERSION", "LABEL", "STAGE", "ALIASES", "CREATED", "METRICS", "DESCRIPTION"],
         )
+    if card is not None and card.strip():
+        click.echo(f"\nModel card ({card_path(model.id)}):\n")
+        click.echo(card.rstrip("\n"))
 
 
 def _fmt_time(t: dt.datetime | None) -> str:

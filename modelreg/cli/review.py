@@ -221,3 +221,78 @@ def markdown(comparison: Comparison, deltas: Sequence[ModelDelta]) -> str:
     if not deltas:
         out += ["", "No manifest changed."]
     return "\n".join(out).rstrip() + "\n"
+
+
+@click.command()
+@click.argument("span", metavar="BASE..HEAD")
+@format_option(
+    "text",
+    "json",
+    "cloudevents",
+    help="text: one audit line per change; json: one document; cloudevents: one "
+    "CloudEvents 1.0 JSON document per line, for whatever notifies people.",
+)
+@click.option(
+    "--source",
+    metavar="URI",
+    help="The CloudEvents source (default: the remote's URL, else /modelreg/<registry name>).",
+)
+def events(span: str, fmt: str, source: str | None) -> None:
+    """What BASE..HEAD changed, one event per change: a version registered, a stage or an
+    alias moved, a model deployed (HEAD defaults to HEAD: `events main~1..`).
+
+    After a merge, `modelreg events HEAD^1..HEAD --format cloudevents` prints the
+    merge's changes; the post-merge workflow of `modelreg init` posts them.
+    """
+    import datetime as dt
+
+    from modelreg.cloudevents import Change, cloudevents
+    from modelreg.events import between
+    from modelreg.review import compare
+
+    base, dots, head = span.partition("..")
+    if not dots or not base or head.startswith("."):
+        raise click.BadParameter(
+            "give BASE..HEAD, e.g. main~1..main or HEAD^1..HEAD", param_hint="BASE..HEAD"
+        )
+    reg = open_registry(head or "HEAD")
+    comparison = compare(reg, base)
+    changes = [
+        Change(pair.model_id, e) for pair in comparison.pairs for e in between(pair.old, pair.new)
+    ]
+    commit = reg.commit or ""
+    if fmt == "text":
+        for c in changes:
+            click.echo(f"{c.model_id}: {c.event}")
+        return
+    info = reg.store.commit_info(commit)
+    when = dt.datetime.fromtimestamp(info.time, dt.timezone.utc)
+    docs = cloudevents(
+        changes,
+        source=source or _event_source(reg),
+        base=comparison.merge_base,
+        head=commit,
+        time=when,
+    )
+    if fmt == "json":
+        emit_json({"base": comparison.merge_base, "head": commit, "events": docs})
+        return
+    import json
+
+    for doc in docs:
+        click.echo(json.dumps(doc, separators=(",", ":")))
+
+
+def _event_source(reg: Any) -> str:
+    from modelreg.errors import ModelregError
+    from modelreg.gitstore import remote
+
+    try:
+        url = remote.remote_url(reg.store, reg.config.git.remote)
+    except ModelregError:
+        return f"/modelreg/{reg.config.name}"
+    # never publish credentials a remote URL may carry (https://user:token@host/...)
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        rest = rest.split("@", 1)[1]
+    return f"{scheme}{sep}{rest}" if sep else url

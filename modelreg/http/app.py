@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from modelreg.export import content_type
 from modelreg.http.openapi import openapi_document
 from modelreg.http.snapshot import GZIP_MIN, Follower, Item, Snapshot, gz
 from modelreg.keys import ANYONE, READ_SCOPE, Tenant
@@ -174,6 +175,10 @@ class App:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         req = Request(scope)
+        page = _site_path(req.segments)
+        if page is not None:
+            await self._site(req, page, send)
+            return
         try:
             status, body, etag, gzipped = await self._route(req, receive)
         except HttpError as exc:
@@ -191,6 +196,33 @@ class App:
             await _send(send, 304, b"", etag, None, (), req.method)
             return
         await _send(send, status, body, etag, gzipped, (), req.method)
+
+    async def _site(self, req: Request, page: str, send: Send) -> None:
+        """A file of the HTML catalog (index, model pages, assets) at the served commit."""
+        try:
+            tenant = self._auth(req)
+            if tenant.bound:
+                raise HttpError(
+                    403,
+                    "Forbidden",
+                    "the HTML catalog lists every model: use a key not bound to a tenant, "
+                    "or the JSON API",
+                )
+            self._method("GET" if req.method == "HEAD" else req.method, "GET, HEAD")
+            snap = self.follower.snapshot
+            body = snap.site().get(page)
+            if body is None:
+                raise HttpError(404, "Not Found", f"no page /{page}")
+        except HttpError as exc:
+            await _send(send, exc.status, exc.body(), None, None, exc.headers, req.method)
+            return
+        etag = f'"{snap.commit[:20]}-site"'.encode()
+        if req.if_none_match is not None and _matches(req.if_none_match, etag):
+            await _send(send, 304, b"", etag, None, (), req.method)
+            return
+        await _send(
+            send, 200, body, etag, False, (), req.method, content_type=content_type(page).encode()
+        )
 
     # ----------------------------------------------------------- routing
 
@@ -470,6 +502,17 @@ async def _customer_id(receive: Receive) -> str | None:
     return customer
 
 
+def _site_path(segments: list[str]) -> str | None:
+    """The site file a path names (``/`` is the index), or None for the API's routes."""
+    if segments in ([""], ["index.html"]):
+        return "index.html"
+    if segments in (["assets", "site.css"], ["assets", "site.js"]):
+        return "/".join(segments)
+    if len(segments) == 2 and segments[0] == "models" and segments[1].endswith(".html"):
+        return "/".join(segments)
+    return None
+
+
 def _matches(header: bytes, etag: bytes) -> bool:
     for candidate in header.split(b","):
         c = candidate.strip()
@@ -488,8 +531,10 @@ async def _send(
     gzipped: bool | None,
     extra: tuple[tuple[bytes, bytes], ...],
     method: str,
+    *,
+    content_type: bytes = JSON,
 ) -> None:
-    headers = [(b"content-type", JSON)] if status != 304 else []
+    headers = [(b"content-type", content_type)] if status != 304 else []
     if status != 304:
         headers.append((b"content-length", str(len(body)).encode()))
     if etag is not None:

@@ -26,11 +26,15 @@ def serve(
     keys_file: Path | None = None,
     allow_anonymous: bool = False,
     interval: float = 1.0,
+    follow: tuple[str, str] | None = None,
+    fetch_interval: float = 30.0,
 ) -> None:
     """Serve the registry at ``path`` until interrupted.
 
-    Without a keys file every request is allowed, so the server then only binds
-    to loopback unless ``allow_anonymous``. Raises :class:`UnsafeBindError`.
+    With ``follow`` (remote, branch) the branch is fetched every ``fetch_interval``
+    seconds and its remote-tracking ref is served. Without a keys file every request is
+    allowed, so the server then only binds to loopback unless ``allow_anonymous``.
+    Raises :class:`UnsafeBindError`.
     """
     import uvicorn
 
@@ -39,7 +43,15 @@ def serve(
             f"refusing to serve without API keys on {host}: pass --keys FILE "
             "(see `modelreg keys add`), bind to 127.0.0.1, or say --allow-anonymous"
         )
-    follower = Follower(path, ref, keys_file=keys_file, interval=interval, on_swap=_settle_heap)
+    follower = Follower(
+        path,
+        ref,
+        keys_file=keys_file,
+        interval=interval,
+        on_swap=_settle_heap,
+        fetch=follow,
+        fetch_interval=fetch_interval,
+    )
     app = create_app(follower)
     fast = importlib.util.find_spec("httptools") is not None
     loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"

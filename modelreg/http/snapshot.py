@@ -74,6 +74,17 @@ class Snapshot:
         self.cache: dict[Any, tuple[bytes, bytes | None]] = {}
         self._documents: list[tuple[Item, dict[str, Any]]] | None = None
         self._lock = threading.Lock()
+        # The HTML catalog of this commit, rendered on its first request (path -> bytes).
+        self.site_source: Callable[[], dict[str, bytes]] | None = None
+        self._site: dict[str, bytes] | None = None
+        self._site_lock = threading.Lock()
+
+    def site(self) -> dict[str, bytes]:
+        """The HTML catalog of this snapshot's commit, path -> bytes (built once)."""
+        with self._site_lock:
+            if self._site is None:
+                self._site = self.site_source() if self.site_source is not None else {}
+            return self._site
 
     def ordered(self, sort: str) -> list[Item]:
         """Every item in the order of ``sort`` (a :class:`query.Query` sort), computed once."""
@@ -112,6 +123,15 @@ class Snapshot:
         return self.catalog.document_bytes([i.entry for i in items])
 
 
+def _site_files(path: str, ref: str | None, catalog: Catalog) -> dict[str, bytes]:
+    from modelreg.registry import Registry
+    from modelreg.site import render
+    from modelreg.site.sources import gather
+
+    with Registry.open(path, ref=ref) as reg:
+        return render(gather(reg, catalog))
+
+
 class Follower:
     """Holds the current snapshot and keyring; a thread re-reads them when they change.
 
@@ -130,9 +150,19 @@ class Follower:
         keys_file: Path | None = None,
         interval: float = 1.0,
         on_swap: Callable[[], None] | None = None,
+        fetch: tuple[str, str] | None = None,
+        fetch_interval: float = 30.0,
     ) -> None:
         self.path = str(path)
         self.on_swap = on_swap
+        # Following a remote: fetch REMOTE's BRANCH every fetch_interval seconds into its
+        # remote-tracking ref and serve that ref (a snapshot is swapped in whole).
+        self.fetch = fetch
+        self.fetch_interval = fetch_interval
+        self.fetched_at: float | None = None
+        if fetch is not None:
+            ref = f"refs/remotes/{fetch[0]}/{fetch[1]}"
+            self._fetch()
         self.ref = ref
         self.keys_file = keys_file
         self.interval = interval
@@ -145,6 +175,16 @@ class Follower:
         self.snapshot = self._build(self._resolve())
         self._reload_keys()
 
+    def _fetch(self) -> None:
+        from modelreg.gitstore import remote
+        from modelreg.registry import Registry
+
+        assert self.fetch is not None
+        name, branch = self.fetch
+        with Registry.open(self.path) as reg:
+            remote.fetch(reg.store, name, branch)
+        self.fetched_at = time.monotonic()
+
     def _resolve(self) -> str | None:
         with Registry.open(self.path, ref=self.ref) as reg:
             return reg.commit
@@ -153,7 +193,9 @@ class Follower:
         # Open at the resolved sha, not the ref name, so the snapshot is one commit.
         with Registry.open(self.path, ref=commit or self.ref) as reg:
             catalog = read_catalog(reg)
-        snapshot = Snapshot(Catalog(catalog.commit, self.ref, catalog.entries))
+        catalog = Catalog(catalog.commit, self.ref, catalog.entries)
+        snapshot = Snapshot(catalog)
+        snapshot.site_source = lambda: _site_files(self.path, commit or self.ref, catalog)
         if self.on_swap is not None:
             self.on_swap()
         return snapshot
@@ -176,6 +218,10 @@ class Follower:
         self.checked_at = time.time()
         try:
             self._reload_keys()
+            if self.fetch is not None and (
+                self.fetched_at is None or time.monotonic() - self.fetched_at >= self.fetch_interval
+            ):
+                self._fetch()
             commit = self._resolve()
             if commit == self.snapshot.catalog.commit:
                 self.error = None
@@ -188,7 +234,8 @@ class Follower:
             return False
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        wait = min(self.interval, self.fetch_interval) if self.fetch else self.interval
+        while not self._stop.wait(wait):
             self.check()
 
     def start(self) -> None:

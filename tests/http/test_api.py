@@ -259,7 +259,7 @@ def test_gzip_when_asked_and_large(server: Server) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
-        ("GET", "/", 404),
+        ("GET", "/nowhere", 404),
         ("GET", "/nope", 404),
         ("GET", f"{API}/no-such-model", 404),
         ("GET", f"{API}/a%2Fb", 404),

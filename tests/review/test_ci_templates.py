@@ -11,6 +11,8 @@ from typing import Any
 import yaml
 
 from modelreg import Registry
+from modelreg.scaffold import PUBLISH_WORKFLOW
+from modelreg.scaffold import workflow as render_workflow
 from tests.conftest import RunCli
 from tests.review.pullrequest import commit, edit
 
@@ -52,12 +54,13 @@ def test_init_writes_the_workflow_and_pre_commit_config(
     tmp_path: Path,
     run_cli: RunCli,
 ) -> None:
-    reg = Registry.init(tmp_path / "reg")
-    for name, template in (
-        (WORKFLOW, "github-workflow.yml"),
-        (PRE_COMMIT, "pre-commit-config.yaml"),
-    ):
-        assert (reg.root / name).read_bytes() == (TEMPLATES / template).read_bytes()
+    reg = Registry.init(tmp_path / "reg", install_from="modelreg==0.1.0")
+    assert (reg.root / WORKFLOW).read_bytes() == render_workflow(
+        "github-workflow.yml", "modelreg==0.1.0"
+    )
+    assert (reg.root / PRE_COMMIT).read_bytes() == (
+        TEMPLATES / "pre-commit-config.yaml"
+    ).read_bytes()
     workflow = load(reg.root / WORKFLOW)
     assert "pull_request" in workflow.get("on", workflow.get(True))
     steps = workflow["jobs"]["review"]["steps"]
@@ -94,7 +97,8 @@ def test_init_writes_the_workflow_and_pre_commit_config(
 
 def test_registry_example_ships_the_same_files() -> None:
     example = ROOT / "registry_example"
-    assert (example / WORKFLOW).read_bytes() == (TEMPLATES / "github-workflow.yml").read_bytes()
+    assert (example / WORKFLOW).read_bytes() == render_workflow("github-workflow.yml", None)
+    assert (example / PUBLISH_WORKFLOW).read_bytes() == render_workflow("github-publish.yml", None)
     assert (example / PRE_COMMIT).read_bytes() == (
         TEMPLATES / "pre-commit-config.yaml"
     ).read_bytes()
