@@ -452,7 +452,8 @@ class Registry:
         *,
         push: bool | None = None,
         branch: str | None = None,
-        retries: int = 5,
+        retries: int | None = None,
+        timeout: float | None = None,
         message: str | None = None,
     ) -> Published[_T]:
         """Run ``op(self)`` as one commit and, with ``push`` (default: ``git.push`` of
@@ -460,10 +461,12 @@ class Registry:
         branch instead (for a pull request). See :mod:`modelreg.publish`.
 
         ``op`` may run again on a newer remote tip when a push is rejected as not
-        fast-forward (at most ``retries`` times): it must read what it needs through
-        the registry it is given. Returns a :class:`Published` with ``op``'s value.
-        Raises :class:`ConflictError` when retries run out, :class:`GitError` when the
-        remote refuses for another reason (the local commit stays; the message says so).
+        fast-forward, after a jittered wait, until ``timeout`` seconds (default:
+        ``git.push_timeout``) have passed, and at most ``retries`` times if given: it
+        must read what it needs through the registry it is given. Returns a
+        :class:`Published` with ``op``'s value. Raises :class:`ConflictError` when time
+        or retries run out, :class:`GitError` when the remote refuses for another
+        reason (the local commit stays; the message says so).
         """
         from modelreg.publish import publish
 
@@ -473,6 +476,7 @@ class Registry:
             push=self.config.git.push if push is None else push,
             branch=branch,
             retries=retries,
+            timeout=self.config.git.push_timeout if timeout is None else timeout,
             message=message,
         )
 
