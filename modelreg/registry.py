@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from modelreg import yamlio
+from modelreg import retired, yamlio
 from modelreg.cache import ManifestCache
 from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, RegistryConfig
 from modelreg.errors import (
@@ -174,6 +174,7 @@ class Registry:
         files: dict[str, bytes | None] = {
             CONFIG_FILE: text.encode(),
             f"{MODELS_DIR}/.gitkeep": b"",
+            retired.RETIRED_FILE: retired.dumps({}),
             ".gitignore": b"# the default local artifact store, and API keys of `modelreg serve`\n"
             b"/artifacts/\n/.modelreg/\n",
         }
@@ -666,8 +667,25 @@ class Registry:
             return model
 
     def retired_versions(self, model_id: str, rev: str = "HEAD") -> int:
-        """The highest version number a model with this id had in the history of ``rev``
-        (0 if none): numbers a re-created model must not reuse."""
+        """The highest version number a deleted model with this id had as of ``rev``
+        (0 if none): numbers a re-created model must not reuse. Read from the record of
+        retired numbers (:mod:`modelreg.retired`); in a registry without one, from
+        the history of the manifest."""
+        here = self if rev == "HEAD" else self.at(self.store.resolve(rev))
+        numbers = here.retired_numbers()
+        if numbers is not None:
+            return numbers.get(model_id, 0)
+        return self._retired_in_history(model_id, rev)
+
+    def retired_numbers(self) -> dict[str, int] | None:
+        """The record of retired numbers as this registry sees it (None: the registry has
+        none). Raises :class:`InvalidManifestError` naming the line of a broken record."""
+        data = self.read_bytes(retired.RETIRED_FILE)
+        if data is None:
+            return None
+        return retired.load(data, self._display(retired.RETIRED_FILE))[0]
+
+    def _retired_in_history(self, model_id: str, rev: str) -> int:
         store = self.store
         if store.head() is None:
             return 0
@@ -834,7 +852,12 @@ class Registry:
                     f"{model_id} is deployed (version {model.deployment.version} on "
                     f"{model.deployment.target}); undeploy it before deleting"
                 )
-            self._put(model_id, None, f"{model_id}: delete model")
+            highest = max(model.latest_version, (model.first_version or 1) - 1)
+            numbers = self.retired_numbers()
+            if numbers is None:  # a registry older than the record: it starts with this id
+                numbers = {}
+            record = retired.dumps(retired.retire(numbers, model_id, highest))
+            self._put(model_id, None, f"{model_id}: delete model", {retired.RETIRED_FILE: record})
 
     def set_deployment(
         self,
@@ -1039,6 +1062,10 @@ class Registry:
             if violations:
                 loaded = yamlio.loads(data, self._display(path))
                 problems.extend(problems_at(loaded, violations))
+        try:
+            self.retired_numbers()
+        except InvalidManifestError as exc:
+            problems.extend(exc.problems)
         self._cache.save()
         with contextlib.suppress(ImportError):
             from modelreg.artifacts import check_storage_options

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from modelreg import yamlio
+from modelreg import retired, yamlio
 from modelreg.changes import check_change, check_renames
 from modelreg.config import MANIFEST_FILE, MODELS_DIR
 from modelreg.delta import ModelDelta, delta
@@ -93,11 +93,14 @@ def check(reg: Registry, base: str | None = None) -> Report:
         return Report(tuple(problems), None)
     comparison = compare(reg, base)
     store = reg.store
+    old_record, new_record, record_problems = _records(reg, comparison)
     for pair in comparison.pairs:
         if pair.problems:
             continue  # a broken manifest: validate already reports it
         retired = (
-            reg.retired_versions(pair.model_id, comparison.merge_base) if pair.old is None else 0
+            max(old_record.get(pair.model_id, 0), new_record.get(pair.model_id, 0))
+            if pair.old is None
+            else 0
         )
         violations = check_change(pair.old, pair.new, reg.config, retired=retired)
         path = manifest_path(pair.model_id)
@@ -117,7 +120,40 @@ def check(reg: Registry, base: str | None = None) -> Report:
     for model_id, violation in check_renames(removed, added) if removed and added else ():
         path = manifest_path(model_id)
         problems += problems_at(_loaded(reg, path, store.prefix + path), [violation])
-    return Report(tuple(problems), comparison)
+    return Report(tuple(problems + record_problems), comparison)
+
+
+def _records(
+    reg: Registry, comparison: Comparison
+) -> tuple[dict[str, int], dict[str, int], list[Problem]]:
+    """The record of retired numbers at the merge base and here, and what the change
+    does wrong to it (validate reports a record that does not load)."""
+    old_reg = reg.at(comparison.merge_base)
+    try:
+        old = old_reg.retired_numbers()
+        new = reg.retired_numbers()
+    except InvalidManifestError:
+        return {}, {}, []
+    if old is None:
+        # a base older than the record: what history says of the models this change
+        # creates (the only ones whose numbers it can reuse)
+        old = {
+            p.model_id: reg.retired_versions(p.model_id, comparison.merge_base)
+            for p in comparison.pairs
+            if p.old is None
+        }
+        old = {k: v for k, v in old.items() if v}
+        if new is None:
+            return old, {}, []
+    shown = reg.store.prefix + retired.RETIRED_FILE
+    loaded = yamlio.loads(reg.read_bytes(retired.RETIRED_FILE) or b"", shown)
+    deleted = {
+        p.model_id: max(p.old.latest_version, (p.old.first_version or 1) - 1)
+        for p in comparison.pairs
+        if p.old is not None and p.new is None and not p.problems
+    }
+    found = retired.check(old, new or {}, deleted, loaded)
+    return old, new or {}, [repo_relative(reg, q) for q in found]
 
 
 def diff(reg: Registry, base: str) -> tuple[Comparison, list[ModelDelta]]:
