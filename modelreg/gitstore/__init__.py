@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelreg.errors import ConflictError, GitError, NotFoundError
-from modelreg.gitstore import objects
+from modelreg.gitstore import maintenance, objects
 
 if TYPE_CHECKING:
     import git
@@ -617,6 +617,7 @@ class GitStore:
                     _write_file(index_path, old_index)
             self._index = None
             raise
+        maintenance.after_write(self)  # what `git commit` does after committing
         return new.hex()
 
     def _move_head(self, parent: str | None, new: bytes, ident: bytes, message: str) -> None:
