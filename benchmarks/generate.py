@@ -17,7 +17,7 @@ from pathlib import Path
 
 from modelreg import yamlio
 from modelreg.manifest import Model
-from modelreg.registry import HEADER
+from modelreg.render import HEADER
 from modelreg.schema import SCHEMAS, render
 
 FRAMEWORKS = ["pytorch", "tensorflow", "xgboost", "sklearn", "onnx", "custom"]

@@ -9,11 +9,9 @@ for thousands of models, and a command that touches one model validates one.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import marshal
 import os
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +36,11 @@ def _plain(value: object) -> bool:
 
 Entry = tuple[bytes, Point, tuple[Any, ...]]
 
-# Caches still in use are saved once, at exit; a cache nobody holds is simply dropped
-# (a long-running server opens registries often and must not pin them all).
-_LIVE: weakref.WeakSet[ManifestCache] = weakref.WeakSet()
-
-
-@atexit.register
-def _save_live() -> None:
-    for cache in list(_LIVE):
-        cache.save()
-
 
 class ManifestCache:
+    """The cache in ``path`` (None: in memory only). Its owner saves it (:meth:`save`):
+    a :class:`~modelreg.registry.Registry` does when closed."""
+
     def __init__(self, path: Path | None) -> None:
         self.path = path
         # blob id -> (manifest as JSON, where appended versions go in its text, summary);
@@ -58,7 +49,6 @@ class ManifestCache:
         self.models: dict[str, Model] = {}
         self.used: set[str] = set()
         self.dirty = False
-        _LIVE.add(self)
 
     @property
     def raw(self) -> dict[str, Entry]:

@@ -226,7 +226,7 @@ class Catalog:
         ref: str | None = None,
         times: Times | None = None,
     ) -> Catalog:
-        """Entries sorted by id; ``times`` is ``Registry.model_times()`` (optional)."""
+        """Entries sorted by id; ``times`` is ``History.model_times()`` (optional)."""
         entries = sorted((entry(m, times) for m in models), key=lambda e: e.id)
         return cls(commit, ref, tuple(entries))
 

@@ -152,7 +152,7 @@ def _ours(path: str) -> bool:
 
 def read_catalog(registry: Registry) -> Catalog:
     """The catalog of a registry as it reads (at its ref, or the working tree)."""
-    times = registry.model_times() if registry.commit else None
+    times = registry.past().model_times() if registry.commit else None
     return Catalog.build(registry.models(), commit=registry.commit, ref=registry.ref, times=times)
 
 

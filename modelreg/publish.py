@@ -24,23 +24,18 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from modelreg.backoff import Backoff
-from modelreg.errors import (
-    ArtifactExistsError,
-    ConflictError,
-    GitError,
-    ModelregError,
-    ReadOnlyError,
-)
-from modelreg.gitstore import remote
+from modelreg.errors import ArtifactExistsError, ConflictError, GitError, ModelregError
+from modelreg.gitstore import GitStore, remote
+from modelreg.manifest import Model
+from modelreg.transaction import Transaction
 
 if TYPE_CHECKING:
-    from modelreg.artifacts import ArtifactBatch  # type: ignore[import-not-found,unused-ignore]
-    from modelreg.gitstore import GitStore
-    from modelreg.registry import Registry, _Tx
+    from modelreg.artifacts import ArtifactBatch
 
 T = TypeVar("T")
 
@@ -71,6 +66,19 @@ class Published(Generic[T]):
         return self.remote is not None
 
 
+@dataclass(frozen=True)
+class Writer(Generic[T]):
+    """What publishing needs of the registry: where its git lives and which remote to
+    push to, how to open a transaction, the operation to run in it, and how to read a
+    model as the branch now has it."""
+
+    store: GitStore
+    remote: str
+    begin: Callable[[], AbstractContextManager[Transaction]]
+    op: Callable[[Transaction], T]
+    get: Callable[[str], Model]
+
+
 @dataclass
 class _Attempt:
     commit: str | None = None
@@ -79,65 +87,49 @@ class _Attempt:
 
 
 def publish(
-    reg: Registry,
-    op: Callable[[Registry], T],
+    writer: Writer[T],
     *,
     push: bool,
     branch: str | None,
-    retries: int | None,
+    retries: int | None = None,
     timeout: float,
-    message: str | None,
 ) -> Published[T]:
     """See :meth:`modelreg.registry.Registry.publish`."""
-    if reg.read_only:
-        raise ReadOnlyError(f"the registry is open read-only at {reg.ref}")
-    if reg._tx is not None:
-        raise ConflictError("publish runs its own transaction: call it outside of one")
     if retries is not None and retries < 0:
         raise ValueError("retries must be 0 or more")
     if timeout < 0:
         raise ValueError("the push timeout must be 0 or more seconds")
-    store = reg.store
-    with store.lock():  # held throughout: no writer of this clone slips in between
+    with writer.store.lock():  # held throughout: no writer of this clone slips in between
         if branch is not None:
-            return _on_new_branch(reg, op, branch, push=push, message=message)
+            return _on_new_branch(writer, branch, push=push)
         if not push:
-            value, attempt = _attempt(reg, op, message)
-            return Published(value, attempt.commit, _branch_or_head(reg))
-        return _pushed(reg, op, retries=retries, timeout=timeout, message=message)
+            value, attempt = _attempt(writer)
+            return Published(value, attempt.commit, _branch_or_head(writer.store))
+        return _pushed(writer, retries=retries, timeout=timeout)
 
 
-def _attempt(reg: Registry, op: Callable[[Registry], T], message: str | None) -> tuple[T, _Attempt]:
-    """Run ``op`` as one transaction; the commit it made, with its uploads."""
-    done: list[_Tx] = []
-    with reg._writing(message, on_commit=done.append):  # one commit for the whole op
-        value = op(reg)
-    if not done:
+def _attempt(writer: Writer[T]) -> tuple[T, _Attempt]:
+    """Run the operation as one transaction; the commit it made, with its uploads."""
+    with writer.begin() as tx:  # one commit for the whole op
+        value = writer.op(tx)
+    if tx.committed is None:
         return value, _Attempt()
-    tx = done[0]
-    return value, _Attempt(reg.store.head(), list(tx.batches), list(tx.models))
+    return value, _Attempt(tx.committed, list(tx.batches), list(tx.models))
 
 
-def _branch_or_head(reg: Registry) -> str:
+def _branch_or_head(store: GitStore) -> str:
     try:
-        return remote.current_branch(reg.store)
+        return remote.current_branch(store)
     except GitError:
         return "HEAD"
 
 
-def _pushed(
-    reg: Registry,
-    op: Callable[[Registry], T],
-    *,
-    retries: int | None,
-    timeout: float,
-    message: str | None,
-) -> Published[T]:
-    store = reg.store
-    name = reg.config.git.remote
+def _pushed(writer: Writer[T], *, retries: int | None, timeout: float) -> Published[T]:
+    store = writer.store
+    name = writer.remote
     remote.remote_url(store, name)  # a clear error before anything is written
     branch = remote.current_branch(store)
-    base = _start_point(reg, name, branch)
+    base = _start_point(store, name, branch)
     backoff = Backoff(timeout)
     tries = 0
 
@@ -149,7 +141,7 @@ def _pushed(
     while True:
         if attempt is None:
             try:
-                value, attempt = _attempt(reg, op, message)
+                value, attempt = _attempt(writer)
             except ArtifactExistsError:
                 # On a store the clones share, another clone may have taken this version
                 # number (and its upload path) first: if the remote moved on, the same
@@ -192,7 +184,7 @@ def _pushed(
             remote.move_branch(store, tip)  # the attempt's commit leaves the branch, unpublished
         except ConflictError as exc:
             raise ConflictError(f"{exc}; {kept}") from None
-        _discard_uploads(reg, attempt)
+        _discard_uploads(writer, attempt)
         if not again():
             raise ConflictError(
                 f"{name}/{branch} moved on {tries + 1} time(s) in {backoff.elapsed:.1f}s "
@@ -220,10 +212,9 @@ def _moved_on(store: GitStore, base: str | None, tip: str | None) -> bool:
     )
 
 
-def _start_point(reg: Registry, name: str, branch: str) -> str | None:
+def _start_point(store: GitStore, name: str, branch: str) -> str | None:
     """The remote tip the first attempt builds on (None: the remote lacks the branch and
     the push creates it), after fast-forwarding a local branch that is behind it."""
-    store = reg.store
     tracking = remote.local_tip(store, f"refs/remotes/{name}/{branch}")
     if tracking is None:
         tracking = remote.fetch(store, name, branch)
@@ -245,7 +236,7 @@ def _start_point(reg: Registry, name: str, branch: str) -> str | None:
     )
 
 
-def _discard_uploads(reg: Registry, attempt: _Attempt) -> None:
+def _discard_uploads(writer: Writer[T], attempt: _Attempt) -> None:
     """Remove what a discarded attempt uploaded, except files the new tip refers to
     (another clone may have reused the very same bytes at the same place)."""
     if not any(b.uploaded for b in attempt.batches):
@@ -253,22 +244,20 @@ def _discard_uploads(reg: Registry, attempt: _Attempt) -> None:
     keep: set[str] = set()
     for model_id in attempt.models:
         with contextlib.suppress(ModelregError):
-            model = reg.get(model_id)
+            model = writer.get(model_id)
             keep.update(a.uri for v in model.versions for a in v.artifacts.values())
     for batch in attempt.batches:
         batch.rollback(keep)
 
 
-def _on_new_branch(
-    reg: Registry, op: Callable[[Registry], T], name: str, *, push: bool, message: str | None
-) -> Published[T]:
+def _on_new_branch(writer: Writer[T], name: str, *, push: bool) -> Published[T]:
     """Commit on a new branch ``name`` made at HEAD; the checkout returns to where it was."""
-    store = reg.store
+    store = writer.store
     remote.check_branch_name(store, name)
     if remote.local_tip(store, f"refs/heads/{name}") is not None:
         raise ConflictError(f"a branch named {name!r} already exists: choose another name")
     base = remote.current_branch(store)
-    origin = reg.config.git.remote
+    origin = writer.remote
     url = None
     if push:
         url = remote.remote_url(store, origin)
@@ -279,7 +268,7 @@ def _on_new_branch(
     remote.switch(store, name, create=True)
     attempt: _Attempt | None = None
     try:
-        value, attempt = _attempt(reg, op, message)
+        value, attempt = _attempt(writer)
     finally:
         remote.switch(store, base)
         if attempt is None or attempt.commit is None:

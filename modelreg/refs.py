@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from modelreg.errors import NotFoundError
-from modelreg.manifest import Model, Stage, Version
+from modelreg.manifest import Artifact, Model, Stage, Version
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,36 @@ def select(model: Model, selector: str | None) -> Version:
     if not labelled:
         raise NotFoundError(f"{model.id} has no version labelled {selector!r}")
     return labelled[-1]
+
+
+def artifacts(
+    spec: str | None, get: Callable[[str], Model], every: Callable[[], Iterable[Model]]
+) -> list[tuple[str, Artifact]]:
+    """``("model@version/role", artifact)`` for every artifact (``spec`` None), of one
+    model (``"churn-xgb"``) or of one version (``"churn-xgb@production"``)."""
+    ref = VersionRef.parse(spec) if spec is not None else None
+    models = list(every()) if ref is None else [get(ref.model_id)]
+    chosen = [
+        (m, v)
+        for m in models
+        for v in (m.versions if ref is None or ref.selector is None else [select(m, ref.selector)])
+    ]
+    return [(f"{m.id}@{v.version}/{r}", a) for m, v in chosen for r, a in v.artifacts.items()]
+
+
+def downloads(
+    model: Model, version: Version, roles: Sequence[str], dest: Path
+) -> list[tuple[Artifact, Path]]:
+    """Each artifact of ``roles`` (all when empty) with where it goes below ``dest``:
+    ``dest/<role>/<file name>``. Raises :class:`NotFoundError` for an unknown role."""
+    unknown = [r for r in roles if r not in version.artifacts]
+    if unknown:
+        have = ", ".join(version.artifacts) or "none"
+        raise NotFoundError(
+            f"{model.id}@{version.version} has no artifact {', '.join(unknown)} (has: {have})"
+        )
+    out = []
+    for role in list(roles) or list(version.artifacts):
+        artifact = version.artifacts[role]
+        out.append((artifact, dest / role / artifact.uri.rstrip("/").rsplit("/", 1)[-1]))
+    return out

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from modelreg import retired, yamlio
-from modelreg.changes import check_change, check_renames
 from modelreg.config import MANIFEST_FILE, MODELS_DIR
 from modelreg.delta import ModelDelta, delta
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import find_worktree
 from modelreg.manifest import Model
-from modelreg.registry import Registry, manifest_path
-from modelreg.rules import check_model, problems_at
+from modelreg.registry import Registry
+from modelreg.rules import check_change, check_model, check_renames, problems_at
+from modelreg.snapshot import manifest_path
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def compare(reg: Registry, base: str) -> Comparison:
     store = reg.store
     head = reg.commit if reg.read_only else None
     mb = store.merge_base(base, head or "HEAD")
-    old_reg = reg.at(mb)
+    old_reg = Registry(reg.base.at(mb, mb[:12], reg.store))
     ids = sorted(
         {
             parts[1]
@@ -111,8 +111,11 @@ def check(reg: Registry, base: str | None = None) -> Report:
             if on_head:
                 problems += problems_at(_loaded(reg, path, shown), on_head)
             if on_base:
-                old_reg = reg.at(comparison.merge_base, base)
-                problems += problems_at(_loaded(old_reg, path, shown), on_base)
+                old_reg = Registry(reg.base.at(comparison.merge_base, base, reg.store))
+                problems += [
+                    replace(p, message=f"{p.message} (line of the base version of the file)")
+                    for p in problems_at(_loaded(old_reg, path, shown), on_base)
+                ]
         if pair.new is not None:
             problems = _with_origins(reg, pair.new, path, shown, problems)
     removed = [p.old for p in comparison.pairs if p.new is None and p.old is not None]
@@ -128,17 +131,17 @@ def _records(
 ) -> tuple[dict[str, int], dict[str, int], list[Problem]]:
     """The record of retired numbers at the merge base and here, and what the change
     does wrong to it (validate reports a record that does not load)."""
-    old_reg = reg.at(comparison.merge_base)
+    mb = comparison.merge_base
     try:
-        old = old_reg.retired_numbers()
-        new = reg.retired_numbers()
+        old = reg.base.at(mb, mb[:12], reg.store).retired_numbers()
+        new = reg.base.retired_numbers()
     except InvalidManifestError:
         return {}, {}, []
     if old is None:
         # a base older than the record: what history says of the models this change
         # creates (the only ones whose numbers it can reuse)
         old = {
-            p.model_id: reg.retired_versions(p.model_id, comparison.merge_base)
+            p.model_id: reg.past(mb).retired_versions(p.model_id)
             for p in comparison.pairs
             if p.old is None
         }
@@ -146,7 +149,7 @@ def _records(
         if new is None:
             return old, {}, []
     shown = reg.store.prefix + retired.RETIRED_FILE
-    loaded = yamlio.loads(reg.read_bytes(retired.RETIRED_FILE) or b"", shown)
+    loaded = yamlio.loads(reg.base.read_bytes(retired.RETIRED_FILE) or b"", shown)
     deleted = {
         p.model_id: max(p.old.latest_version, (p.old.first_version or 1) - 1)
         for p in comparison.pairs
@@ -172,7 +175,7 @@ def diff(reg: Registry, base: str) -> tuple[Comparison, list[ModelDelta]]:
 
 
 def _loaded(reg: Registry, path: str, shown: str) -> yamlio.Loaded:
-    data = reg.read_bytes(path)
+    data = reg.reader.read_bytes(path)
     return yamlio.loads(data or b"", shown)
 
 

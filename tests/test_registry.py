@@ -168,12 +168,13 @@ def test_deployed_model_cannot_be_deleted_or_archived(churn: Registry) -> None:
     import datetime as dt
 
     d = Deployment(target="kubernetes", version=2, deployed_at=dt.datetime.now(dt.timezone.utc))
-    churn.set_deployment(
-        "churn-xgb",
-        d,
-        files={"deploy/kubernetes/churn-xgb/a.yaml": b"x: 1\n"},
-        message="churn-xgb: deploy version 2",
-    )
+    with churn.transaction() as tx:
+        tx.set_deployment(
+            "churn-xgb",
+            d,
+            files={"deploy/kubernetes/churn-xgb/a.yaml": b"x: 1\n"},
+            message="churn-xgb: deploy version 2",
+        )
     assert churn.get("churn-xgb").status == Status.DEPLOYED
     before = head(churn.root)
     for op in (
@@ -184,14 +185,18 @@ def test_deployed_model_cannot_be_deleted_or_archived(churn: Registry) -> None:
         with pytest.raises(RuleViolationError):
             op()
     assert head(churn.root) == before and clean(churn)
-    with pytest.raises(RuleViolationError):  # a deployment must name an existing version
-        churn.set_deployment("churn-xgb", d.model_copy(update={"version": 9}), message="x")
-    churn.set_deployment(
-        "churn-xgb",
-        None,
-        files={"deploy/kubernetes/churn-xgb/a.yaml": None},
-        message="churn-xgb: undeploy",
-    )
+    with (
+        pytest.raises(RuleViolationError),
+        churn.transaction() as tx,
+    ):  # a deployment must name an existing version
+        tx.set_deployment("churn-xgb", d.model_copy(update={"version": 9}), message="x")
+    with churn.transaction() as tx:
+        tx.set_deployment(
+            "churn-xgb",
+            None,
+            files={"deploy/kubernetes/churn-xgb/a.yaml": None},
+            message="churn-xgb: undeploy",
+        )
     assert not (churn.root / "deploy").exists()
     churn.delete("churn-xgb")
     assert not (churn.root / "models/churn-xgb").exists()
@@ -369,14 +374,14 @@ def test_stage_history_says_which_version_held_production_when(churn: Registry) 
     assert periods[0].ended_by == periods[1].commit
 
 
-def test_all_artifact_uris_covers_every_commit(churn: Registry) -> None:
+def test_artifact_uris_of_the_past_cover_every_commit(churn: Registry) -> None:
     from modelreg.manifest import Artifact
 
     churn.register_version("churn-xgb", artifacts={"model": Artifact(uri="s3://b/old.bst")})
     churn.delete("churn-xgb")
     churn.create_model("other", name="Other", framework="onnx")
     churn.register_version("other", artifacts={"model": Artifact(uri="s3://b/new.bst")})
-    assert churn.all_artifact_uris() == {"s3://b/old.bst", "s3://b/new.bst"}
+    assert churn.past().artifact_uris() == {"s3://b/old.bst", "s3://b/new.bst"}
 
 
 def test_writes_work_on_packed_objects_and_without_identity_env(
@@ -408,8 +413,8 @@ def test_cache_never_serves_a_manifest_that_does_not_read_back(churn: Registry) 
         )
     )
     git(churn.root, "commit", "-qam", "a timestamp among the hyperparameters")
-    first = Registry.open(churn.root).get("churn-xgb")
-    Registry.open(churn.root)._cache.save()
+    with Registry.open(churn.root) as reg:
+        first = reg.get("churn-xgb")
     again = Registry.open(churn.root).get("churn-xgb")
     assert again == first
     assert type(again.versions[0].hyperparameters["since"]).__name__ == "datetime"
@@ -423,7 +428,7 @@ def test_listing_from_summaries_matches_the_models(churn: Registry) -> None:
     churn.create_model("lstm", name="LSTM", framework="tensorflow", customer="c1")
     fresh = Registry.open(churn.root)
     fresh.models()  # fills the cache
-    Registry.open(churn.root)._cache.save()
+    fresh.close()
     again = Registry.open(churn.root)
     page, blobs = again.list_json(Query(sort="name:desc"))
     assert [s.id for s in page.items] == ["lstm", "churn-xgb"]
@@ -438,13 +443,13 @@ def test_listing_from_summaries_matches_the_models(churn: Registry) -> None:
     assert [m.id for m in at_ref.list().items] == ["churn-xgb"]
 
 
-def test_opening_registries_repeatedly_pins_nothing(churn: Registry) -> None:
-    import gc
-
-    from modelreg import cache
-
-    before = len(cache._LIVE)
-    for _ in range(20):
-        assert Registry.open(churn.root, ref="HEAD").commit  # what a server does to follow a ref
-    gc.collect()
-    assert len(cache._LIVE) <= before
+def test_the_cache_is_saved_when_the_with_block_ends(churn: Registry) -> None:
+    saved = churn.root / ".git/modelreg/manifests.cache"
+    saved.unlink(missing_ok=True)
+    with Registry.open(churn.root) as reg:
+        reg.get("churn-xgb")
+        assert not saved.exists()  # nothing is written behind the caller's back
+    assert saved.is_file()
+    with Registry.open(churn.root) as again:
+        blob = next(iter(again.cache.raw))
+        assert again.cache.get(blob) is not None

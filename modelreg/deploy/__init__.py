@@ -14,8 +14,10 @@ import datetime as dt
 import sys
 from dataclasses import dataclass, field, replace
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from modelreg import rules
+from modelreg.config import RegistryConfig
 from modelreg.deploy.target import (
     ENTRY_POINT_GROUP,
     DeployRequest,
@@ -24,11 +26,21 @@ from modelreg.deploy.target import (
     Target,
 )
 from modelreg.errors import ModelregError, NotFoundError, RuleViolationError, TargetError
-from modelreg.manifest import Deployment, Model, Stage, Version
+from modelreg.manifest import Deployment, Model, Version
 from modelreg.refs import VersionRef, select
+from modelreg.transaction import Transaction
 
-if TYPE_CHECKING:
-    from modelreg.registry import Registry
+
+class Reader(Protocol):
+    """What rendering reads: the config, models and files (a snapshot or a transaction)."""
+
+    @property
+    def config(self) -> RegistryConfig: ...
+
+    def get(self, model_id: str) -> Model: ...
+
+    def files_under(self, folder: str) -> list[str]: ...
+
 
 __all__ = [
     "DeployRequest",
@@ -41,6 +53,7 @@ __all__ = [
     "deploy",
     "installed_targets",
     "load_target",
+    "plan",
     "undeploy",
 ]
 
@@ -214,36 +227,21 @@ def _version(model: Model, selector: str | None, request: DeployRequest) -> Vers
     return select(model, selector)
 
 
-def _live(model: Model, version: Version, what: str) -> Version:
-    if version.stage == Stage.ARCHIVED:
-        raise RuleViolationError(
-            f"{what} {model.id}@{version.version} is archived; archived versions are not deployed"
-        )
-    return version
-
-
-def render_request(reg: Registry, spec: str, request: DeployRequest, target: str) -> RenderRequest:
+def render_request(reg: Reader, spec: str, request: DeployRequest, target: str) -> RenderRequest:
     """The checked, resolved input of a target. Raises :class:`NotFoundError` for an
-    unknown model, version or hardware profile, :class:`RuleViolationError` for an
-    archived model or version, or a challenger equal to the version."""
+    unknown model, version or hardware profile, :class:`RuleViolationError` when
+    :func:`modelreg.rules.deployment_rules` refuse the deployment."""
     ref = VersionRef.parse(spec)
     model = reg.get(ref.model_id)
-    if model.archived:
-        raise RuleViolationError(f"{model.id} is archived; archived models are not deployed")
-    version = _live(model, _version(model, ref.selector, request), "version")
+    version = _version(model, ref.selector, request)
     challenger = None
     traffic = 0
     if request.challenger is not None:
-        found = model.version(request.challenger.version)
-        if found is None:
+        challenger = model.version(request.challenger.version)
+        if challenger is None:
             raise NotFoundError(
                 f"{model.id} has no version {request.challenger.version} to use as challenger "
                 f"(latest is {model.latest_version})"
-            )
-        challenger = _live(model, found, "challenger")
-        if challenger.version == version.version:
-            raise RuleViolationError(
-                f"the challenger must be another version than {model.id}@{version.version}"
             )
         traffic = request.challenger.traffic_percent
     profile = None
@@ -254,6 +252,11 @@ def render_request(reg: Registry, spec: str, request: DeployRequest, target: str
             raise NotFoundError(
                 f"unknown hardware profile {request.hardware!r} (modelreg.yaml has: {known})"
             )
+    rules.enforce(
+        rules.deployment_rules(model, version.version, challenger.version if challenger else None)[
+            :1
+        ]
+    )
     return RenderRequest(
         model=model,
         version=version,
@@ -289,7 +292,7 @@ def render(target: Target, request: RenderRequest) -> Rendered:
     return rendered
 
 
-def _target_name(reg: Registry, target: str | None) -> str:
+def _target_name(reg: Reader, target: str | None) -> str:
     name = target or reg.config.deploy.default_target
     if not name:
         raise RuleViolationError(
@@ -299,20 +302,12 @@ def _target_name(reg: Registry, target: str | None) -> str:
     return name
 
 
-def deploy(
-    reg: Registry,
-    spec: str,
-    request: DeployRequest | None = None,
-    *,
-    target: str | None = None,
-    dry_run: bool = False,
+def plan(
+    reg: Reader, spec: str, request: DeployRequest | None = None, *, target: str | None = None
 ) -> DeployResult:
-    """Render ``spec`` (``MODEL`` or ``MODEL@VERSION``) for a target, write the specs to
-    ``deploy/<target>/<model-id>/`` and record the deployment block: one commit.
-
-    A redeploy replaces the model's earlier spec files (on any target). With
-    ``dry_run`` nothing is written. Raises :class:`NotFoundError`,
-    :class:`RuleViolationError` or :class:`TargetError` and then changes nothing."""
+    """What deploying ``spec`` (``MODEL`` or ``MODEL@VERSION``) on a target would write,
+    without writing it (a dry run). Raises :class:`NotFoundError`,
+    :class:`RuleViolationError` or :class:`TargetError`."""
     request = request or DeployRequest()
     name = _target_name(reg, target)
     plugin = load_target(name)
@@ -335,39 +330,42 @@ def deploy(
         endpoint_url=rendered.endpoint_url,
         deployed_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
     )
-    result = DeployResult(
-        model.id, name, deployment, files, removed, tuple(rendered.warnings), dry_run=dry_run
+    return DeployResult(
+        model.id, name, deployment, files, removed, tuple(rendered.warnings), dry_run=True
     )
-    if dry_run:
-        return result
-    changes: dict[str, bytes | None] = {**files, **dict.fromkeys(removed)}
-    message = f"{model.id}: deploy version {deployment.version} to {name}"
+
+
+def deploy(
+    tx: Transaction, spec: str, request: DeployRequest | None = None, *, target: str | None = None
+) -> DeployResult:
+    """Render ``spec`` for a target into ``tx``: the specs under
+    ``deploy/<target>/<model-id>/`` and the deployment block, committed with ``tx``.
+
+    A redeploy replaces the model's earlier spec files (on any target). Raises
+    :class:`NotFoundError`, :class:`RuleViolationError` or :class:`TargetError` and
+    then changes nothing. The result's commit is for the caller to fill in."""
+    result = replace(plan(tx, spec, request, target=target), dry_run=False)
+    deployment = result.deployment
+    changes: dict[str, bytes | None] = {**result.files, **dict.fromkeys(result.removed)}
+    message = f"{result.model_id}: deploy version {deployment.version} to {result.target}"
     if deployment.challenger is not None:
         c = deployment.challenger
         message += f" (challenger {c.version} at {c.traffic_percent}%)"
-    reg.set_deployment(model.id, deployment, files=changes, message=message)
-    return replace(result, commit=_committed(reg))
+    tx.set_deployment(result.model_id, deployment, files=changes, message=message)
+    return result
 
 
-def undeploy(reg: Registry, model_id: str) -> UndeployResult:
-    """Remove the deployment block and the model's spec files in one commit.
+def undeploy(tx: Transaction, model_id: str) -> UndeployResult:
+    """Remove the deployment block and the model's spec files in ``tx``.
 
     Raises :class:`NotFoundError` for an unknown model, :class:`RuleViolationError`
     when it is not deployed."""
-    model = reg.get(model_id)
+    model = tx.get(model_id)
     if model.deployment is None:
         raise RuleViolationError(f"{model_id} is not deployed")
     target = model.deployment.target
-    removed = tuple(sorted(reg.files_under(deploy_folder(target, model_id))))
-    reg.set_deployment(
-        model_id,
-        None,
-        files=dict.fromkeys(removed),
-        message=f"{model_id}: undeploy from {target}",
+    removed = tuple(sorted(tx.files_under(deploy_folder(target, model_id))))
+    tx.set_deployment(
+        model_id, None, files=dict.fromkeys(removed), message=f"{model_id}: undeploy from {target}"
     )
-    return UndeployResult(model_id, target, removed, _committed(reg))
-
-
-def _committed(reg: Registry) -> str | None:
-    """The commit just made; None inside a larger transaction, which commits later."""
-    return None if reg._tx is not None else reg.commit
+    return UndeployResult(model_id, target, removed)

@@ -27,17 +27,18 @@ def feature(churn: Registry) -> Registry:
     )
     churn.set_stage("churn-xgb", 1, "archived")
     churn.update("churn-xgb", description="Now with more data", tags=["churn"])
-    churn.set_deployment(
-        "churn-xgb",
-        Deployment(
-            target="kserve",
-            version=2,
-            challenger=Challenger(version=3, traffic_percent=10),
-            hardware="gpu",
-            deployed_at=NOW,
-        ),
-        message="deploy",
-    )
+    with churn.transaction() as tx:
+        tx.set_deployment(
+            "churn-xgb",
+            Deployment(
+                target="kserve",
+                version=2,
+                challenger=Challenger(version=3, traffic_percent=10),
+                hardware="gpu",
+                deployed_at=NOW,
+            ),
+            message="deploy",
+        )
     churn.create_model("new-model", name="New", framework="sklearn")
     churn.register_version("new-model", metrics={"auc": 0.7})
     churn.delete("old-model")

@@ -23,7 +23,7 @@ def record(root: Path) -> str:
 
 
 def test_a_new_registry_has_an_empty_record(registry: Registry) -> None:
-    assert registry.retired_numbers() == {}
+    assert registry.base.retired_numbers() == {}
     assert RETIRED_FILE in git(registry.root, "ls-files")
 
 
@@ -45,8 +45,8 @@ def test_create_reads_the_record_not_the_history(churn: Registry) -> None:
     (root / RETIRED_FILE).write_text(record(root).replace("churn-xgb: 2", "churn-xgb: 40"))
     git(root, "commit", "-qam", "retire more")
     assert churn.create_model("churn-xgb", name="Again", framework="onnx").first_version == 41
-    assert churn.retired_versions("churn-xgb", "HEAD~1") == 40
-    assert churn.retired_versions("churn-xgb", "HEAD~3") == 0  # before the delete
+    assert churn.past("HEAD~1").retired_versions("churn-xgb") == 40
+    assert churn.past("HEAD~3").retired_versions("churn-xgb") == 0  # before the delete
 
 
 def test_a_registry_without_a_record_finds_the_numbers_in_history(churn: Registry) -> None:
@@ -55,17 +55,17 @@ def test_a_registry_without_a_record_finds_the_numbers_in_history(churn: Registr
     git(root, "commit", "-qm", "a registry made before the record")
     git(root, "rm", "-q", MANIFEST)
     git(root, "commit", "-qm", "deleted by hand")
-    assert churn.retired_numbers() is None
+    assert churn.base.retired_numbers() is None
     assert churn.create_model("churn-xgb", name="Again", framework="onnx").first_version == 3
     churn.delete("churn-xgb")  # the first delete starts the record
-    assert churn.retired_numbers() == {"churn-xgb": 2}
+    assert churn.base.retired_numbers() == {"churn-xgb": 2}
 
 
 def test_deleting_twice_never_lowers_a_number(churn: Registry) -> None:
     churn.delete("churn-xgb")
     churn.create_model("churn-xgb", name="Again", framework="onnx")
     churn.delete("churn-xgb")  # no versions of its own: the record stays at 2
-    assert churn.retired_numbers() == {"churn-xgb": 2}
+    assert churn.base.retired_numbers() == {"churn-xgb": 2}
 
 
 def test_a_transaction_deleting_two_models_records_both(churn: Registry) -> None:
@@ -74,7 +74,7 @@ def test_a_transaction_deleting_two_models_records_both(churn: Registry) -> None
     with churn.transaction("clean up"):
         churn.delete("churn-xgb")
         churn.delete("other")
-    assert churn.retired_numbers() == {"churn-xgb": 2, "other": 1}
+    assert churn.base.retired_numbers() == {"churn-xgb": 2, "other": 1}
 
 
 def test_a_broken_record_is_located(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]

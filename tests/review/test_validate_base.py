@@ -107,11 +107,12 @@ def test_a_removed_version_and_the_three_dot_base(churn: Registry, run_cli) -> N
 def test_a_deployed_model_cannot_be_deleted(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
     import datetime as dt
 
-    churn.set_deployment(
-        "churn-xgb",
-        Deployment(target="kserve", version=2, deployed_at=dt.datetime.now(dt.timezone.utc)),
-        message="deploy",
-    )
+    with churn.transaction() as tx:
+        tx.set_deployment(
+            "churn-xgb",
+            Deployment(target="kserve", version=2, deployed_at=dt.datetime.now(dt.timezone.utc)),
+            message="deploy",
+        )
     root = churn.root
     branch(root, "feature")
     base_text = (root / MANIFEST).read_text()
@@ -121,7 +122,7 @@ def test_a_deployed_model_cannot_be_deleted(churn: Registry, run_cli) -> None:  
     assert r.code == 3
     line = line_of(base_text, "target: kserve")
     assert f"{MANIFEST}:{line}:" in r.out
-    assert "was deleted while deployed (version 2 on kserve)" in r.out
+    assert "deleted while deployed (version 2 on kserve)" in r.out
     assert "base version of the file" in r.out
 
 

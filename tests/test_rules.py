@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from modelreg.changes import check_change, check_renames
 from modelreg.config import RegistryConfig
 from modelreg.manifest import Model
+from modelreg.rules import check_change, check_renames
 
 T0 = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 

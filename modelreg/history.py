@@ -1,0 +1,132 @@
+"""What changed when: a model's past states and events, read from git.
+
+Facts git already knows (who changed a model, when, every past state) come from
+git; manifests are parsed through a snapshot's cache, so each past state is
+parsed once for all the commits that share it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from modelreg.config import MANIFEST_FILE, MODELS_DIR
+from modelreg.errors import InvalidManifestError, ModelregError, NotFoundError
+from modelreg.events import Event, StagePeriod, between, stage_periods
+from modelreg.gitstore import CommitInfo, GitStore
+from modelreg.manifest import Model, Stage
+from modelreg.snapshot import Snapshot, manifest_path
+
+
+@dataclass(frozen=True)
+class Change:
+    """One commit in a model's history and what it did to the model."""
+
+    commit: CommitInfo
+    events: tuple[Event, ...]
+    model: Model | None  # the manifest after the commit (None: deleted)
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.commit
+        return {
+            "commit": c.sha,
+            "author": c.author,
+            "email": c.email,
+            "time": dt.datetime.fromtimestamp(c.time, dt.timezone.utc)
+            .isoformat()
+            .replace("+00:00", "Z"),
+            "message": c.message,
+            "events": [e.to_dict() for e in self.events],
+        }
+
+
+class History:
+    """The history of ``rev`` in ``store``, parsing through ``snapshot``'s cache."""
+
+    def __init__(self, store: GitStore, snapshot: Snapshot, rev: str = "HEAD") -> None:
+        self.store = store
+        self.snapshot = snapshot
+        self.rev = rev
+
+    def states(self, model_id: str) -> list[tuple[CommitInfo, Model | None]]:
+        """The manifest after every commit that touched it, oldest first."""
+        store, path = self.store, manifest_path(model_id)
+        out: list[tuple[CommitInfo, Model | None]] = []
+        for info in reversed(store.log(path, self.rev)):
+            blob = store.blob_at(info.sha, path)
+            model = None
+            if blob is not None:
+                try:
+                    model = self.snapshot.parse(model_id, store.read_blob(blob))
+                except InvalidManifestError:
+                    model = None  # a broken state in history: shown as an event-less commit
+            out.append((info, model))
+        self.snapshot.cache.save()
+        return out
+
+    def changes(self, model_id: str) -> list[Change]:
+        """Every commit that changed the model, newest first, with what it changed."""
+        states = self.states(model_id)
+        if not states:
+            raise NotFoundError(f"no history for model {model_id!r}")
+        out = []
+        previous: Model | None = None
+        for info, model in states:
+            out.append(Change(info, tuple(between(previous, model)), model))
+            previous = model
+        return list(reversed(out))
+
+    def stage_periods(self, model_id: str, stage: Stage) -> list[StagePeriod]:
+        """Which version held ``stage`` from when to when, and by which commit."""
+        return stage_periods(self.states(model_id), stage)
+
+    def retired_versions(self, model_id: str) -> int:
+        """The highest version number a deleted model with this id had (0 if none):
+        numbers a re-created model must not reuse. Read from the record of retired
+        numbers at ``rev`` (:mod:`modelreg.retired`); in a registry without one, from the
+        history of the manifest."""
+        store, path = self.store, manifest_path(model_id)
+        if store.head() is None:
+            return 0
+        numbers = self.snapshot.at(store.resolve(self.rev), store=store).retired_numbers()
+        if numbers is not None:
+            return numbers.get(model_id, 0)
+        for info in store.log(path, self.rev):
+            blob = store.blob_at(info.sha, path)
+            if blob is None:
+                continue
+            with contextlib.suppress(ModelregError):
+                return self.snapshot.parse(model_id, store.read_blob(blob)).latest_version
+            break  # the newest surviving manifest holds the highest number
+        return 0
+
+    def artifact_uris(self) -> set[str]:
+        """Every artifact URI that any manifest refers to at any commit of ``rev``."""
+        store = self.store
+        blobs: dict[str, str] = {}  # blob id -> model id
+        for sha in store.commits_touching(MODELS_DIR, self.rev):
+            for model_id, (_, is_dir) in store.listdir(sha, MODELS_DIR).items():
+                if is_dir:
+                    blob = store.blob_at(sha, manifest_path(model_id))
+                    if blob is not None:
+                        blobs.setdefault(blob, model_id)
+        uris: set[str] = set()
+        for blob, model_id in blobs.items():
+            with contextlib.suppress(InvalidManifestError):
+                model = self.snapshot.parse(model_id, store.read_blob(blob))
+                uris.update(a.uri for v in model.versions for a in v.artifacts.values())
+        return uris
+
+    def model_times(self) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+        """Per model id: (first, last) commit time of its manifest, from one git call."""
+        out = {}
+        for rel, (first, last) in self.store.path_times(MODELS_DIR, self.rev).items():
+            parts = rel.split("/")
+            if len(parts) == 3 and parts[2] == MANIFEST_FILE:
+                out[parts[1]] = (
+                    dt.datetime.fromtimestamp(first, dt.timezone.utc),
+                    dt.datetime.fromtimestamp(last, dt.timezone.utc),
+                )
+        return out

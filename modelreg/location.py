@@ -1,0 +1,31 @@
+"""Where a registry lives: the folder holding ``modelreg.yaml``, and its cache file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from modelreg.config import CONFIG_FILE
+from modelreg.errors import NotFoundError
+from modelreg.gitstore import find_worktree
+
+CACHE_FILE = "modelreg/manifests.cache"  # inside the repository's .git folder
+
+
+def find_registry(start: Path) -> Path:
+    """The folder holding ``modelreg.yaml``: ``start`` or the nearest parent."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise NotFoundError(
+        f"no {CONFIG_FILE} in {start} or any parent folder "
+        "(create a registry with `modelreg init`, or pass --registry)"
+    )
+
+
+def cache_file(root: Path) -> Path | None:
+    """Where the manifest cache of the registry in ``root`` is kept (None: no .git folder
+    to keep it in, as in a linked worktree or outside git)."""
+    top = find_worktree(root)
+    dot_git = top / ".git" if top is not None else None
+    return dot_git / CACHE_FILE if dot_git is not None and dot_git.is_dir() else None

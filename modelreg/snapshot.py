@@ -1,0 +1,319 @@
+"""The registry as of one commit (or as the working tree holds it): read-only.
+
+A snapshot reads files, parses manifests through the manifest cache (keyed by
+git blob id, so a manifest read at any commit is parsed once), and lists them
+through :mod:`modelreg.query`. At a commit the blob ids come from git's trees,
+so a cached manifest is found without reading its bytes at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from modelreg import retired, yamlio
+from modelreg.cache import ManifestCache
+from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, RegistryConfig
+from modelreg.errors import InvalidManifestError, NotFoundError, Problem
+from modelreg.gitstore import GitStore, blob_id
+from modelreg.location import cache_file, find_registry
+from modelreg.manifest import Model, Version
+from modelreg.query import Page, Query, Summary, apply
+from modelreg.refs import VersionRef, select
+from modelreg.rules import check_model, problems_at
+from modelreg.schema import load_manifest, parse_config
+
+T = TypeVar("T")
+Point = tuple[int, int] | None
+
+
+def manifest_path(model_id: str) -> str:
+    return f"{MODELS_DIR}/{model_id}/{MANIFEST_FILE}"
+
+
+class Snapshot:
+    """The registry at ``commit`` (read from git), or in the working tree (``commit``
+    None: read from disk). ``ref`` is the name it was opened at, for messages."""
+
+    def __init__(
+        self,
+        root: Path,
+        config: RegistryConfig,
+        cache: ManifestCache,
+        *,
+        store: GitStore | None = None,
+        commit: str | None = None,
+        ref: str | None = None,
+    ) -> None:
+        if commit is not None and store is None:
+            raise ValueError("a snapshot at a commit needs the git store")
+        self.root = root
+        self.config = config
+        self.cache = cache
+        self.store = store
+        self.commit = commit
+        self.ref = ref
+        self._models: dict[str, Model] | None = None
+
+    @classmethod
+    def open(cls, path: Path, ref: str | None = None) -> Snapshot:
+        """The registry holding ``path``: its working tree, or with ``ref`` the commit that
+        names (read-only). Raises :class:`NotFoundError` where there is no registry."""
+        root = find_registry(path)
+        cache = ManifestCache(cache_file(root))
+        if ref is None:
+            return cls(root, parse_config((root / CONFIG_FILE).read_bytes(), CONFIG_FILE), cache)
+        store = GitStore.open(root)
+        commit = store.resolve(ref)
+        blob = store.blob_at(commit, CONFIG_FILE)
+        if blob is None:
+            raise NotFoundError(f"no {CONFIG_FILE} at {ref} ({commit[:12]})")
+        config = parse_config(store.read_blob(blob), f"{CONFIG_FILE}@{ref}")
+        return cls(root, config, cache, store=store, commit=commit, ref=ref)
+
+    def at(
+        self, commit: str | None, ref: str | None = None, store: GitStore | None = None
+    ) -> Snapshot:
+        """The same registry at ``commit`` (None: the working tree, read afresh), sharing
+        the cache and the git store."""
+        return Snapshot(
+            self.root, self.config, self.cache, store=store or self.store, commit=commit, ref=ref
+        )
+
+    def git(self) -> GitStore:
+        """The git store (opened on first use: reading the working tree needs none)."""
+        if self.store is None:
+            self.store = GitStore.open(self.root)
+        return self.store
+
+    # ------------------------------------------------------------- files
+
+    def read_bytes(self, relpath: str) -> bytes | None:
+        """A file of the registry (relative to its root), None if there is none."""
+        if self.commit is not None:
+            assert self.store is not None
+            blob = self.store.blob_at(self.commit, relpath)
+            return None if blob is None else self.store.read_blob(blob)
+        try:
+            return (self.root / relpath).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def retired_numbers(self) -> dict[str, int] | None:
+        """The record of retired version numbers (None: the registry has none; see
+        :mod:`modelreg.retired`). Raises :class:`InvalidManifestError` naming the line."""
+        data = self.read_bytes(retired.RETIRED_FILE)
+        if data is None:
+            return None
+        return retired.load(data, self.display(retired.RETIRED_FILE))[0]
+
+    def files_under(self, folder: str) -> list[str]:
+        """The files below ``folder`` (relative to the registry root), sorted."""
+        if self.commit is not None:
+            assert self.store is not None
+            out: list[str] = []
+            for name, (_, is_dir) in sorted(self.store.listdir(self.commit, folder).items()):
+                path = f"{folder}/{name}"
+                out += self.files_under(path) if is_dir else [path]
+            return out
+        base = self.root / folder
+        if not base.is_dir():
+            return []
+        return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
+
+    def model_ids(self) -> list[str]:
+        """The model folders, sorted (a folder may lack its manifest: see :meth:`validate`)."""
+        if self.commit is not None:
+            assert self.store is not None
+            entries = self.store.listdir(self.commit, MODELS_DIR)
+            return sorted(name for name, (_, is_dir) in entries.items() if is_dir)
+        try:
+            return sorted(
+                e.name
+                for e in os.scandir(self.root / MODELS_DIR)
+                if e.is_dir() and not e.name.startswith(".")
+            )
+        except FileNotFoundError:
+            return []
+
+    def display(self, relpath: str) -> str:
+        """How a file is named in messages: relative to the current folder when inside it."""
+        full = self.root / relpath
+        try:
+            return str(full.relative_to(Path.cwd()))
+        except ValueError:
+            return str(full) if self.ref is None else f"{relpath}@{self.ref}"
+
+    # ------------------------------------------------------------- manifests
+
+    def parse(self, model_id: str, data: bytes) -> Model:
+        """The manifest in ``data``. Raises :class:`InvalidManifestError`."""
+        return self.parse_full(model_id, data)[0]
+
+    def parse_full(self, model_id: str, data: bytes) -> tuple[Model, Point]:
+        """The manifest in ``data`` (from the cache when these exact bytes were seen), and
+        where appended versions go in its text."""
+        blob = blob_id(data)
+        cached = self.cache.get(blob)
+        if cached is not None and cached[0].id == model_id:
+            return cached
+        model, loaded = load_manifest(
+            data,
+            self.display(manifest_path(model_id)),
+            folder_id=model_id,
+            max_bytes=self.config.policy.max_manifest_bytes,
+        )
+        point = yamlio.append_point(loaded.text, loaded.root, ("versions",))
+        self.cache.put(blob, model, point)
+        return model, point
+
+    def reparse(self, model_id: str) -> Callable[[bytes], Model | None]:
+        """``parse`` for ``model_id`` that answers None for bytes that do not load."""
+
+        def read(data: bytes) -> Model | None:
+            try:
+                return self.parse(model_id, data)
+            except InvalidManifestError:
+                return None
+
+        return read
+
+    def manifest(self, model_id: str) -> Model | None:
+        """One manifest as stored, None if there is none."""
+        if self._models is not None:
+            return self._models.get(model_id)
+        path = manifest_path(model_id)
+        if self.commit is not None:
+            assert self.store is not None
+            blob = self.store.blob_at(self.commit, path)
+            if blob is None:
+                return None
+            cached = self.cache.get(blob)
+            if cached is not None and cached[0].id == model_id:
+                return cached[0]
+            return self.parse(model_id, self.store.read_blob(blob))
+        data = self.read_bytes(path)
+        return None if data is None else self.parse(model_id, data)
+
+    def get(self, model_id: str) -> Model:
+        """The model's manifest. Raises :class:`NotFoundError`."""
+        found = self.manifest(model_id)
+        if found is None:
+            raise NotFoundError(f"no model {model_id!r} in the registry")
+        return found
+
+    def all(self) -> dict[str, Model]:
+        """Every model by id. Raises :class:`InvalidManifestError` naming every broken one."""
+        if self._models is None:
+            self._models = self.each(self.manifest)
+        return self._models
+
+    def models(self) -> list[Model]:
+        """Every model, sorted by id."""
+        return [m for _, m in sorted(self.all().items())]
+
+    def each(self, read: Callable[[str], T | None]) -> dict[str, T]:
+        """``read`` for every model folder; every broken manifest is reported, not the first."""
+        out: dict[str, T] = {}
+        problems: list[Problem] = []
+        for model_id in self.model_ids():
+            try:
+                found = read(model_id)
+            except InvalidManifestError as exc:
+                problems.extend(exc.problems)
+                continue
+            if found is not None:
+                out[model_id] = found
+        self.cache.save()
+        if problems:
+            raise InvalidManifestError(problems)
+        return out
+
+    def resolve(self, spec: str) -> tuple[Model, Version]:
+        """``id@3``, ``id@latest``, ``id@production``, ``id@v1.2.0`` -> (model, version)."""
+        ref = VersionRef.parse(spec)
+        model = self.get(ref.model_id)
+        return model, select(model, ref.selector)
+
+    # ------------------------------------------------------------- listing
+
+    def page(self, query: Query | None = None) -> Page[Model]:
+        """One page of the models that match ``query``, with the total count.
+        Filters and sort work on summaries; only the models of the page are built."""
+        page = apply((s for s, _ in self.listing().values()), query or Query())
+        return Page([self.get(s.id) for s in page.items], page.total, page.limit, page.offset)
+
+    def list_json(self, query: Query | None = None) -> tuple[Page[Summary], list[bytes]]:
+        """Like :meth:`list`, with each model of the page as JSON bytes (by alias, no
+        nulls), served from the cache without building the models."""
+        listing = self.listing()
+        page = apply((s for s, _ in listing.values()), query or Query())
+        return page, [listing[s.id][1] or dump(self.get(s.id)) for s in page.items]
+
+    def listing(self) -> dict[str, tuple[Summary, bytes | None]]:
+        """Every model's summary, with its cached JSON when the cache has it."""
+        if self._models is not None:
+            return {m.id: (Summary.of(m), None) for m in self._models.values()}
+        return self.each(self._entry)
+
+    def _entry(self, model_id: str) -> tuple[Summary, bytes | None] | None:
+        path = manifest_path(model_id)
+        data: bytes | None = None
+        if self.commit is not None:
+            assert self.store is not None
+            blob = self.store.blob_at(self.commit, path)
+        else:
+            data = self.read_bytes(path)
+            blob = None if data is None else blob_id(data)
+        if blob is None:
+            return None
+        cached = self.cache.entry(blob)
+        if cached is not None and cached[1].id == model_id:
+            return cached[1], cached[0]
+        if data is None:
+            assert self.store is not None
+            data = self.store.read_blob(blob)
+        return Summary.of(self.parse(model_id, data)), None
+
+    # ------------------------------------------------------------- checks
+
+    def validate(self) -> list[Problem]:
+        """Every schema and rule problem of the config and every manifest (all, not the
+        first), and what is wrong with the artifact store's options."""
+        problems: list[Problem] = []
+        for model_id in self.model_ids():
+            path = manifest_path(model_id)
+            data = self.read_bytes(path)
+            if data is None:
+                where = self.display(f"{MODELS_DIR}/{model_id}")
+                problems.append(Problem(where, None, None, "", f"folder has no {MANIFEST_FILE}"))
+                continue
+            try:
+                model = self.parse(model_id, data)
+            except InvalidManifestError as exc:
+                problems.extend(exc.problems)
+                continue
+            violations = check_model(model, self.config)
+            if violations:
+                loaded = yamlio.loads(data, self.display(path))
+                problems.extend(problems_at(loaded, violations))
+        try:
+            self.retired_numbers()
+        except InvalidManifestError as exc:
+            problems.extend(exc.problems)
+        self.cache.save()
+        with contextlib.suppress(ImportError):
+            from modelreg.artifacts import check_storage_options  # its fsspec only when needed
+
+            for message in check_storage_options(self.config.artifacts.storage_options):
+                where = self.display(CONFIG_FILE)
+                problems.append(Problem(where, None, None, "artifacts.storage_options", message))
+        return problems
+
+
+def dump(model: Model) -> bytes:
+    """A model as the JSON ``list --json`` prints (by alias, no nulls)."""
+    return model.model_dump_json(by_alias=True, exclude_none=True).encode()

@@ -1,0 +1,417 @@
+"""A transaction: changes to models gathered, rendered, checked and committed as one commit.
+
+A transaction reads through a snapshot of the working tree with its own pending
+changes laid over it, so a write sees the writes before it. :meth:`commit`
+renders each touched manifest once (:mod:`modelreg.render`), checks it with the
+rules (:mod:`modelreg.rules`) and asks the git store for one commit;
+:meth:`rollback` removes what the transaction uploaded. As a context manager it
+commits when the block ends and rolls back when it raises; holding the writer's lock
+is the opener's business (:meth:`Registry.transaction`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+
+from modelreg import render, retired, rules, yamlio
+from modelreg.config import RegistryConfig
+from modelreg.errors import ConflictError, NotFoundError, RuleViolationError
+from modelreg.gitstore import GitStore, blob_id
+from modelreg.history import History
+from modelreg.manifest import METADATA_FIELDS, Artifact, Deployment, Model, Stage, Training, Version
+from modelreg.query import Page, Query, Summary, apply
+from modelreg.refs import VersionRef, select
+from modelreg.snapshot import Snapshot, dump, manifest_path
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from modelreg.artifacts import ArtifactBatch, ArtifactStore, ProgressFactory
+
+MAX_MESSAGE_LINES = 50
+
+
+class ModelFields(TypedDict, total=False):
+    """The fields of a new model besides its id (``name`` and ``framework`` are needed)."""
+
+    name: str
+    framework: str
+    description: str
+    type: str | None
+    source: str | None
+    owner: str | None
+    organization: str | None
+    workspace: str | None
+    customer: str | None
+    tags: Sequence[str]
+
+
+class VersionFields(TypedDict, total=False):
+    """What a new version may bring; its number and creation time are the registry's."""
+
+    label: str | None
+    description: str | None
+    metrics: Mapping[str, float] | None
+    hyperparameters: Mapping[str, Any] | None
+    training: Training | Mapping[str, Any] | None
+    artifacts: Mapping[str, Artifact | str | os.PathLike[str]] | None
+    stage: Stage | str
+    hash: bool
+    progress: ProgressFactory | None
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+class Transaction:
+    """Pending changes over ``base`` (a working-tree snapshot), committed to ``store``.
+
+    ``artifacts`` gives the artifact store (asked only when a version brings local
+    files); ``title`` heads the message of a commit of several changes.
+    """
+
+    def __init__(
+        self,
+        base: Snapshot,
+        store: GitStore,
+        *,
+        artifacts: Callable[[], ArtifactStore],
+        title: str | None = None,
+    ) -> None:
+        self.base = base
+        self.store = store
+        self.config: RegistryConfig = base.config
+        self.title = title
+        self.history = History(store, base)
+        self._artifacts = artifacts
+        self.models: dict[str, Model | None] = {}  # state after the writes (None: deleted)
+        self.files: dict[str, bytes | None] = {}  # other files (deploy specs); None: removed
+        self.messages: list[str] = []
+        self.batches: list[ArtifactBatch] = []  # uploads, removed again on rollback
+        self.committed: str | None = None  # the commit made, once made
+
+    # ------------------------------------------------------------- reading
+
+    def read_bytes(self, relpath: str) -> bytes | None:
+        """A file as it will be committed (pending files first, then the working tree)."""
+        if relpath in self.files:
+            return self.files[relpath]
+        return self.base.read_bytes(relpath)
+
+    def retired_numbers(self) -> dict[str, int] | None:
+        """The record of retired numbers as it will be committed (see
+        :meth:`Snapshot.retired_numbers`)."""
+        data = self.read_bytes(retired.RETIRED_FILE)
+        if data is None:
+            return None
+        return retired.load(data, self.base.display(retired.RETIRED_FILE))[0]
+
+    def files_under(self, folder: str) -> list[str]:
+        """The files below ``folder`` as the working tree has them."""
+        return self.base.files_under(folder)
+
+    def get(self, model_id: str) -> Model:
+        """The model as the writes so far left it. Raises :class:`NotFoundError`."""
+        if model_id not in self.models:
+            return self.base.get(model_id)
+        found = self.models[model_id]
+        if found is None:
+            raise NotFoundError(f"no model {model_id!r} in the registry")
+        return found
+
+    def exists(self, model_id: str) -> bool:
+        if model_id in self.models:
+            return self.models[model_id] is not None
+        return self.base.read_bytes(manifest_path(model_id)) is not None
+
+    def all(self) -> dict[str, Model]:
+        merged = dict(self.base.all())
+        for model_id, model in self.models.items():
+            if model is None:
+                merged.pop(model_id, None)
+            else:
+                merged[model_id] = model
+        return merged
+
+    def models_sorted(self) -> list[Model]:
+        return [m for _, m in sorted(self.all().items())]
+
+    def page(self, query: Query | None = None) -> Page[Model]:
+        return apply(self.all().values(), query or Query())
+
+    def list_json(self, query: Query | None = None) -> tuple[Page[Summary], list[bytes]]:
+        models = self.all()
+        page = apply((Summary.of(m) for m in models.values()), query or Query())
+        return page, [dump(models[s.id]) for s in page.items]
+
+    def resolve(self, spec: str) -> tuple[Model, Version]:
+        ref = VersionRef.parse(spec)
+        model = self.get(ref.model_id)
+        return model, select(model, ref.selector)
+
+    # ------------------------------------------------------------- gathering
+
+    def put(
+        self,
+        model_id: str,
+        model: Model | None,
+        message: str,
+        files: Mapping[str, bytes | None] | None = None,
+    ) -> None:
+        """Record the new state of one manifest (None: deleted) and other files."""
+        self.models[model_id] = model
+        self.files.update(files or {})
+        self.messages.append(message)
+
+    def create_model(self, model_id: str, **fields: Unpack[ModelFields]) -> Model:
+        """Add a new model manifest. Raises :class:`ConflictError` if it exists."""
+        if self.exists(model_id):
+            raise ConflictError(f"model {model_id!r} already exists")
+        data: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+        data.update(id=model_id, tags=list(fields.get("tags", ())), created_at=now())
+        numbers = self.retired_numbers()
+        floor = (
+            numbers.get(model_id, 0)
+            if numbers is not None
+            else self.history.retired_versions(model_id)  # a registry without the record
+        )
+        if floor:
+            data["first_version"] = floor + 1
+        model = _validated(Model, data)
+        self.put(model_id, model, f"{model_id}: create model")
+        return model
+
+    def register_version(self, model_id: str, **fields: Unpack[VersionFields]) -> Version:
+        """Append a new version (its number assigned here, never reused).
+
+        Artifacts given as local paths are uploaded to the artifact store first
+        and removed again if the commit does not happen; URLs are recorded with the
+        size and sha256 read from their store (``hash=False``: size only). ``progress``
+        is called with (URI, total bytes) per transfer and returns a callable fed the
+        bytes moved. Raises :class:`ArtifactError` when a transfer fails.
+        """
+        label = fields.get("label")
+        model = self.get(model_id)
+        if model.archived:
+            raise RuleViolationError(f"{model_id} is archived; unarchive it to register versions")
+        # versions are in ascending order (a rule checked at commit), so the last is the latest
+        last = model.versions[-1].version if model.versions else 0
+        number = max(last, (model.first_version or 1) - 1) + 1
+        stored: dict[str, Artifact] = {}
+        batch = None
+        for role, src in (fields.get("artifacts") or {}).items():
+            if isinstance(src, Artifact):
+                stored[role] = src
+                continue
+            if batch is None:
+                batch = self._artifacts().batch(progress=fields.get("progress"))
+                self.batches.append(batch)
+            stored[role] = batch.add(model_id, number, role, src, hash=fields.get("hash", True))
+        version = _validated(
+            Version,
+            {
+                "version": number,
+                "label": label,
+                "description": fields.get("description"),
+                "stage": Stage(fields.get("stage", Stage.NONE)),
+                "created_at": now(),
+                "metrics": dict(fields.get("metrics") or {}),
+                "hyperparameters": dict(fields.get("hyperparameters") or {}),
+                "training": fields.get("training"),
+                "artifacts": stored,
+            },
+        )
+        # the version is validated on its own; the rest of the model is unchanged
+        new = model.model_copy(update={"versions": [*model.versions, version]})
+        if version.stage == Stage.PRODUCTION:
+            new = self._with_stage(new, number, Stage.PRODUCTION)[0]
+        label_txt = f" ({label})" if label else ""
+        self.put(model_id, new, f"{model_id}: register version {number}{label_txt}")
+        return version
+
+    def update(self, model_id: str, **fields: Any) -> Model:
+        """Change metadata (name, description, type, framework, source, owner, organization,
+        workspace, customer, tags); ``None`` removes an optional field."""
+        unknown = set(fields) - set(METADATA_FIELDS)
+        if unknown:
+            raise RuleViolationError(
+                f"cannot update {', '.join(sorted(unknown))} "
+                f"(updatable: {', '.join(METADATA_FIELDS)})"
+            )
+        model = self.get(model_id)
+        if fields.get("tags") is not None:
+            fields["tags"] = list(fields["tags"])
+        new = _changed(model, **fields)
+        if new != model:
+            changed = ", ".join(f for f in fields if getattr(model, f) != getattr(new, f))
+            self.put(model_id, new, f"{model_id}: update {changed}")
+        return new
+
+    def set_stage(self, model_id: str, version: int, stage: Stage | str) -> Model:
+        """Move a version to a stage. Promoting to production demotes the previous production
+        version (to archived, or to none while it is still deployed) in the same commit."""
+        stage = Stage(stage)
+        model = self.get(model_id)
+        new, notes = self._with_stage(model, version, stage)
+        if new != model:
+            extra = f" ({'; '.join(notes)})" if notes else ""
+            self.put(model_id, new, f"{model_id}: move version {version} to {stage.value}{extra}")
+        return new
+
+    def _with_stage(self, model: Model, number: int, stage: Stage) -> tuple[Model, list[str]]:
+        if model.version(number) is None:
+            raise NotFoundError(f"{model.id} has no version {number}")
+        rules.enforce(rules.stage_move(model, number, stage, self.config), model.id)
+        d = model.deployment
+        deployed = {d.version, d.challenger.version if d.challenger else None} if d else set()
+        notes: list[str] = []
+        versions = []
+        for v in model.versions:
+            if v.version == number:
+                v = v.model_copy(update={"stage": stage})
+            elif stage == Stage.PRODUCTION and v.stage == Stage.PRODUCTION:
+                # the old production version steps down in the same commit
+                down = Stage.NONE if v.version in deployed else Stage.ARCHIVED
+                notes.append(f"version {v.version} to {down.value}")
+                v = v.model_copy(update={"stage": down})
+            versions.append(v)
+        return _changed(model, versions=[v.model_dump() for v in versions]), notes
+
+    def archive(self, model_id: str) -> Model:
+        """Mark the whole model archived (its status becomes archived)."""
+        model = self.get(model_id)
+        rules.enforce(rules.archiving(model))
+        if model.archived:
+            return model
+        new = _changed(model, archived=True)
+        self.put(model_id, new, f"{model_id}: archive model")
+        return new
+
+    def delete(self, model_id: str) -> None:
+        """Remove the manifest (git history keeps it). Refused while the model is deployed."""
+        model = self.get(model_id)
+        rules.enforce(rules.deletion(model))
+        highest = max(model.latest_version, (model.first_version or 1) - 1)
+        numbers = retired.retire(self.retired_numbers() or {}, model_id, highest)
+        record = {retired.RETIRED_FILE: retired.dumps(numbers)}  # the first delete starts it
+        self.put(model_id, None, f"{model_id}: delete model", record)
+
+    def set_deployment(
+        self,
+        model_id: str,
+        deployment: Deployment | None,
+        *,
+        files: Mapping[str, bytes | None] | None = None,
+        message: str,
+    ) -> Model:
+        """Record (or with None, remove) the deployment block, and write ``files``."""
+        model = self.get(model_id)
+        new = _changed(model, deployment=deployment.model_dump() if deployment else None)
+        self.put(model_id, new, message, files)
+        return new
+
+    # ------------------------------------------------------------- committing
+
+    def message(self) -> str:
+        """The commit message: the one change, or a title and a line per change."""
+        if self.title is None and len(self.messages) == 1:
+            return self.messages[0]
+        title = self.title or f"{len(self.messages)} registry changes"
+        lines = [f"- {m}" for m in self.messages[:MAX_MESSAGE_LINES]]
+        if len(self.messages) > MAX_MESSAGE_LINES:
+            lines.append(f"- ... and {len(self.messages) - MAX_MESSAGE_LINES} more")
+        return title + "\n\n" + "\n".join(lines) + "\n"
+
+    def rendered(self) -> dict[str, bytes | None]:
+        """The files of the commit: each touched manifest checked and written once.
+        Raises :class:`RuleViolationError` naming every rule a manifest breaks."""
+        changes: dict[str, bytes | None] = dict(self.files)
+        problems: list[str] = []
+        for model_id, model in self.models.items():
+            path = manifest_path(model_id)
+            if model is None:
+                changes[path] = None
+                continue
+            violations = rules.check_model(model, self.config)
+            if violations:
+                problems += [f"{model_id}: {_field(v.path)}: {v.message}" for v in violations]
+                continue
+            data = self.base.read_bytes(path)
+            old, point = self.base.parse_full(model_id, data) if data is not None else (None, None)
+            written = render.manifest(
+                path,
+                model,
+                text=None if data is None else data.decode("utf-8"),
+                old=old,
+                point=point,
+                parse=self.base.reparse(model_id),
+            )
+            if written.point is not None:
+                self.base.cache.put(blob_id(written.data), model, written.point)
+            changes[path] = written.data
+        if problems:
+            raise RuleViolationError("; ".join(problems))
+        return changes
+
+    def commit(self) -> str | None:
+        """Make the one commit (None when nothing changed). The caller holds the lock."""
+        changes = self.rendered()
+        if changes:
+            self.store.commit(changes, self.message())
+            self.committed = self.store.head()
+        return self.committed
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        """Commit when the block ends normally; remove the uploads when it raises (or
+        when the commit itself fails, as on a broken rule)."""
+        if kind is not None:
+            self.rollback()
+            return
+        try:
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+
+    def rollback(self) -> None:
+        """Remove what this transaction uploaded."""
+        for batch in self.batches:
+            batch.rollback()
+
+
+def _field(path: Sequence[str | int]) -> str:
+    return yamlio.format_path([*path])
+
+
+V = TypeVar("V", Model, Version)
+
+
+def _validated(kind: type[V], data: dict[str, Any]) -> V:
+    try:
+        return kind.model_validate(data)
+    except Exception as exc:  # pydantic.ValidationError, phrased for the field
+        raise RuleViolationError(_short_validation(exc)) from None
+
+
+def _changed(model: Model, **update: Any) -> Model:
+    data = model.model_dump(by_alias=True)
+    data.update(update)
+    return _validated(Model, data)
+
+
+def _short_validation(exc: Exception) -> str:
+    format_path = yamlio.format_path
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        return "; ".join(
+            f"{format_path([p for p in e['loc'] if isinstance(p, (str, int))])}: {e['msg']}"
+            for e in errors()
+        )
+    return str(exc)
