@@ -16,6 +16,7 @@ from modelreg.config import MANIFEST_FILE, MODELS_DIR
 from modelreg.errors import InvalidManifestError, ModelregError, NotFoundError
 from modelreg.events import Event, StagePeriod, between, stage_periods
 from modelreg.gitstore import CommitInfo, GitStore
+from modelreg.gitstore.logindex import LogIndex
 from modelreg.manifest import Model, Stage
 from modelreg.snapshot import Snapshot, manifest_path
 
@@ -54,7 +55,13 @@ class History:
         """The manifest after every commit that touched it, oldest first."""
         store, path = self.store, manifest_path(model_id)
         out: list[tuple[CommitInfo, Model | None]] = []
-        for info in reversed(store.log(path, self.rev)):
+        commit = store.head() if self.rev == "HEAD" else store.resolve(self.rev)
+        if commit is None:
+            return out
+        logs = LogIndex.of(store)
+        infos = logs.log(path, commit)
+        logs.save()
+        for info in reversed(infos):
             blob = store.blob_at(info.sha, path)
             model = None
             if blob is not None:
