@@ -62,7 +62,22 @@ def bench_size(root: Path, models: int, versions: int, register_n: int) -> None:
     for model_id in set(ids):
         reg.get(model_id)
     t = timed(lambda: [reg.register_version(m, metrics={"accuracy": 0.9}) for m in ids])
-    row(f"library register, {register_n} commits", f"{register_n / t:.0f} /s", ">= 300 /s")
+    ours = t / register_n
+    target = ">= 300 /s" if models <= 1000 else ">= 88 /s (before libgit2)"
+    row(
+        f"library register, {register_n} commits ({reg.store.engine})", f"{1 / ours:.0f} /s", target
+    )
+    base = _git_commit_baseline(reg_dir, ids[: max(10, register_n // 10)])
+    row("baseline: git commit of a one-manifest change", f"{base * 1000:.1f} ms")
+    row("  modelreg register / git commit (time ratio)", f"{ours / base:.2f}")
+    hook = reg_dir / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\nexit 0\n")
+    hook.chmod(0o755)
+    n_git = max(10, register_n // 10)
+    reg = Registry.open(reg_dir)
+    t = timed(lambda: [reg.register_version(m, metrics={"accuracy": 0.9}) for m in ids[:n_git]])
+    row(f"library register, {n_git} commits ({reg.store.engine}: hook)", f"{n_git / t:.0f} /s")
+    hook.unlink()
     t = cold(["register", "model-00002", "--metric", "accuracy=0.9"], reg_dir)
     row("modelreg register, cold process", f"{t:.3f} s", "< 0.3 s")
     reg = Registry.open(reg_dir)
@@ -73,6 +88,23 @@ def bench_size(root: Path, models: int, versions: int, register_n: int) -> None:
         ["git", "status", "--porcelain"], cwd=reg_dir, capture_output=True, text=True, check=True
     ).stdout
     assert check == "", f"working tree not clean after the benchmark: {check[:200]}"
+
+
+def _git_commit_baseline(reg_dir: Path, ids: list[str]) -> float:
+    """Seconds per ``git commit`` of a one-manifest change (the same kind of change a
+    register makes), measured in the same run."""
+    paths = [f"models/{model_id}/model.yaml" for model_id in ids]
+    t = time.perf_counter()
+    for i, path in enumerate(paths):
+        with open(reg_dir / path, "a") as fh:
+            fh.write(f"# baseline change {i}\n")
+        subprocess.run(
+            ["git", "commit", "--quiet", "-m", f"baseline {i}", "--", path],
+            cwd=reg_dir,
+            env=ENV,
+            check=True,
+        )
+    return (time.perf_counter() - t) / len(paths)
 
 
 def _transaction(reg: Registry, ids: list[str]) -> None:

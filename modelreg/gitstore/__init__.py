@@ -1,11 +1,16 @@
-"""Git, through GitPython: read a registry at any commit, commit in-process, log, lock.
+"""Git, the one home of it in modelreg: read a registry at any commit, commit, log, lock.
 
-This package is the only place that imports GitPython. Commits are written
-straight into git's object database (blobs, only the trees on the changed
-paths, the commit) and the branch is moved with a reflog entry; no ``git``
-process is started per write. The working tree and the index are brought to
-the new commit afterwards, so ``git status`` stays clean. Meeting other clones
-(fetch, push, branches) is in :mod:`modelreg.gitstore.remote`.
+Two engines. In-process, through pygit2 (libgit2): objects, the trees along
+the changed paths, the index and the ref, with no process started per write.
+The ``git`` executable, through GitPython: remotes, history queries, and every
+commit in a repository that asks for what libgit2 does not do (hooks, signed
+commits, SHA-256, split or sparse index, shared permissions; see
+:mod:`modelreg.gitstore.features`), so git itself makes those commits.
+
+Every write is journalled (:mod:`modelreg.gitstore.journal`): it either lands as
+one commit with its files, index and ref consistent, or leaves only garbage
+that ``git gc`` removes; the next write rolls back what a crash left.
+Meeting other clones (fetch, push, branches) is in :mod:`modelreg.gitstore.remote`.
 """
 
 from __future__ import annotations
@@ -14,29 +19,39 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import subprocess
 import threading
 import time
-import weakref
-import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ClassVar
+
+import pygit2
 
 from modelreg.errors import ConflictError, GitError, NotFoundError
-from modelreg.gitstore import maintenance, objects
+from modelreg.gitstore import identity, maintenance, worktree
+from modelreg.gitstore.executable import Done, Git
+from modelreg.gitstore.features import CONFIG_KEYS, Features, features
+from modelreg.gitstore.inprocess import InProcess
+from modelreg.gitstore.journal import Journal, Pending
+from modelreg.gitstore.plumbing import Plumbing
 
 if TYPE_CHECKING:
     import git
 
-BLOB_MODE = 0o100644
-TREE_MODE = 0o040000
 LOCK_TIMEOUT_S = 120.0
+_CONFIG_ENV = (
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_SYSTEM",
+    "GIT_CONFIG_NOSYSTEM",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+)
 
 
 def blob_id(data: bytes) -> str:
-    """The id git gives ``data`` as a blob (so unchanged files are recognised without git)."""
+    """A fingerprint of ``data``: the id git gives it as a blob in a SHA-1 repository
+    (so unchanged files are recognised without git)."""
     h = hashlib.sha1(b"blob %d\0" % len(data))
     h.update(data)
     return h.hexdigest()
@@ -59,27 +74,41 @@ class CommitInfo:
     message: str
 
 
-def _tree_key(entry: tuple[bytes, int, str]) -> str:
-    # git orders tree entries as if directory names ended in "/"
-    return entry[2] + "/" if entry[1] == TREE_MODE else entry[2]
+def _stamp(path: str | Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
 
 
 class GitStore:
     """One git repository, with the registry at ``prefix`` inside its working tree."""
 
+    # Tests set this to stop or kill a writer at a named step ("journal", "files",
+    # "staged", "commit", "index", "ref"); nothing else may.
+    on_step: ClassVar[Callable[[str], None] | None] = None
+
     def __init__(
-        self, worktree: Path, git_dir: Path, prefix: str, repo: git.Repo | None = None
+        self,
+        worktree: Path,
+        git_dir: Path,
+        prefix: str,
+        engine: InProcess | None = None,
+        common_dir: Path | None = None,
     ) -> None:
-        self._repo = repo
         self._worktree = worktree
-        self.prefix = prefix  # "" or "sub/dir/" (posix, with trailing slash)
-        self._cat_file: Any = None
-        self._idents: dict[str, str] = {}
-        self._trees: dict[bytes, list[tuple[bytes, int, str]]] = {}
-        self._index: objects.Index | None = None
-        self._commit_trees: dict[str, bytes] = {}
-        self._tree_bodies: dict[bytes, tuple[bytes, dict[str, tuple[int, int]]]] = {}
         self._git_dir = git_dir
+        self._common_dir = common_dir or git_dir
+        self.prefix = prefix  # "" or "sub/dir/" (posix, with trailing slash)
+        self._engine = engine
+        self.git = Git(worktree)
+        self._plumbing = Plumbing(self.git)
+        self._repo: git.Repo | None = None
+        self._journal = Journal(git_dir / "modelreg")
+        self._scratch = git_dir / "modelreg" / "tmp"
+        self._config: tuple[tuple[object, ...], dict[str, str]] | None = None
+        self._config_files = (str(self._common_dir / "config"), str(git_dir / "config.worktree"))
         self._lock_depth = 0
         self._lock_owner: int | None = None  # the thread holding the lock
 
@@ -87,40 +116,49 @@ class GitStore:
 
     @classmethod
     def open(cls, registry_root: Path) -> GitStore:
+        """The repository holding ``registry_root``. Raises :class:`GitError` when there
+        is none."""
         registry_root = registry_root.resolve()
-        top = find_worktree(registry_root)
-        if top is not None and (top / ".git").is_dir():
-            # the common case, found without loading GitPython (a cold CLI write skips it)
+        engine: InProcess | None
+        try:
+            repo = pygit2.Repository(str(registry_root))
+        except (pygit2.GitError, ValueError, KeyError):
             repo = None
-            git_dir = top / ".git"
-        else:  # worktrees, submodules (.git is a file): let GitPython find the folders
-            import git
-
-            try:
-                repo = git.Repo(registry_root, search_parent_directories=True)
-            except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-                raise GitError(f"{registry_root} is not inside a git repository") from None
-            top = Path(repo.working_tree_dir or registry_root).resolve()
-            git_dir = Path(repo.git_dir)
+        if repo is not None and repo.workdir is not None:
+            engine = InProcess(repo)
+            top, git_dir = Path(repo.workdir).resolve(), Path(repo.path).resolve()
+        else:  # libgit2 cannot open it (SHA-256 objects, an unknown extension): ask git
+            engine = None
+            done = Git(registry_root).run("rev-parse", "--show-toplevel", "--absolute-git-dir")
+            if not done.ok:
+                raise GitError(f"{registry_root} is not inside a git repository")
+            top_text, git_text = done.out.splitlines()[:2]
+            top, git_dir = Path(top_text).resolve(), Path(git_text).resolve()
+        common = git_dir
+        with contextlib.suppress(OSError):
+            common = (git_dir / (git_dir / "commondir").read_text().strip()).resolve()
         rel = registry_root.relative_to(top).as_posix()
-        return cls(top, git_dir, "" if rel == "." else rel + "/", repo)
+        return cls(top, git_dir, "" if rel == "." else rel + "/", engine, common)
+
+    @classmethod
+    def init(cls, registry_root: Path) -> GitStore:
+        """Open the repository holding ``registry_root``, creating one there (branch
+        ``main``) when there is none."""
+        if find_worktree(registry_root.resolve()) is None:
+            registry_root.mkdir(parents=True, exist_ok=True)
+            done = Git(registry_root).run("init", "--quiet", "--initial-branch=main")
+            if not done.ok:
+                raise GitError(f"git init failed: {done.last_words()}")
+        return cls.open(registry_root)
 
     @property
     def repo(self) -> git.Repo:
-        """GitPython's repository (loaded on first use: refs by name, log, config)."""
+        """GitPython's repository (loaded on first use; remotes)."""
         if self._repo is None:
             import git
 
             self._repo = git.Repo(self._worktree)
         return self._repo
-
-    @classmethod
-    def init(cls, registry_root: Path) -> GitStore:
-        import git
-
-        if find_worktree(registry_root.resolve()) is None:
-            git.Repo.init(registry_root, initial_branch="main")
-        return cls.open(registry_root)
 
     @property
     def git_dir(self) -> Path:
@@ -130,72 +168,103 @@ class GitStore:
     def worktree(self) -> Path:
         return self._worktree
 
-    def _object(self, binsha: bytes) -> bytes:
-        """An object's body: loose objects read directly, packed ones through one
-        ``git cat-file --batch`` process kept for this store."""
-        hexsha = binsha.hex()
-        try:
-            raw = zlib.decompress(
-                (self._git_dir / "objects" / hexsha[:2] / hexsha[2:]).read_bytes()
-            )
-            return raw[raw.index(b"\0") + 1 :]
-        except FileNotFoundError:
-            pass
-        if self._cat_file is None:
-            self._cat_file = subprocess.Popen(
-                ["git", "cat-file", "--batch"],
-                cwd=self._worktree,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-            )
-            # ended with the store (or at exit): no process outlives its owner
-            weakref.finalize(self, _end_process, self._cat_file)
-        proc = self._cat_file
-        proc.stdin.write(hexsha.encode() + b"\n")
-        proc.stdin.flush()
-        header = proc.stdout.readline().split()
-        if len(header) != 3:
-            raise GitError(f"object {hexsha} is missing from the repository")
-        size = int(header[2])
-        body: bytes = proc.stdout.read(size + 1)[:size]
-        return body
+    @property
+    def common_dir(self) -> Path:
+        """The folder of the objects and refs all worktrees share (the git folder of a
+        plain repository)."""
+        return self._common_dir
+
+    def setting(self, key: str) -> str | None:
+        """The value of a configuration key among those listed in ``CONFIG_KEYS``
+        (lower case), as git would read it; None when unset."""
+        return self._settings()[0].get(key)
 
     def close(self) -> None:
-        if self._cat_file is not None:
-            _end_process(self._cat_file)
-            self._cat_file = None
+        """Release the repository's files (libgit2's and GitPython's handles)."""
+        if self._engine is not None:
+            self._engine.repo.free()
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None
+
+    # ------------------------------------------------------------- engines
+
+    def features(self) -> Features:
+        """What this repository asks of a commit; non-empty ``reasons`` mean git
+        itself commits here."""
+        return self._settings()[1]
+
+    @property
+    def engine(self) -> str:
+        """The engine that commits here: ``libgit2`` or ``git``."""
+        return "git" if self._engine is None or self.features().needs_git else "libgit2"
+
+    def _settings(self) -> tuple[dict[str, str], Features]:
+        """git's configuration (read again only when a configuration file or the
+        environment changed) and the features it implies (looked at every time:
+        a hook may have just been added)."""
+        env = os.environ
+        home = env.get("HOME", "/")
+        xdg = env.get("XDG_CONFIG_HOME") or f"{home}/.config"
+        key: tuple[object, ...] = (
+            *(_stamp(f) for f in self._config_files),
+            _stamp(f"{home}/.gitconfig"),
+            _stamp(f"{xdg}/git/config"),
+            _stamp(env.get("GIT_CONFIG_GLOBAL") or f"{home}/.gitconfig"),
+            *(env.get(v) for v in _CONFIG_ENV),
+        )
+        if self._config is None or self._config[0] != key:
+            if self._engine is not None and not any(env.get(v) for v in _CONFIG_ENV):
+                # the files git reads, read by libgit2: no process, no GitPython to load
+                config = self._engine.config(CONFIG_KEYS)
+            else:  # GIT_CONFIG_* in play: git's own reading
+                config = self.git.config()
+            self._config = (key, config)
+        config = self._config[1]
+        found = features(config, self._common_dir, self._worktree)
+        if self._engine is None and not found.needs_git:
+            found = Features(("a repository libgit2 cannot open",))
+        return config, found
+
+    def _people(self) -> tuple[identity.Person, identity.Person]:
+        """Author and committer, now, as git would record them."""
+        env = os.environ
+        if identity.needs_git_dates(env):
+            out = []
+            for role in ("AUTHOR", "COMMITTER"):
+                done = self.git.run("var", f"GIT_{role}_IDENT")
+                if not done.ok:
+                    raise GitError(f"git does not know who commits: {done.last_words()}")
+                out.append(identity.parse_ident(done.out))
+            return out[0], out[1]
+        config = self._settings()[0]
+        now = time.time()
+        return (
+            identity.person("AUTHOR", env, config, now),
+            identity.person("COMMITTER", env, config, now),
+        )
+
+    def _step(self, name: str) -> None:
+        if GitStore.on_step is not None:
+            GitStore.on_step(name)
 
     # ------------------------------------------------------------- refs
 
     def head(self) -> str | None:
-        """The commit HEAD points at (None on an unborn branch), read from git's files."""
-        git_dir = self.git_dir
-        text = (git_dir / "HEAD").read_text().strip()
-        if not text.startswith("ref: "):
-            return text
-        ref = text[5:]
-        try:
-            return (git_dir / ref).read_text().strip()
-        except FileNotFoundError:
-            pass
-        try:
-            packed = (git_dir / "packed-refs").read_text()
-        except FileNotFoundError:
-            return None
-        for line in packed.splitlines():
-            if line.endswith(" " + ref) and not line.startswith(("#", "^")):
-                return line.split(" ", 1)[0]
-        return None
+        """The commit HEAD points at (None on an unborn branch)."""
+        if self._engine is not None:
+            return self._engine.head()
+        return self._plumbing.head()
 
     def resolve(self, ref: str) -> str:
         """The commit a ref names; a clear error for an unknown or unfetched one."""
-        import git
-
         try:
-            return self.repo.commit(ref).hexsha
-        except (git.BadName, git.BadObject, ValueError):
+            if self._engine is not None:
+                return self._engine.resolve(ref)
+            return self._plumbing.resolve(ref)
+        except NotFoundError:
             hint = ""
-            if (self.git_dir / "shallow").exists():
+            if (self._common_dir / "shallow").exists():
                 hint = (
                     " (this is a shallow clone: fetch more history with "
                     "`git fetch --unshallow` or `fetch-depth: 0` in CI)"
@@ -206,20 +275,20 @@ class GitStore:
         """The commit where ``head`` forked from ``base`` (the old side of a pull request,
         as in ``git diff base...head``). Raises :class:`GitError` when either is not in
         this clone, saying how to fetch it (CI clones are often shallow)."""
-        shallow = (self.git_dir / "shallow").exists()
+        shallow = (self._common_dir / "shallow").exists()
         fetch = (
             "run `git fetch --unshallow` (or `git fetch origin BRANCH`), or set "
             "fetch-depth: 0 in actions/checkout"
         )
         for ref in (base, head):
-            done = self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-            if done.returncode != 0:
+            done = self.git.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+            if not done.ok:
                 what = "base" if ref == base else "head"
                 where = " (shallow clone?)" if shallow else ""
                 raise GitError(f"{what} commit {ref!r} is not in this clone{where}: {fetch}")
-        done = self._git("merge-base", base, head)
-        if done.returncode == 0 and done.stdout.strip():
-            return str(done.stdout.strip())
+        done = self.git.run("merge-base", base, head)
+        if done.ok and done.out.strip():
+            return done.out.strip()
         if shallow:
             raise GitError(
                 f"no common ancestor of {base!r} and {head!r} in this clone, which is "
@@ -230,10 +299,12 @@ class GitStore:
     def last_commit_of_line(self, path: str, line: int) -> CommitInfo | None:
         """The commit that last wrote line ``line`` of ``path`` (registry-relative) in the
         working tree, by ``git blame``; None when uncommitted or unknown."""
-        done = self._git("blame", "--porcelain", "-L", f"{line},{line}", "--", self.prefix + path)
-        if done.returncode != 0 or not done.stdout:
+        done = self.git.run(
+            "blame", "--porcelain", "-L", f"{line},{line}", "--", self.prefix + path
+        )
+        if not done.ok or not done.out:
             return None
-        lines = done.stdout.splitlines()
+        lines = done.out.splitlines()
         sha = lines[0].split(" ", 1)[0]
         if set(sha) == {"0"}:
             return None
@@ -252,104 +323,57 @@ class GitStore:
         One or two git calls: git's own stat cache makes this cheap on a big registry."""
         where = self.prefix + path
         args = ["diff", "--name-only", "--no-renames", "-z", base]
-        done = self._git(*args, *([head] if head else []), "--", where)
-        if done.returncode != 0:
-            raise GitError(f"git diff {base[:12]} failed: {done.stderr.strip()}")
-        names = set(done.stdout.split("\0"))
+        done = self.git.run(*args, *([head] if head else []), "--", where)
+        if not done.ok:
+            raise GitError(f"git diff {base[:12]} failed: {done.last_words()}")
+        names = set(done.out.split("\0"))
         if head is None:
-            extra = self._git("ls-files", "--others", "--exclude-standard", "-z", "--", where)
-            names.update(extra.stdout.split("\0"))
+            extra = self.git.run("ls-files", "--others", "--exclude-standard", "-z", "--", where)
+            names.update(extra.out.split("\0"))
         cut = len(self.prefix)
         return sorted(n[cut:] for n in names if n.startswith(self.prefix) and n)
 
-    def _git(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """A ``git`` command in this repository (no GitPython to load), never reading
-        standard input."""
-        return subprocess.run(
-            ["git", *args],
-            cwd=self._worktree,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-
     def commit_info(self, sha: str) -> CommitInfo:
-        c = self.repo.commit(sha)
-        return CommitInfo(
-            c.hexsha,
-            str(c.author.name),
-            str(c.author.email),
-            c.authored_date,
-            str(c.message).strip(),
-        )
+        """Author, time and message of one commit."""
+        done = self.git.run("log", "-1", "--format=%H%x00%an%x00%ae%x00%at%x00%B", sha, "--")
+        if not done.ok:
+            raise NotFoundError(f"unknown commit {sha!r}")
+        full, name, email, at, message = done.out.split("\x00", 4)
+        return CommitInfo(full, name, email, int(at), message.strip())
 
     # ------------------------------------------------------------- reading
 
-    def _tree(self, binsha: bytes) -> list[tuple[bytes, int, str]]:
-        cached = self._trees.get(binsha)
-        if cached is None:
-            body = self._object(binsha)
-            cached = objects.parse_tree(body)
-            self._trees[binsha] = cached
-            self._remember_body(binsha, body, cached)
-        return cached
-
-    def _root_tree(self, commit: str) -> bytes:
-        found = self._commit_trees.get(commit)
-        if found is None:
-            first_line = self._object(bytes.fromhex(commit)).split(b"\n", 1)[0]
-            found = bytes.fromhex(first_line[len(b"tree ") :].decode())
-            self._commit_trees[commit] = found
-        return found
-
-    def _lookup(self, tree: bytes, path: str) -> tuple[bytes, int] | None:
-        binsha, mode = tree, TREE_MODE
-        for part in path.strip("/").split("/"):
-            if mode != TREE_MODE:
-                return None
-            entries = self._tree(binsha)
-            known = self._tree_bodies.get(binsha)  # big trees have a name index
-            if known is not None:
-                at = known[1].get(part)
-                if at is None:
-                    return None
-                binsha, mode = entries[at[1]][0], entries[at[1]][1]
-                continue
-            for sha, m, name in entries:
-                if name == part:
-                    binsha, mode = sha, m
-                    break
-            else:
-                return None
-        return binsha, mode
-
     def listdir(self, commit: str, path: str) -> dict[str, tuple[str, bool]]:
         """Entries of a folder of the registry at ``commit``: name -> (object id, is_dir)."""
-        found = self._lookup(self._root_tree(commit), self.prefix + path)
-        if found is None or found[1] != TREE_MODE:
-            return {}
-        return {name: (sha.hex(), m == TREE_MODE) for sha, m, name in self._tree(found[0])}
+        full = (self.prefix + path).strip("/")
+        if self._engine is not None:
+            return self._engine.listdir(commit, full)
+        return self._plumbing.listdir(commit, full)
 
     def blob_at(self, commit: str, path: str) -> str | None:
         """Object id of the file ``path`` (registry-relative) at ``commit``."""
-        found = self._lookup(self._root_tree(commit), self.prefix + path)
-        if found is None or found[1] == TREE_MODE:
-            return None
-        return found[0].hex()
+        full = (self.prefix + path).strip("/")
+        if self._engine is not None:
+            return self._engine.blob_at(commit, full)
+        return self._plumbing.blob_at(commit, full)
 
     def read_blob(self, sha: str) -> bytes:
-        return self._object(bytes.fromhex(sha))
+        if self._engine is not None:
+            return self._engine.read_blob(sha)
+        return self._plumbing.read_blob(sha)
+
+    def _log(self, rev: str, fmt: str, path: str, *more: str) -> str:
+        done = self.git.run("log", rev, f"--format={fmt}", *more, "--", self.prefix + path)
+        if not done.ok:
+            raise GitError(f"git log {rev} failed: {done.last_words()}")
+        return done.out
 
     def log(self, path: str, rev: str = "HEAD") -> list[CommitInfo]:
         """Commits that changed ``path`` (registry-relative), newest first."""
         if self.head() is None:
             return []
-        out = self.repo.git.log(
-            rev, "--format=%H%x00%an%x00%ae%x00%at%x00%s", "--", self.prefix + path
-        )
         infos = []
-        for line in out.splitlines():
+        for line in self._log(rev, "%H%x00%an%x00%ae%x00%at%x00%s", path).splitlines():
             sha, name, email, at, subject = line.split("\x00", 4)
             infos.append(CommitInfo(sha, name, email, int(at), subject))
         return infos
@@ -358,17 +382,15 @@ class GitStore:
         """Every commit reachable from ``rev`` that changed ``path`` (registry-relative)."""
         if self.head() is None:
             return []
-        out = self.repo.git.log(rev, "--format=%H", "--", self.prefix + path)
-        return str(out).split()
+        return self._log(rev, "%H", path).split()
 
     def path_times(self, path: str, rev: str = "HEAD") -> dict[str, tuple[int, int]]:
         """For each file under ``path``: (first, last) commit time that touched it, one git call."""
         if self.head() is None:
             return {}
-        out = self.repo.git.log(rev, "--format=>%at", "--name-only", "--", self.prefix + path)
         times: dict[str, tuple[int, int]] = {}
         current = 0
-        for line in out.splitlines():
+        for line in self._log(rev, ">%at", path, "--name-only").splitlines():
             if line.startswith(">"):
                 current = int(line[1:])
             elif line:
@@ -384,6 +406,7 @@ class GitStore:
         """Serialise writers of this clone (threads and processes alike).
 
         Re-entrant for this store: a publish holds it around the writes it runs.
+        Taking it first rolls back (or finishes) a write whose process died.
         """
         if self._lock_depth and self._lock_owner == threading.get_ident():
             self._lock_depth += 1
@@ -408,271 +431,222 @@ class GitStore:
                     time.sleep(0.005)
             self._lock_depth, self._lock_owner = 1, threading.get_ident()
             try:
+                self.recover()  # before anything is read: what a killed writer left goes
                 yield
             finally:
                 self._lock_depth, self._lock_owner = 0, None
         finally:
             os.close(fd)  # closing releases the lock
 
-    def _store(self, kind: bytes, data: bytes) -> bytes:
-        return objects.write_loose(self.git_dir / "objects", kind, data)
-
-    def _write_tree(self, ordered: list[tuple[bytes, int, str]]) -> bytes:
-        body = objects.tree_bytes(ordered)
-        binsha = self._store(b"tree", body)
-        self._trees[binsha] = ordered
-        self._remember_body(binsha, body, ordered)
-        return binsha
-
-    def _remember_body(
-        self, binsha: bytes, body: bytes, ordered: list[tuple[bytes, int, str]]
-    ) -> None:
-        if len(ordered) < 64:  # small trees are cheap to serialise again
-            return
-        offsets, pos = {}, 0
-        for i, (_, mode, name) in enumerate(ordered):
-            pos += len(b"%o %s\0" % (mode, name.encode()))
-            offsets[name] = (pos, i)
-            pos += 20
-        self._tree_bodies[binsha] = (body, offsets)
-
-    def _update_tree(
-        self, tree: bytes | None, path: list[str], changes: dict[tuple[str, ...], bytes | None]
-    ) -> bytes | None:
-        """A new tree for ``path`` with ``changes`` (full path parts -> blob or None) applied.
-
-        When only object ids of existing entries change, the old body is patched in
-        place: a big folder with one changed model costs a copy, not a sort.
-        """
-        depth = len(path)
-        old = self._tree(tree) if tree is not None else []
-        known = self._tree_bodies.get(tree) if tree is not None else None
-
-        def entry(name: str) -> tuple[bytes, int, str] | None:
-            if known is not None:  # big trees have a name index: no dict to build
-                at = known[1].get(name)
-                return None if at is None else old[at[1]]
-            return next((e for e in old if e[2] == name), None)
-
-        updates: dict[str, tuple[bytes, int] | None] = {}
-        below: dict[str, dict[tuple[str, ...], bytes | None]] = {}
-        for parts, blob in changes.items():
-            name = parts[depth]
-            if len(parts) == depth + 1:
-                if blob is None:
-                    updates[name] = None
-                else:
-                    prev = entry(name)
-                    mode = prev[1] if prev is not None and prev[1] != TREE_MODE else BLOB_MODE
-                    updates[name] = (blob, mode)
-            else:
-                below.setdefault(name, {})[parts] = blob
-        for name, sub_changes in below.items():
-            prev = entry(name)
-            sub = prev[0] if prev is not None and prev[1] == TREE_MODE else None
-            new = self._update_tree(sub, [*path, name], sub_changes)
-            updates[name] = None if new is None else (new, TREE_MODE)
-        same_shape = all(
-            u is not None and (e := entry(name)) is not None and e[1] == u[1]
-            for name, u in updates.items()
-        )
-        if same_shape and known is not None:
-            body, offsets = known
-            buf = bytearray(body)
-            ordered = list(old)
-            for name, u in updates.items():
-                assert u is not None
-                at, i = offsets[name]
-                buf[at : at + 20] = u[0]
-                ordered[i] = (u[0], u[1], name)
-            binsha = self._store(b"tree", bytes(buf))
-            self._trees[binsha] = ordered
-            self._tree_bodies[binsha] = (bytes(buf), offsets)
-            return binsha
-        by_name = {e[2]: e for e in old}
-        for name, u in updates.items():
-            if u is None:
-                by_name.pop(name, None)
-            else:
-                by_name[name] = (u[0], u[1], name)
-        if not by_name and depth > 0:
-            return None
-        return self._write_tree(sorted(by_name.values(), key=_tree_key))
-
-    def _load_index(self) -> objects.Index:
-        if self._index is None or not self._index.fresh():
-            self._index = objects.Index(self.git_dir / "index")
-        if not self._index.supported:
-            raise GitError(
-                "this repository's index format (v4 or split index) is not "
-                "supported for in-process commits; run `git update-index "
-                "--index-version 2 --no-split-index`"
-            )
-        return self._index
-
     def forget_index(self) -> None:
-        """Read the index again next time (git itself rewrote it)."""
-        self._index = None
+        """Read the index again next time (git itself rewrote it). libgit2 notices a
+        changed index file by itself; kept for callers that say so explicitly."""
 
     def uncommitted(self, paths: list[str]) -> list[str]:
-        """Which of these registry-relative files differ between working tree, index and HEAD."""
-        head = self.head()
-        index = self._load_index()
-        dirty = []
-        for rel in paths:
-            full = self.prefix + rel
-            in_head = self.blob_at(head, rel) if head else None
-            entry = index.get(full)
-            in_index = entry.hex() if entry is not None else None
-            try:
-                on_disk: str | None = blob_id((self.worktree / full).read_bytes())
-            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-                on_disk = None
-            if not (in_head == in_index == on_disk):
-                dirty.append(rel)
-        return dirty
+        """Which of these registry-relative files differ between working tree, index and
+        HEAD (git's filters applied)."""
+        full = [self.prefix + p for p in paths]
+        cut = len(self.prefix)
+        return [p[cut:] for p in self._dirty(full, self.engine)]
 
-    def _identity(self) -> tuple[bytes, bytes]:
-        """Author and committer as git would write them: environment, then git config."""
-        out = []
-        for role in ("AUTHOR", "COMMITTER"):
-            name = os.environ.get(f"GIT_{role}_NAME")
-            email = os.environ.get(f"GIT_{role}_EMAIL")
-            if name is None or email is None:
-                ident = self._git_var(f"GIT_{role}_IDENT")
-                ident_name, _, rest = ident.partition(" <")
-                name = name if name is not None else ident_name
-                email = email if email is not None else rest.partition(">")[0]
-            out.append(objects.signature(name, email))
-        return out[0], out[1]
+    def _dirty(self, paths: list[str], engine: str) -> list[str]:
+        if self._engine is not None and engine == "libgit2":
+            return self._engine.dirty(self._engine.index(), self.head(), paths)
+        if not paths:
+            return []
+        done = self._git_paths("status", "--porcelain", "-z", "--untracked-files=all", paths=paths)
+        if not done.ok:
+            raise GitError(f"git status failed: {done.last_words()}")
+        dirty = set()
+        for item in done.out.split("\0"):
+            if len(item) > 3:
+                dirty.add(item[3:])
+        return [p for p in paths if p in dirty]
 
-    def _git_var(self, var: str) -> str:
-        if var not in self._idents:
-            done = self._git("var", var)
-            if done.returncode != 0:
-                raise GitError(
-                    "git does not know who you are: set user.name and user.email "
-                    "(git config --global user.name 'Your Name')"
-                )
-            self._idents[var] = done.stdout.strip()
-        return self._idents[var]
+    def _git_paths(self, *args: str, paths: list[str]) -> Done:
+        """``git ARGS -- PATHS`` with paths taken literally (no glob magic)."""
+        return self.git.run("--literal-pathspecs", *args, "--", *paths)
 
     def commit(self, changes: Mapping[str, bytes | None], message: str) -> str:
-        """Commit registry-relative file changes (None deletes) on the current branch.
+        """Commit registry-relative file changes (None deletes) on the current branch;
+        returns the new commit's id.
 
-        Call under :meth:`lock`. Refuses files with uncommitted edits. On any
-        failure the working tree, the index and HEAD are as they were.
+        Call under :meth:`lock`. Refuses files with uncommitted edits
+        (:class:`ConflictError`); a hook or git refusing the commit raises
+        :class:`GitError` with git's words. On any failure the working tree, the
+        index and HEAD are as they were.
         """
-        dirty = self.uncommitted(sorted(changes))
+        self.recover()
+        paths = {self.prefix + rel: data for rel, data in changes.items()}
+        engine = self.engine
+        dirty = self._dirty(sorted(paths), engine)
         if dirty:
             raise ConflictError(
                 "uncommitted changes in "
-                + ", ".join(self.prefix + d for d in dirty)
+                + ", ".join(dirty)
                 + ": commit or discard them first (modelreg never writes over your edits)"
             )
+        text = identity.message(message)
+        if engine == "git":
+            return self._commit_with_git(paths, text)
+        return self._commit_in_process(paths, text)
+
+    def _begin(self, paths: Mapping[str, bytes | None]) -> str | None:
         parent = self.head()
-        root = self._root_tree(parent) if parent else None
-        blobs: dict[str, bytes | None] = {
-            rel: (self._store(b"blob", data) if data is not None else None)
-            for rel, data in changes.items()
-        }
-        tree = self._update_tree(
-            root, [], {tuple((self.prefix + rel).split("/")): b for rel, b in blobs.items()}
+        self._journal.write(
+            Pending(
+                parent,
+                {p: None if d is None else blob_id(d) for p, d in paths.items()},
+                os.getpid(),
+            )
         )
-        assert tree is not None
-        author, committer = self._identity()
-        parents = [bytes.fromhex(parent)] if parent else []
-        new = self._store(
-            b"commit", objects.commit_bytes(tree, parents, author, committer, message)
-        )
-        self._commit_trees[new.hex()] = tree
+        self._step("journal")
+        for path, data in paths.items():
+            worktree.write_file(self._worktree / path, data, self._worktree, self._scratch)
+        self._step("files")
+        return parent
 
-        index = self._load_index()
-        old_entries = dict(index.entries)
-        index_path = self.git_dir / "index"
-        old_index = index_path.read_bytes() if index_path.exists() else None
-        old_files: dict[str, bytes | None] = {}
+    def _commit_in_process(self, paths: Mapping[str, bytes | None], message: str) -> str:
+        engine = self._engine
+        assert engine is not None
+        author, committer = self._people()
+        index = engine.index()
         try:
-            for rel, data in changes.items():
-                full = self.worktree / (self.prefix + rel)
-                old_files[rel] = full.read_bytes() if full.exists() else None
-                _write_file(full, data, self.worktree)
-            for rel, blob in blobs.items():
-                full_rel = self.prefix + rel
-                if blob is None:
-                    index.remove(full_rel)
-                else:
-                    index.set(full_rel, blob, BLOB_MODE, (self.worktree / full_rel).stat())
+            parent = self._begin(paths)
+            staged = engine.stage(index, {p: d is not None for p, d in paths.items()})
+            self._step("staged")
+            base = engine.root_tree(parent) if parent else None
+            tree = engine.build_tree(base, {tuple(p.split("/")): t for p, t in staged.items()})
+            assert tree is not None
+            new = engine.create_commit(tree, parent, author, committer, message)
+            self._step("commit")
             index.write()
+            self._step("index")
             self._move_head(parent, new, committer, message)
+            self._step("ref")
         except BaseException:
-            for rel, data in old_files.items():
-                with contextlib.suppress(OSError):
-                    _write_file(self.worktree / (self.prefix + rel), data, self.worktree)
-            index.entries = old_entries
-            with contextlib.suppress(OSError):
-                if old_index is None:
-                    index_path.unlink(missing_ok=True)
-                else:
-                    _write_file(index_path, old_index)
-            self._index = None
+            with contextlib.suppress(Exception):
+                index.read(True)
+            self.recover()
             raise
+        self._journal.clear()
         maintenance.after_write(self)  # what `git commit` does after committing
-        return new.hex()
+        return new
 
-    def _move_head(self, parent: str | None, new: bytes, ident: bytes, message: str) -> None:
-        if self.head() != parent:
-            raise ConflictError("the branch moved while modelreg was writing; try again")
-        head_file = (self.git_dir / "HEAD").read_text().strip()
-        ref = head_file[5:] if head_file.startswith("ref: ") else "HEAD"
-        subject = message.splitlines()[0] if message else ""
-        kind = "commit (initial)" if parent is None else "commit"
-        objects.update_ref(
-            self.git_dir,
-            ref,
-            bytes.fromhex(parent) if parent else None,
-            new,
-            ident,
-            f"{kind}: {subject}",
-        )
+    def _move_head(
+        self, parent: str | None, new: str, committer: identity.Person, message: str
+    ) -> None:
+        assert self._engine is not None
+        self._engine.move_ref(parent, new, committer, message.split("\n", 1)[0])
 
+    def _commit_with_git(self, paths: Mapping[str, bytes | None], message: str) -> str:
+        all_paths = sorted(paths)
+        present = [p for p, d in paths.items() if d is not None]
+        note = self._journal.folder / "COMMIT_MSG"
+        try:
+            self._begin(paths)
+            if present:
+                done = self._git_paths("add", "--force", paths=present)
+                if not done.ok:
+                    raise GitError(f"git add failed: {done.last_words()}")
+            note.write_text(message)
+            done = self._git_paths(
+                "commit",
+                "--quiet",
+                "--allow-empty",
+                "--cleanup=whitespace",
+                f"--file={note}",
+                "--only",
+                paths=all_paths,
+            )
+            if not done.ok:
+                said = "; ".join(
+                    w
+                    for w in (done.out.strip(), done.last_words())
+                    if w and w != "git gave no reason"
+                )
+                raise GitError(f"git refused the commit: {said or 'no reason given'}")
+            self._step("ref")
+        except BaseException:
+            self.recover()
+            raise
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                note.unlink()
+        self._journal.clear()
+        new = self.head()
+        assert new is not None
+        return new
 
-def _end_process(proc: Any) -> None:
-    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-        proc.stdin.close()
-        proc.wait(timeout=5)
-    with contextlib.suppress(OSError):
-        proc.stdout.close()
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return (st.st_mtime_ns, st.st_size)
-
-
-def _write_file(path: Path, data: bytes | None, top: Path | None = None) -> None:
-    """Replace a file atomically (a temporary file renamed over it), or remove it
-    together with the folders it leaves empty (up to ``top``)."""
-    if data is None:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        folder = path.parent
-        while top is not None and folder != top and top in folder.parents:
+    def recover(self) -> None:
+        """Finish what a write that died left (call under :meth:`lock`): each file it
+        was writing is brought back to what the branch holds, in the working tree
+        and the index, unless the file holds someone else's bytes by now (then only
+        its index entry is). Stale lock files the dead writer held are removed."""
+        pending = self._journal.read()
+        worktree.clear_scratch(self._scratch)
+        if pending is None:
+            return
+        if pending.pid != os.getpid() and not _alive(pending.pid):
+            self._remove_stale_locks(self._journal.path)
+        head = self.head()
+        restore: list[str] = []
+        absent: list[str] = []
+        index_only: list[str] = []
+        for path, ours in pending.paths.items():
             try:
-                folder.rmdir()
+                on_disk: str | None = blob_id((self._worktree / path).read_bytes())
             except OSError:
-                break
-            folder = folder.parent
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                on_disk = None
+            in_head = head is not None and self._blob_at_full(head, path) is not None
+            if on_disk == ours or on_disk is None:
+                (restore if in_head else absent).append(path)
+            else:
+                index_only.append(path)
+        if restore:
+            self._git_paths("checkout", "--quiet", "HEAD", paths=restore)
+        if absent:
+            for path in absent:
+                worktree.write_file(self._worktree / path, None, self._worktree, self._scratch)
+            self._git_paths("rm", "--quiet", "--cached", "--ignore-unmatch", "-r", paths=absent)
+        if index_only:
+            if head is not None:
+                self._git_paths("reset", "--quiet", paths=index_only)
+            else:
+                self._git_paths("rm", "--quiet", "--cached", "--ignore-unmatch", paths=index_only)
+        if self._engine is not None:
+            with contextlib.suppress(pygit2.GitError):
+                self._engine.repo.index.read(True)
+        self._journal.clear()
+
+    def _blob_at_full(self, commit: str, full: str) -> str | None:
+        if self._engine is not None:
+            return self._engine.blob_at(commit, full)
+        return self._plumbing.blob_at(commit, full)
+
+    def _remove_stale_locks(self, since: Path) -> None:
+        """Lock files a dead writer held: the index's and the branch's, when made after
+        its journal (so by it, not by a git run before it)."""
+        try:
+            start = since.stat().st_mtime_ns
+        except OSError:
+            return
+        ref = "HEAD"
+        with contextlib.suppress(OSError):
+            text = (self._git_dir / "HEAD").read_text().strip()
+            ref = text[5:] if text.startswith("ref: ") else "HEAD"
+        where = self._git_dir if ref == "HEAD" else self._common_dir
+        for lock in (self._git_dir / "index.lock", where / (ref + ".lock")):
+            with contextlib.suppress(OSError):
+                if lock.stat().st_mtime_ns >= start:
+                    lock.unlink()
+
+
+def _alive(pid: int) -> bool:
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import subprocess
 import weakref
 from typing import TYPE_CHECKING
 
@@ -90,26 +89,16 @@ class LogIndex:
         self.dirty = True
         return rows
 
-    def _git(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["git", *args],
-            cwd=self.store.worktree,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-
     def _is_ancestor(self, old: str, new: str) -> bool:
-        return self._git("merge-base", "--is-ancestor", old, new).returncode == 0
+        return self.store.git.run("merge-base", "--is-ancestor", old, new).ok
 
     def _git_log(self, *args: str) -> list[Row]:
         *revs, path = args
-        done = self._git("log", _FORMAT, *revs, "--", self.store.prefix + path)
-        if done.returncode != 0:
-            raise GitError(f"git log of {path} failed: {done.stderr.strip()}")
+        done = self.store.git.run("log", _FORMAT, *revs, "--", self.store.prefix + path)
+        if not done.ok:
+            raise GitError(f"git log of {path} failed: {done.last_words()}")
         rows = []
-        for line in done.stdout.splitlines():
+        for line in done.out.splitlines():
             sha, name, email, at, subject = line.split("\x00", 4)
             rows.append((sha, name, email, int(at), subject))
         return rows

@@ -18,8 +18,6 @@ a tree comparison.
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,33 +27,25 @@ if TYPE_CHECKING:
 GC_AUTO_DEFAULT = 6700
 PACK_LIMIT_DEFAULT = 50
 _BLOOM_CHUNK = b"BDAT"
-# gc.auto and gc.autoPackLimit per open store, read once (a write must not parse config)
-_LIMITS: weakref.WeakKeyDictionary[GitStore, tuple[int, int]] = weakref.WeakKeyDictionary()
-
-
-def _git(store: GitStore, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", *args],
-        cwd=store.worktree,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def _config_int(store: GitStore, key: str, default: int) -> int:
-    section, option = key.rsplit(".", 1)
-    with contextlib.suppress(Exception):  # a config git itself would reject: git decides
-        return int(store.repo.config_reader().get_value(section, option, default))
-    return default
+    value = store.setting(key)
+    if value is None:
+        return default
+    text = value.strip().lower()
+    scale = {"k": 1024, "m": 1024**2, "g": 1024**3}.get(text[-1:], 1)
+    try:
+        return int(text[:-1] if scale > 1 else text) * scale
+    except ValueError:  # a value git itself would refuse: git decides when it runs
+        return default
 
 
 def due(store: GitStore) -> bool:
     """Whether ``git gc --auto`` would find work: more loose objects than ``gc.auto``
     (estimated from the ``17/`` folder, as git does) or more packs than
     ``gc.autoPackLimit``. ``gc.auto=0`` turns automatic maintenance off."""
-    objects = store.git_dir / "objects"
+    objects = store.common_dir / "objects"
     try:
         loose = sum(1 for name in (objects / "17").iterdir() if len(name.name) == 38)
     except OSError:
@@ -66,14 +56,8 @@ def due(store: GitStore) -> bool:
         packs = 0
     if loose <= 1 and packs <= 1:
         return False  # not due under any configuration: the configuration is not read
-    limits = _LIMITS.get(store)
-    if limits is None:
-        limits = (
-            _config_int(store, "gc.auto", GC_AUTO_DEFAULT),
-            _config_int(store, "gc.autoPackLimit", PACK_LIMIT_DEFAULT),
-        )
-        _LIMITS[store] = limits
-    auto, pack_limit = limits
+    auto = _config_int(store, "gc.auto", GC_AUTO_DEFAULT)
+    pack_limit = _config_int(store, "gc.autopacklimit", PACK_LIMIT_DEFAULT)
     if auto <= 0:
         return False
     return loose > (auto + 255) // 256 or (pack_limit > 0 and packs > pack_limit)
@@ -85,8 +69,7 @@ def after_write(store: GitStore) -> bool:
     if not due(store):
         return False
     with contextlib.suppress(OSError):
-        _git(store, "maintenance", "run", "--auto", "--quiet")
-        return True
+        return store.git.run("maintenance", "run", "--auto", "--quiet").ok
     return False
 
 
@@ -115,7 +98,7 @@ def _has_bloom(graph: Path) -> bool:
 
 def has_commit_graph(store: GitStore) -> bool:
     """A commit-graph with changed-path Bloom filters exists."""
-    graphs = _graph_files(store.git_dir / "objects")
+    graphs = _graph_files(store.common_dir / "objects")
     return bool(graphs) and all(_has_bloom(g) for g in graphs)
 
 
@@ -125,5 +108,5 @@ def ensure_commit_graph(store: GitStore) -> bool:
     this once; git's later maintenance keeps the filters."""
     if has_commit_graph(store) or store.head() is None:
         return False
-    done = _git(store, "commit-graph", "write", "--reachable", "--changed-paths", "--no-progress")
-    return done.returncode == 0
+    done = store.git.run("commit-graph", "write", "--reachable", "--changed-paths", "--no-progress")
+    return done.ok

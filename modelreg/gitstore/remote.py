@@ -41,8 +41,8 @@ class PushOutcome:
 
 def _git(store: GitStore, *args: str) -> tuple[int, str, str]:
     """Run ``git ARGS`` in the store's working tree: (exit code, stdout, stderr)."""
-    done = store._git(*args)
-    return done.returncode, done.stdout, done.stderr
+    done = store.git.run(*args)
+    return done.code, done.out, done.err
 
 
 def current_branch(store: GitStore) -> str:
