@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 BASE_S = 0.05
-CAP_S = 2.0
+CAP_S = 8.0
 
 
 @dataclass
