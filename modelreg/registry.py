@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -128,9 +128,10 @@ class Registry:
         """``id@3``, ``id@latest``, ``id@production``, ``id@v1.2.0`` -> (model, version)."""
         return self.reader.resolve(spec)
 
-    def validate(self) -> List[Problem]:
-        """Every schema and rule problem of the config and every manifest (all, not the first)."""
-        return self.base.validate()
+    def validate(self, only: Collection[str] | None = None) -> List[Problem]:
+        """Every schema and rule problem of the config and every manifest (all, not the
+        first); with ``only``, of the manifests of those model ids alone."""
+        return self.base.validate(only)
 
     # ------------------------------------------------------------- history
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from modelreg import retired, yamlio
-from modelreg.config import MANIFEST_FILE, MODELS_DIR
+from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR
 from modelreg.delta import ModelDelta, delta
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import find_worktree
@@ -87,11 +87,19 @@ def compare(reg: Registry, base: str) -> Comparison:
 
 def check(reg: Registry, base: str | None = None) -> Report:
     """Everything ``validate`` checks, plus, with ``base``, the change rules on the
-    models the change touches. Raises :class:`GitError` for a base not in this clone."""
-    problems = [repo_relative(reg, p) for p in reg.validate()]
+    models the change touches. With a base, only the manifests the change touches are
+    checked (the base was checked when it was merged), unless it changes modelreg.yaml:
+    a pull request costs what it changes. Raises :class:`GitError` for a base not in
+    this clone."""
     if base is None:
-        return Report(tuple(problems), None)
+        return Report(tuple(repo_relative(reg, p) for p in reg.validate()), None)
     comparison = compare(reg, base)
+    mb = comparison.merge_base
+    config_changed = reg.base.at(mb, mb[:12], reg.store).read_bytes(CONFIG_FILE) != (
+        reg.base.read_bytes(CONFIG_FILE)
+    )
+    scope = None if config_changed else {p.model_id for p in comparison.pairs}
+    problems = [repo_relative(reg, p) for p in reg.validate(scope)]
     store = reg.store
     old_record, new_record, record_problems = _records(reg, comparison)
     for pair in comparison.pairs:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TypeVar
 
@@ -280,11 +280,13 @@ class Snapshot:
 
     # ------------------------------------------------------------- checks
 
-    def validate(self) -> list[Problem]:
+    def validate(self, only: Collection[str] | None = None) -> list[Problem]:
         """Every schema and rule problem of the config and every manifest (all, not the
-        first), and what is wrong with the artifact store's options."""
+        first), and what is wrong with the artifact store's options; with ``only``, of
+        the manifests of those model ids alone."""
         problems: list[Problem] = []
-        for model_id in self.model_ids():
+        ids = self.model_ids()
+        for model_id in ids if only is None else [m for m in ids if m in only]:
             path = manifest_path(model_id)
             data = self.read_bytes(path)
             if data is None:
