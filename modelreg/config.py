@@ -65,10 +65,17 @@ class Policy(_Frozen):
     promotion: PromotionPolicy = Field(default_factory=PromotionPolicy)
 
 
+PUSH_TIMEOUT_HELP = (
+    "Seconds a write with --push keeps re-applying itself on a newer remote tip, with "
+    "jittered waits between attempts, before it gives up (nothing is published then)"
+)
+
+
 class GitConfig(_Frozen):
     remote: StrictStr = "origin"
     branch: StrictStr | None = None
     push: bool = False
+    push_timeout: Annotated[float, Field(ge=0, description=PUSH_TIMEOUT_HELP)] = 120.0
 
 
 class RegistryConfig(_Frozen):

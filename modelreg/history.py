@@ -16,6 +16,7 @@ from modelreg.config import MANIFEST_FILE, MODELS_DIR
 from modelreg.errors import InvalidManifestError, ModelregError, NotFoundError
 from modelreg.events import Event, StagePeriod, alias_periods, between, stage_periods
 from modelreg.gitstore import CommitInfo, GitStore
+from modelreg.gitstore.logindex import LogIndex
 from modelreg.manifest import Model, Stage
 from modelreg.snapshot import Snapshot, manifest_path
 
@@ -54,7 +55,13 @@ class History:
         """The manifest after every commit that touched it, oldest first."""
         store, path = self.store, manifest_path(model_id)
         out: list[tuple[CommitInfo, Model | None]] = []
-        for info in reversed(store.log(path, self.rev)):
+        commit = store.head() if self.rev == "HEAD" else store.resolve(self.rev)
+        if commit is None:
+            return out
+        logs = LogIndex.of(store)
+        infos = logs.log(path, commit)
+        logs.save()
+        for info in reversed(infos):
             blob = store.blob_at(info.sha, path)
             model = None
             if blob is not None:
@@ -87,11 +94,16 @@ class History:
         return alias_periods(self.states(model_id), alias)
 
     def retired_versions(self, model_id: str) -> int:
-        """The highest version number a model with this id had (0 if none): numbers a
-        re-created model must not reuse."""
+        """The highest version number a deleted model with this id had (0 if none):
+        numbers a re-created model must not reuse. Read from the record of retired
+        numbers at ``rev`` (:mod:`modelreg.retired`); in a registry without one, from the
+        history of the manifest."""
         store, path = self.store, manifest_path(model_id)
         if store.head() is None:
             return 0
+        numbers = self.snapshot.at(store.resolve(self.rev), store=store).retired_numbers()
+        if numbers is not None:
+            return numbers.get(model_id, 0)
         for info in store.log(path, self.rev):
             blob = store.blob_at(info.sha, path)
             if blob is None:

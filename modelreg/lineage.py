@@ -9,7 +9,7 @@ following parents must never come back to where it started.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,10 +56,14 @@ def children_of_model(models: Mapping[str, Model], model_id: str) -> list[str]:
     ]
 
 
-def check_parents(models: Mapping[str, Model]) -> list[tuple[str, Violation]]:
-    """(model id, violation) for each parent that does not resolve or leads to a cycle."""
+def check_parents(
+    models: Mapping[str, Model], only: Iterable[str] | None = None
+) -> list[tuple[str, Violation]]:
+    """(model id, violation) for each parent that does not resolve or leads to a cycle:
+    of every model in ``models``, or of the models in ``only`` (resolved among all)."""
     out: list[tuple[str, Violation]] = []
-    for model_id, model in sorted(models.items()):
+    ids = sorted(models) if only is None else sorted(set(only) & models.keys())
+    for model_id, model in ((m, models[m]) for m in ids):
         for i, version in enumerate(model.versions):
             if version.lineage is None or version.lineage.parent is None:
                 continue

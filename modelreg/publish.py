@@ -3,10 +3,14 @@
 Writers in different clones meet at ``git push``. A push the remote rejects
 because its branch moved on (someone else pushed first) is met by fetching,
 moving the local branch to the new remote tip and running the same operation
-again there, a bounded number of times: a version registered meanwhile
-elsewhere makes this one the next number. Never a force push; the commit of a
-rejected attempt leaves the branch (only the reflog remembers it) and the
-artifacts that attempt uploaded are removed, so nothing is published twice.
+again there: a version registered meanwhile elsewhere makes this one the
+next number. Between attempts a writer waits a random, growing time
+(:mod:`modelreg.backoff`, full jitter) so that many writers colliding at once
+spread out; it gives up when the push timeout (``git.push_timeout`` of
+modelreg.yaml, ``--push-timeout``) would pass before the next attempt. Never
+a force push; the commit of a rejected attempt leaves the branch (only the
+reflog remembers it) and the artifacts that attempt uploaded are removed, so
+nothing is published twice.
 
 The flow does not fetch before the first push: it trusts the remote-tracking
 branch (``refs/remotes/REMOTE/BRANCH``) and pays one fetch only when a push is
@@ -19,12 +23,12 @@ from __future__ import annotations
 
 import contextlib
 import re
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from modelreg.backoff import Backoff
 from modelreg.errors import ArtifactExistsError, ConflictError, GitError, ModelregError
 from modelreg.gitstore import GitStore, remote
 from modelreg.manifest import Model
@@ -32,9 +36,9 @@ from modelreg.transaction import Transaction
 
 if TYPE_CHECKING:
     from modelreg.artifacts import ArtifactBatch
+    from modelreg.config import GitConfig
 
 T = TypeVar("T")
-LOCK_RACE_PAUSE_S = 0.05  # times the attempt number, when the remote's ref was locked
 
 
 @dataclass(frozen=True)
@@ -70,10 +74,14 @@ class Writer(Generic[T]):
     model as the branch now has it."""
 
     store: GitStore
-    remote: str
+    git: GitConfig  # the remote, and the defaults of push and its timeout
     begin: Callable[[], AbstractContextManager[Transaction]]
     op: Callable[[Transaction], T]
     get: Callable[[str], Model]
+
+    @property
+    def remote(self) -> str:
+        return self.git.remote
 
 
 @dataclass
@@ -83,17 +91,28 @@ class _Attempt:
     models: list[str] = field(default_factory=list)
 
 
-def publish(writer: Writer[T], *, push: bool, branch: str | None, retries: int) -> Published[T]:
+def publish(
+    writer: Writer[T],
+    *,
+    push: bool | None = None,
+    branch: str | None = None,
+    retries: int | None = None,
+    timeout: float | None = None,
+) -> Published[T]:
     """See :meth:`modelreg.registry.Registry.publish`."""
-    if retries < 0:
+    push = writer.git.push if push is None else push
+    timeout = writer.git.push_timeout if timeout is None else timeout
+    if retries is not None and retries < 0:
         raise ValueError("retries must be 0 or more")
+    if timeout < 0:
+        raise ValueError("the push timeout must be 0 or more seconds")
     with writer.store.lock():  # held throughout: no writer of this clone slips in between
         if branch is not None:
             return _on_new_branch(writer, branch, push=push)
         if not push:
             value, attempt = _attempt(writer)
             return Published(value, attempt.commit, _branch_or_head(writer.store))
-        return _pushed(writer, retries=retries)
+        return _pushed(writer, retries=retries, timeout=timeout)
 
 
 def _attempt(writer: Writer[T]) -> tuple[T, _Attempt]:
@@ -112,13 +131,19 @@ def _branch_or_head(store: GitStore) -> str:
         return "HEAD"
 
 
-def _pushed(writer: Writer[T], *, retries: int) -> Published[T]:
+def _pushed(writer: Writer[T], *, retries: int | None, timeout: float) -> Published[T]:
     store = writer.store
     name = writer.remote
     remote.remote_url(store, name)  # a clear error before anything is written
     branch = remote.current_branch(store)
     base = _start_point(store, name, branch)
+    backoff = Backoff(timeout)
     tries = 0
+
+    def again() -> bool:
+        """Another attempt may start (after a jittered wait)."""
+        return (retries is None or tries < retries) and backoff.wait()
+
     attempt: _Attempt | None = None
     while True:
         if attempt is None:
@@ -129,7 +154,7 @@ def _pushed(writer: Writer[T], *, retries: int) -> Published[T]:
                 # number (and its upload path) first: if the remote moved on, the same
                 # operation runs again on its tip, as after a rejected push.
                 tip = remote.fetch(store, name, branch)
-                if tries == retries or not _moved_on(store, base, tip):
+                if not _moved_on(store, base, tip) or not again():
                     raise
                 assert tip is not None
                 remote.move_branch(store, tip)
@@ -149,11 +174,10 @@ def _pushed(writer: Writer[T], *, retries: int) -> Published[T]:
         if not outcome.rejected:
             raise GitError(f"pushing {branch} to {name} failed: {outcome.message}; {kept}")
         tip = remote.fetch(store, name, branch)
-        if tip is not None and tip == base and outcome.lock_race and tries < retries:
+        if tip is not None and tip == base and outcome.lock_race and again():
             # another push held the remote's ref lock and may not have landed yet:
             # the same commit, pushed again after a moment
             tries += 1
-            time.sleep(LOCK_RACE_PAUSE_S * tries)
             continue
         if tip is None or tip == base:
             # nobody else moved the branch: the remote refused this very change
@@ -168,14 +192,21 @@ def _pushed(writer: Writer[T], *, retries: int) -> Published[T]:
         except ConflictError as exc:
             raise ConflictError(f"{exc}; {kept}") from None
         _discard_uploads(writer, attempt)
-        if tries == retries:
+        if not again():
             raise ConflictError(
-                f"{name}/{branch} moved on {tries + 1} time(s) while this change was being "
-                f"pushed; nothing was published (this clone is now at {tip[:12]}): try again"
+                f"{name}/{branch} moved on {tries + 1} time(s) in {backoff.elapsed:.1f}s "
+                f"while this change was being pushed ({_bound(retries, timeout)}); nothing "
+                f"was published (this clone is now at {tip[:12]}): try again, or allow more "
+                "time with --push-timeout (git.push_timeout in modelreg.yaml)"
             )
         tries += 1
         base = tip
         attempt = None  # the same operation runs again, on the new tip
+
+
+def _bound(retries: int | None, timeout: float) -> str:
+    limit = f"push timeout {timeout:g}s"
+    return limit if retries is None else f"{limit}, at most {retries} retries"
 
 
 def _moved_on(store: GitStore, base: str | None, tip: str | None) -> bool:

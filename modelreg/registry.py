@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from modelreg import deploy as deploying
 from modelreg import publish as publishing
@@ -26,12 +27,10 @@ from modelreg.lineage import Graph, graph
 from modelreg.manifest import Artifact, Model, Stage, Version
 from modelreg.query import Page, Query, Summary
 from modelreg.snapshot import Snapshot
-from modelreg.transaction import ModelFields, Transaction, VersionFields
-from modelreg.versions import Hit, VersionQuery, hits, needs_manifests, search
+from modelreg.transaction import Transaction
+from modelreg.versions import Hit, VersionQuery, find
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
     from modelreg import artifacts as stored
     from modelreg.deploy import DeployRequest, DeployResult, UndeployResult
     from modelreg.errors import Problem
@@ -40,6 +39,20 @@ if TYPE_CHECKING:
 List = list  # the builtin, where Registry.list shadows it
 T = TypeVar("T")
 R = TypeVar("R", "DeployResult", "UndeployResult")
+P = ParamSpec("P")
+
+
+def _one_commit(
+    write: Callable[Concatenate[Transaction, P], T],
+) -> Callable[Concatenate[Registry, P], T]:
+    """The registry's call of a transaction's ``write``: the same, as one commit."""
+
+    @functools.wraps(write)
+    def call(reg: Registry, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        with reg.transaction() as tx:
+            return write(tx, *args, **kwargs)
+
+    return call
 
 
 class Registry:
@@ -139,11 +152,7 @@ class Registry:
         """One page of the versions, across models, that match ``query`` (filters, ``where``
         conditions, sort, limit/offset), with the total. Filters and sort read the cached
         listing summaries (or manifests' JSON); only the models of the page are built."""
-        query = query or VersionQuery()
-        reader = self.reader
-        page = search(reader.search_documents(needs_manifests(query)), query)
-        models = {model_id: reader.get(model_id) for model_id, _ in page.items}
-        return Page(hits(models, page.items), page.total, page.limit, page.offset)
+        return find(self.reader, query or VersionQuery())
 
     def lineage(self, spec: str) -> Graph:
         """The parents (nearest first) and the descendants of one version (``churn-xgb@3``,
@@ -151,9 +160,10 @@ class Registry:
         model, version = self.resolve(spec)
         return graph(self.reader.all(), model.id, version.version)
 
-    def validate(self) -> List[Problem]:
-        """Every schema and rule problem of the config and every manifest (all, not the first)."""
-        return self.base.validate()
+    def validate(self, only: Collection[str] | None = None) -> List[Problem]:
+        """Every schema and rule problem of the config and every manifest (all, not the
+        first); with ``only``, of the manifests of those model ids alone."""
+        return self.base.validate(only)
 
     # ------------------------------------------------------------- history
 
@@ -205,88 +215,41 @@ class Registry:
         *,
         push: bool | None = None,
         branch: str | None = None,
-        retries: int = 5,
+        retries: int | None = None,
+        timeout: float | None = None,
         message: str | None = None,
     ) -> Published[T]:
         """Run ``op(self)`` as one commit and push it to ``git.remote`` (``push``, default
         ``git.push``), or put it on a new ``branch`` for a pull request. ``op`` may run
-        again on a newer remote tip (at most ``retries`` times). See :mod:`modelreg.publish`."""
+        again on a newer remote tip, after a jittered wait, until ``timeout`` seconds
+        (default ``git.push_timeout``) have passed, and at most ``retries`` times if
+        given. See :mod:`modelreg.publish`."""
         self._writable()
         if self._tx is not None:
             raise ConflictError("publish runs its own transaction: call it outside of one")
         writer = publishing.Writer(
             self.store,
-            self.config.git.remote,
+            self.config.git,
             lambda: self.transaction(message),
-            lambda tx: op(self),
+            lambda _: op(self),
             self.get,
         )
-        push = self.config.git.push if push is None else push
-        return publishing.publish(writer, push=push, branch=branch, retries=retries)
+        return publishing.publish(
+            writer, push=push, branch=branch, retries=retries, timeout=timeout
+        )
 
-    # Each write below is one commit; the transaction's method of the same name says more.
-
-    def create_model(self, model_id: str, **fields: Unpack[ModelFields]) -> Model:
-        """Add a new model manifest (``name`` and ``framework`` are needed). Raises
-        :class:`ConflictError` if it exists."""
-        with self.transaction() as tx:
-            return tx.create_model(model_id, **fields)
-
-    def register_version(self, model_id: str, **fields: Unpack[VersionFields]) -> Version:
-        """Append a new version, numbered by the registry, uploading local artifacts
-        (see :meth:`Transaction.register_version`)."""
-        with self.transaction() as tx:
-            return tx.register_version(model_id, **fields)
-
-    def add_version(self, model_id: str, version: Version) -> Version:
-        """Append a version made elsewhere, its number kept (see
-        :meth:`Transaction.add_version`)."""
-        with self.transaction() as tx:
-            return tx.add_version(model_id, version)
-
-    def update(self, model_id: str, **fields: Any) -> Model:
-        """Change metadata (name, description, tags, ...); ``None`` removes a field."""
-        with self.transaction() as tx:
-            return tx.update(model_id, **fields)
-
-    def set_stage(self, model_id: str, version: int, stage: Stage | str) -> Model:
-        """Move a version to a stage (production demotes the previous one, same commit)."""
-        with self.transaction() as tx:
-            return tx.set_stage(model_id, version, stage)
-
-    def set_alias(self, spec: str, alias: str) -> Model:
-        """Point ``alias`` at the version ``spec`` names, moving it if it pointed elsewhere."""
-        with self.transaction() as tx:
-            return tx.set_alias(spec, alias)
-
-    def remove_alias(self, model_id: str, alias: str, *, force: bool = False) -> Model:
-        """Remove ``alias`` (refused while its version is deployed, unless ``force``)."""
-        with self.transaction() as tx:
-            return tx.remove_alias(model_id, alias, force=force)
-
-    def update_version(
-        self,
-        spec: str,
-        *,
-        description: str | None = None,
-        labels: Mapping[str, str] | None = None,
-        annotations: Mapping[str, Any] | None = None,
-    ) -> Model:
-        """Change a released version's description, labels or annotations."""
-        with self.transaction() as tx:
-            return tx.update_version(
-                spec, description=description, labels=labels, annotations=annotations
-            )
-
-    def archive(self, model_id: str) -> Model:
-        """Mark the whole model archived (its status becomes archived)."""
-        with self.transaction() as tx:
-            return tx.archive(model_id)
-
-    def delete(self, model_id: str) -> None:
-        """Remove the manifest (git history keeps it). Refused while the model is deployed."""
-        with self.transaction() as tx:
-            tx.delete(model_id)
+    # Each write below is one commit (none of its own inside a larger transaction), with
+    # the arguments and documentation of the transaction's method of the same name.
+    create_model = _one_commit(Transaction.create_model)
+    register_version = _one_commit(Transaction.register_version)
+    add_version = _one_commit(Transaction.add_version)
+    update = _one_commit(Transaction.update)
+    set_stage = _one_commit(Transaction.set_stage)
+    set_alias = _one_commit(Transaction.set_alias)
+    remove_alias = _one_commit(Transaction.remove_alias)
+    update_version = _one_commit(Transaction.update_version)
+    archive = _one_commit(Transaction.archive)
+    delete = _one_commit(Transaction.delete)
 
     def deploy(
         self,

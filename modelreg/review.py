@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from modelreg import yamlio
-from modelreg.config import MANIFEST_FILE, MODELS_DIR
+from modelreg import retired, yamlio
+from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR
 from modelreg.delta import ModelDelta, delta
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.manifest import Model
@@ -85,17 +85,26 @@ def compare(reg: Registry, base: str) -> Comparison:
 
 def check(reg: Registry, base: str | None = None) -> Report:
     """Everything ``validate`` checks, plus, with ``base``, the change rules on the
-    models the change touches. Raises :class:`GitError` for a base not in this clone."""
-    problems = [repo_relative(p) for p in reg.validate()]
+    models the change touches. With a base, only the manifests the change touches are
+    checked (the base was checked when it was merged), unless it changes modelreg.yaml:
+    a pull request costs what it changes. Raises :class:`GitError` for a base not in
+    this clone."""
     if base is None:
-        return Report(tuple(problems), None)
+        return Report(tuple(repo_relative(p) for p in reg.validate()), None)
     comparison = compare(reg, base)
+    mb = comparison.merge_base
+    config_changed = reg.base.at(mb, mb[:12], reg.store).read_bytes(CONFIG_FILE) != (
+        reg.base.read_bytes(CONFIG_FILE)
+    )
+    scope = None if config_changed else {p.model_id for p in comparison.pairs}
+    problems = [repo_relative(p) for p in reg.validate(scope)]
     store = reg.store
+    old_record, new_record, record_problems = _records(reg, comparison)
     for pair in comparison.pairs:
         if pair.problems:
             continue  # a broken manifest: validate already reports it
         retired = (
-            reg.past(comparison.merge_base).retired_versions(pair.model_id)
+            max(old_record.get(pair.model_id, 0), new_record.get(pair.model_id, 0))
             if pair.old is None
             else 0
         )
@@ -120,7 +129,40 @@ def check(reg: Registry, base: str | None = None) -> Report:
     for model_id, violation in check_renames(removed, added) if removed and added else ():
         path = manifest_path(model_id)
         problems += _placed(_loaded(reg, path, store.prefix + path), [violation])
-    return Report(tuple(problems), comparison)
+    return Report(tuple(problems + record_problems), comparison)
+
+
+def _records(
+    reg: Registry, comparison: Comparison
+) -> tuple[dict[str, int], dict[str, int], list[Problem]]:
+    """The record of retired numbers at the merge base and here, and what the change
+    does wrong to it (validate reports a record that does not load)."""
+    mb = comparison.merge_base
+    try:
+        old = reg.base.at(mb, mb[:12], reg.store).retired_numbers()
+        new = reg.base.retired_numbers()
+    except InvalidManifestError:
+        return {}, {}, []
+    if old is None:
+        # a base older than the record: what history says of the models this change
+        # creates (the only ones whose numbers it can reuse)
+        old = {
+            p.model_id: reg.past(mb).retired_versions(p.model_id)
+            for p in comparison.pairs
+            if p.old is None
+        }
+        old = {k: v for k, v in old.items() if v}
+        if new is None:
+            return old, {}, []
+    shown = reg.store.prefix + retired.RETIRED_FILE
+    loaded = yamlio.loads(reg.base.read_bytes(retired.RETIRED_FILE) or b"", shown)
+    deleted = {
+        p.model_id: max(p.old.latest_version, (p.old.first_version or 1) - 1)
+        for p in comparison.pairs
+        if p.old is not None and p.new is None and not p.problems
+    }
+    found = retired.check(old, new or {}, deleted, loaded)
+    return old, new or {}, [replace(q, path=loaded.file) for q in found]
 
 
 def diff(reg: Registry, base: str) -> tuple[Comparison, list[ModelDelta]]:

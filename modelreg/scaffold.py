@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from modelreg import yamlio
+from modelreg import retired, yamlio
 from modelreg.config import CONFIG_FILE, MODELS_DIR
 from modelreg.errors import ConflictError
 from modelreg.gitstore import GitStore
@@ -188,6 +188,7 @@ def files(
     out: dict[str, bytes | None] = {
         CONFIG_FILE: text.encode(),
         f"{MODELS_DIR}/.gitkeep": b"",
+        retired.RETIRED_FILE: retired.dumps({}),
         ".gitignore": b"# the default local artifact store, and API keys of `modelreg serve`\n"
         b"/artifacts/\n/.modelreg/\n",
     }

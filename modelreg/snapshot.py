@@ -11,17 +11,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from modelreg import cards, yamlio
+from modelreg import cards, retired, yamlio
 from modelreg.cache import ManifestCache
 from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, RegistryConfig
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import GitStore, blob_id
-from modelreg.lineage import check_parents
+from modelreg.lineage import check_parents, parent_of
 from modelreg.location import cache_file, find_registry, prefix
 from modelreg.manifest import Model, Version
 from modelreg.query import Page, Query, Summary, apply
@@ -115,6 +115,14 @@ class Snapshot:
             return (self.root / relpath).read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
+
+    def retired_numbers(self) -> dict[str, int] | None:
+        """The record of retired version numbers (None: the registry has none; see
+        :mod:`modelreg.retired`). Raises :class:`InvalidManifestError` naming the line."""
+        data = self.read_bytes(retired.RETIRED_FILE)
+        if data is None:
+            return None
+        return retired.load(data, self.display(retired.RETIRED_FILE))[0]
 
     def files_under(self, folder: str) -> list[str]:
         """The files below ``folder`` (relative to the registry root), sorted."""
@@ -294,12 +302,14 @@ class Snapshot:
 
     # ------------------------------------------------------------- checks
 
-    def validate(self) -> list[Problem]:
+    def validate(self, only: Collection[str] | None = None) -> list[Problem]:
         """Every schema and rule problem of the config and every manifest (all, not the
-        first), and what is wrong with the artifact store's options."""
+        first), and what is wrong with the artifact store's options; with ``only``, of
+        the manifests of those model ids alone."""
         problems: list[Problem] = []
         parsed: dict[str, Model] = {}
-        for model_id in self.model_ids():
+        ids = self.model_ids()
+        for model_id in ids if only is None else [m for m in ids if m in only]:
             path = manifest_path(model_id)
             data = self.read_bytes(path)
             if data is None:
@@ -325,7 +335,16 @@ class Snapshot:
                     [Problem(self.display(where), None, None, "", wrong)], where
                 )
             parsed[model_id] = model
-        problems += self._lineage_problems(parsed)
+        if only is None:
+            problems += self._lineage_problems(parsed)
+        elif set(only) <= set(ids):
+            problems += self._lineage_problems(self._with_parents(parsed), parsed)
+        else:  # a model gone may have been the parent of any other
+            problems += self._lineage_problems(self._loadable(ids))
+        try:
+            self.retired_numbers()
+        except InvalidManifestError as exc:
+            problems.extend(self.located(exc.problems, retired.RETIRED_FILE))
         self.cache.save()
         with contextlib.suppress(ImportError):
             from modelreg.artifacts import check_storage_options  # its fsspec only when needed
@@ -336,10 +355,35 @@ class Snapshot:
                 problems.append(Problem(where, None, None, field, message, located))
         return problems
 
-    def _lineage_problems(self, models: dict[str, Model]) -> list[Problem]:
-        """Parents that do not resolve (or loop), located in their manifests."""
+    def _loadable(self, ids: Iterable[str]) -> dict[str, Model]:
+        """The models of ``ids`` that load (validate reports the others)."""
+        out: dict[str, Model] = {}
+        for model_id in ids:
+            with contextlib.suppress(InvalidManifestError):
+                model = self.manifest(model_id)
+                if model is not None:
+                    out[model_id] = model
+        return out
+
+    def _with_parents(self, models: Mapping[str, Model]) -> dict[str, Model]:
+        """``models`` and every model their parents lead to (a scoped check resolves
+        parents, and finds cycles, among these alone)."""
+        out = dict(models)
+        todo = list(models.values())
+        while todo:
+            wanted = {p[0] for v in todo.pop().versions if (p := parent_of(v)) is not None}
+            found = self._loadable(wanted - out.keys())
+            out.update(found)
+            todo += found.values()
+        return out
+
+    def _lineage_problems(
+        self, models: Mapping[str, Model], only: Iterable[str] | None = None
+    ) -> list[Problem]:
+        """Parents that do not resolve (or loop), located in their manifests: of every
+        model in ``models``, or of those in ``only``."""
         out: list[Problem] = []
-        for model_id, violation in check_parents(models):
+        for model_id, violation in check_parents(models, only):
             path = manifest_path(model_id)
             data = self.read_bytes(path)
             assert data is not None

@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from modelreg import aliases, lineage, render, rules, yamlio
+from modelreg import aliases, lineage, render, retired, rules, yamlio
 from modelreg.config import RegistryConfig
 from modelreg.errors import ConflictError, NotFoundError, RuleViolationError
 from modelreg.gitstore import GitStore, blob_id
@@ -117,6 +117,14 @@ class Transaction:
             return self.files[relpath]
         return self.base.read_bytes(relpath)
 
+    def retired_numbers(self) -> dict[str, int] | None:
+        """The record of retired numbers as it will be committed (see
+        :meth:`Snapshot.retired_numbers`)."""
+        data = self.read_bytes(retired.RETIRED_FILE)
+        if data is None:
+            return None
+        return retired.load(data, self.base.display(retired.RETIRED_FILE))[0]
+
     def files_under(self, folder: str) -> list[str]:
         """The files below ``folder`` as the working tree has them."""
         return self.base.files_under(folder)
@@ -191,7 +199,12 @@ class Transaction:
             raise ConflictError(f"model {model_id!r} already exists")
         data: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
         data.update(id=model_id, tags=list(fields.get("tags", ())), created_at=now())
-        floor = self.history.retired_versions(model_id)
+        numbers = self.retired_numbers()
+        floor = (
+            numbers.get(model_id, 0)
+            if numbers is not None
+            else self.history.retired_versions(model_id)  # a registry without the record
+        )
         if floor:
             data["first_version"] = floor + 1
         model = _validated(Model, data)
@@ -296,7 +309,7 @@ class Transaction:
             data["parent"] = f"{model.id}@{version.version}"
         return data
 
-    def update(self, model_id: str, **fields: Any) -> Model:
+    def update(self, /, model_id: str, **fields: Any) -> Model:
         """Change metadata (name, description, type, framework, source, owner, organization,
         workspace, customer, tags, labels, annotations); ``None`` removes an optional field."""
         unknown = set(fields) - set(METADATA_FIELDS)
@@ -403,14 +416,18 @@ class Transaction:
 
     def delete(self, model_id: str) -> None:
         """Remove the manifest (git history keeps it). Refused while the model is deployed."""
-        rules.enforce(rules.deletion(self.get(model_id)))
+        model = self.get(model_id)
+        rules.enforce(rules.deletion(model))
         children = lineage.children_of_model(self.all(), model_id)
         if children:
             raise RuleViolationError(
                 f"{model_id} is the parent of {', '.join(children)} (lineage.parent); "
                 "their lineage would point nowhere: archive it instead"
             )
-        self.put(model_id, None, f"{model_id}: delete model")
+        highest = max(model.latest_version, (model.first_version or 1) - 1)
+        numbers = retired.retire(self.retired_numbers() or {}, model_id, highest)
+        record = {retired.RETIRED_FILE: retired.dumps(numbers)}  # the first delete starts it
+        self.put(model_id, None, f"{model_id}: delete model", record)
 
     def set_deployment(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from modelreg.manifest import Model, Stage, Version
 from modelreg.query import ROW_FIELDS, Page, Summary
@@ -260,3 +260,19 @@ def hits(models: Mapping[str, Model], refs: Sequence[tuple[str, int]]) -> list[H
         assert version is not None
         out.append(Hit(model, version))
     return out
+
+
+class Reader(Protocol):
+    """What a search reads: a snapshot, or a transaction with its pending changes."""
+
+    def search_documents(self, full: bool) -> Iterable[Mapping[str, Any]]: ...
+
+    def get(self, model_id: str) -> Model: ...
+
+
+def find(reader: Reader, query: VersionQuery) -> Page[Hit]:
+    """One page of the versions that match ``query``, with the total. Filters and sort
+    read ``reader``'s documents; only the models of the page are built."""
+    page = search(reader.search_documents(needs_manifests(query)), query)
+    models = {model_id: reader.get(model_id) for model_id, _ in page.items}
+    return Page(hits(models, page.items), page.total, page.limit, page.offset)

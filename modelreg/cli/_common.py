@@ -88,6 +88,16 @@ def write_options(f: F) -> F:
         help="Commit on a new branch NAME (made from the current one) for a pull request; "
         "your checkout stays where it was. Pushed with --push.",
     )(f)
+    f = click.option(
+        "--push-timeout",
+        type=click.FloatRange(min=0),
+        metavar="SECONDS",
+        expose_value=False,
+        callback=_remember_push_timeout,
+        help="With --push: how long to keep re-applying the change on a newer remote tip, "
+        "with a random, growing wait between attempts, before giving up with nothing "
+        "published (default: git.push_timeout in modelreg.yaml, else 120).",
+    )(f)
     return click.option(
         "--push/--no-push",
         default=None,
@@ -95,6 +105,16 @@ def write_options(f: F) -> F:
         "If someone pushed first, the change is re-applied on their tip and pushed "
         "again; never forced.",
     )(f)
+
+
+_PUSH_TIMEOUT = "modelreg.push_timeout"
+
+
+def _remember_push_timeout(
+    ctx: click.Context, _param: click.Parameter, value: float | None
+) -> None:
+    # kept in the context, not passed: every writing command gets it without a parameter
+    ctx.meta[_PUSH_TIMEOUT] = value
 
 
 def run_write(
@@ -138,7 +158,8 @@ def publish_write(
     is built inside the transaction, before the commit exists): ``show`` gets the whole
     :class:`~modelreg.publish.Published`, which is returned."""
     reg = open_registry()
-    done = reg.publish(op, push=push, branch=branch)
+    timeout = click.get_current_context().meta.get(_PUSH_TIMEOUT)
+    done = reg.publish(op, push=push, branch=branch, timeout=timeout)
     show(done)
     asked = bool(branch) or (reg.config.git.push if push is None else push)
     for line in _where(done, reg.config.git.remote, asked):

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, ClassVar
 import pygit2
 
 from modelreg.errors import ConflictError, GitError, NotFoundError
-from modelreg.gitstore import identity, worktree
+from modelreg.gitstore import identity, maintenance, worktree
 from modelreg.gitstore.executable import Done, Git
 from modelreg.gitstore.features import CONFIG_KEYS, Features, features
 from modelreg.gitstore.inprocess import InProcess
@@ -168,6 +168,17 @@ class GitStore:
     @property
     def worktree(self) -> Path:
         return self._worktree
+
+    @property
+    def common_dir(self) -> Path:
+        """The folder of the objects and refs all worktrees share (the git folder of a
+        plain repository)."""
+        return self._common_dir
+
+    def setting(self, key: str) -> str | None:
+        """The value of a configuration key among those listed in ``CONFIG_KEYS``
+        (lower case), as git would read it; None when unset."""
+        return self._settings()[0].get(key)
 
     def close(self) -> None:
         """Release the repository's files (libgit2's and GitPython's handles)."""
@@ -558,6 +569,7 @@ class GitStore:
             self.recover()
             raise
         self._journal.clear()
+        maintenance.after_write(self)  # what `git commit` does after committing
         return new
 
     def _move_head(

@@ -34,6 +34,8 @@ CONFIG_KEYS = (
     "index.sparse",
     "core.sharedrepository",
     "extensions.objectformat",
+    "gc.auto",  # automatic maintenance after in-process commits (see maintenance.py)
+    "gc.autopacklimit",
 )
 
 _FALSE = {"false", "no", "off", "0", ""}

@@ -110,6 +110,31 @@ def test_retries_run_out_with_a_clear_error(remote: Path, clone: Clone, tmp_path
         assert not Path(uri.removeprefix("file://")).exists()
 
 
+def test_the_push_timeout_bounds_the_retries(remote: Path, clone: Clone) -> None:
+    a = Registry.open(clone("a"))
+    b = Registry.open(clone("b"))
+    runs: list[int] = []
+
+    def op(reg: Registry) -> Version:
+        b.publish(register, push=True)  # someone else always pushes first
+        runs.append(1)
+        return register(reg)
+
+    with pytest.raises(ConflictError, match=r"moved on \d+ time\(s\).*push timeout 3s"):
+        a.publish(op, push=True, timeout=3)
+    assert len(runs) >= 2  # it did retry, after a wait, until the time was up
+    assert remote_versions(remote) == list(range(1, len(runs) + 2))  # b's only
+    assert a.commit == remote_tip(remote)
+
+
+def test_a_zero_timeout_tries_once(remote: Path, clone: Clone) -> None:
+    a, b = Registry.open(clone("a")), Registry.open(clone("b"))
+    b.publish(register, push=True)
+    with pytest.raises(ConflictError, match=r"moved on 1 time\(s\).*--push-timeout"):
+        a.publish(register, push=True, timeout=0)
+    assert remote_versions(remote) == [1, 2]
+
+
 def sharing_a_store(clone: Clone, store: Path) -> tuple[Registry, Registry]:
     """Two clones, a and b, whose artifact store is the same folder."""
     regs = []

@@ -118,6 +118,20 @@ def test_every_write_command_offers_push_and_branch(run_cli: Run) -> None:
         r = run_cli(command, "--help")
         assert r.code == 0
         assert "--push / --no-push" in r.out and "--branch NAME" in r.out, command
+        assert "--push-timeout SECONDS" in r.out, command
+
+
+def test_push_timeout_zero_gives_up_after_one_rejection(
+    remote: Path, clone: Clone, run_cli: Run
+) -> None:
+    a, b = clone("a"), clone("b")
+    assert run_cli("register", MODEL, "--label", "from-b", "--push", cwd=b).code == 0
+    r = run_cli("register", MODEL, "--label", "from-a", "--push", "--push-timeout", "0", cwd=a)
+    assert r.code != 0 and "Traceback" not in r.err
+    assert "push timeout 0s" in r.err and "--push-timeout" in r.err
+    assert remote_versions(remote) == [1, 2]
+    r = run_cli("register", MODEL, "--push", "--push-timeout", "-1", cwd=a)
+    assert r.code == 2 and "--push-timeout" in r.err
 
 
 def test_branch_push_says_where_and_how_to_review(remote: Path, clone: Clone, run_cli: Run) -> None:
@@ -142,11 +156,12 @@ def test_branch_without_push_tells_how_to_push(remote: Path, clone: Clone, run_c
     assert r.code == 5 and "'proposal' already exists" in r.err
 
 
-def _register(path: Path, label: str, artifact: Path) -> subprocess.Popen[str]:
+def _register(path: Path, label: str, artifact: Path | None = None) -> subprocess.Popen[str]:
+    extra = ("--artifact", f"model={artifact}") if artifact else ()
     return subprocess.Popen(
         [
             *(sys.executable, "-m", "modelreg", "register", MODEL, "--push", "--json"),
-            *("--label", label, "--artifact", f"model={artifact}"),
+            *("--label", label, *extra),
         ],
         cwd=path,
         stdout=subprocess.PIPE,
@@ -185,3 +200,16 @@ def test_two_processes_racing_publish_every_version_once(
             if v["label"].startswith(name):
                 assert Path(v["artifacts"]["model"]["uri"].removeprefix("file://")).is_file()
         assert git(path, "status", "--porcelain") == ""
+
+
+def test_many_clones_pushing_at_once_all_land(tmp_path: Path, remote: Path, clone: Clone) -> None:
+    # more writers than the old fixed count of retries could serve in one burst
+    clones = {f"c{i}": clone(f"c{i}") for i in range(5)}
+    procs = {name: _register(path, name) for name, path in clones.items()}
+    for name, proc in procs.items():
+        _, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, f"{name}: {err}"
+    versions = yaml.safe_load(git(remote, "show", f"main:models/{MODEL}/model.yaml"))["versions"]
+    assert [v["version"] for v in versions] == list(range(1, len(clones) + 2))
+    assert sorted(v["label"] for v in versions[1:]) == sorted(clones)
+    assert_linear(remote)

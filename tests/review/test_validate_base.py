@@ -303,3 +303,23 @@ def test_one_manifest_cache_for_both_sides(churn: Registry, run_cli) -> None:  #
     assert run_cli("validate", "--base", "main", cwd=root).code == 0
     saved = ManifestCache(cache).raw
     assert {base_blob, blob_id((root / MANIFEST).read_bytes())} <= set(saved)
+
+
+def test_a_pull_request_is_checked_for_what_it_changes(churn: Registry, run_cli: RunCli) -> None:
+    root = churn.root
+    other = root / "models/other/model.yaml"
+    other.parent.mkdir()
+    other.write_text("id: other\nname: Other\nframework: onnx\nflavour: odd\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "a broken manifest on the base, by hand")
+    assert run_cli("validate", cwd=root).code == 3  # without a base: everything
+    branch(root, "feature")
+    edit(root / MANIFEST, "accuracy: 0.92", "accuracy: 0.5")
+    r = run_cli("validate", "--base", "main", cwd=root)
+    assert r.code == 3 and "models/churn-xgb/model.yaml" in r.out  # a released metric edited
+    assert "other" not in r.out  # the untouched manifest is the base's business
+    git(root, "checkout", "-q", "--", MANIFEST)
+    config = root / "modelreg.yaml"
+    config.write_text(config.read_text() + "# a new policy would be checked against all\n")
+    r = run_cli("validate", "--base", "main", cwd=root)
+    assert r.code == 3 and "models/other/model.yaml:4:1: flavour" in r.out

@@ -1,0 +1,90 @@
+"""Automatic maintenance after in-process commits, and the commit-graph with Bloom filters."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from modelreg import Registry
+from modelreg.gitstore import blob_id, maintenance
+from tests.conftest import git
+
+
+def packs(root: Path) -> list[Path]:
+    return sorted((root / ".git" / "objects" / "pack").glob("*.pack"))
+
+
+def count(root: Path, what: str) -> int:
+    """``count`` (loose objects) or ``in-pack`` of `git count-objects -v`."""
+    counts = dict(line.split(": ") for line in git(root, "count-objects", "-v").splitlines())
+    return int(counts[what])
+
+
+def loose_in_17(root: Path, n: int) -> None:
+    """Write ``n`` loose blobs whose ids start with 17: the folder git counts to estimate
+    the loose objects (each one there stands for 256)."""
+    found = 0
+    i = 0
+    salt = os.urandom(8).hex()  # new objects on every call
+    while found < n:
+        data = f"filler {salt} {i}\n".encode()
+        i += 1
+        if blob_id(data).startswith("17"):
+            subprocess.run(
+                ["git", "hash-object", "-w", "--stdin"], cwd=root, input=data, check=True
+            )
+            found += 1
+
+
+def write_many(reg: Registry, n: int) -> None:
+    for i in range(n):
+        reg.register_version("churn-xgb", metrics={"accuracy": i / 1000})
+
+
+def test_writes_run_git_auto_maintenance_as_configured(churn: Registry) -> None:
+    root = churn.root
+    git(root, "config", "gc.auto", "600")  # due past 3 loose objects in the 17/ folder
+    git(root, "config", "gc.autoDetach", "false")  # the repack happens before the write returns
+    loose_in_17(root, 3)
+    write_many(churn, 1)
+    assert packs(root) == [], "not due yet, but maintenance ran"
+    loose_in_17(root, 1)
+    write_many(churn, 1)
+    assert packs(root), "git's automatic maintenance never ran"
+    assert count(root, "count") == 4  # every commit packed; only the unreachable fillers left
+    git(root, "fsck", "--strict")
+    assert [v.version for v in churn.get("churn-xgb").versions][-1] == 4
+
+
+def test_gc_auto_zero_turns_it_off(churn: Registry) -> None:
+    root = churn.root
+    git(root, "config", "gc.auto", "0")
+    git(root, "config", "gc.autoDetach", "false")
+    loose_in_17(root, 40)
+    write_many(churn, 3)
+    assert packs(root) == []
+
+
+def test_not_due_in_a_young_repository(churn: Registry) -> None:
+    assert not maintenance.due(churn.store)
+    assert not maintenance.after_write(churn.store)
+
+
+def test_the_commit_graph_is_written_once_with_bloom_filters(churn: Registry) -> None:
+    store = churn.store
+    assert not maintenance.has_commit_graph(store)
+    assert maintenance.ensure_commit_graph(store)
+    assert maintenance.has_commit_graph(store)
+    assert not maintenance.ensure_commit_graph(store)  # already there: nothing to do
+    git(churn.root, "commit-graph", "verify")
+    write_many(churn, 3)
+    git(churn.root, "gc", "--quiet")  # git's own maintenance keeps the filters
+    assert maintenance.has_commit_graph(store)
+
+
+def test_a_graph_without_filters_is_replaced(churn: Registry) -> None:
+    git(churn.root, "commit-graph", "write", "--reachable")
+    assert not maintenance.has_commit_graph(churn.store)
+    assert maintenance.ensure_commit_graph(churn.store)
+    assert maintenance.has_commit_graph(churn.store)
