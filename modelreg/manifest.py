@@ -6,17 +6,57 @@ generated from them (see :mod:`modelreg.schema`). Pure: no git, no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from modelreg import limits
 
 API_VERSION = "modelreg/v1"
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 ROLE_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
 
-ModelId = Annotated[StrictStr, Field(pattern=ID_PATTERN, max_length=128)]
+
+def _within(check: Callable[[Any], str | None]) -> Callable[[Any], Any]:
+    """A pydantic validator refusing what ``check`` (one entry of :mod:`limits`) refuses."""
+
+    def validator(value: Any) -> Any:
+        message = check(value)
+        if message is not None:
+            raise PydanticCustomError("limit", message)
+        return value
+
+    return validator
+
+
+def _scanned(data: Any, skip: str | None = None) -> Any:
+    """Raw input refused when any value in it is over a limit (depth, NaN, secret URL)."""
+    if isinstance(data, dict):
+        message = limits.first({k: v for k, v in data.items() if k != skip})
+        if message is not None:
+            raise PydanticCustomError("limit", message)
+    return data
+
+
+ModelId = Annotated[
+    StrictStr,
+    Field(pattern=ID_PATTERN, max_length=limits.MAX_ID_LENGTH),
+    AfterValidator(_within(limits.model_id)),
+]
 Text = Annotated[StrictStr, Field(max_length=10_000)]
 Name = Annotated[StrictStr, Field(min_length=1, max_length=256)]
 Tag = Annotated[StrictStr, Field(min_length=1, max_length=64)]
@@ -83,6 +123,18 @@ class Status(str, Enum):
         return self.value
 
 
+_ID = TypeAdapter(ModelId)
+
+
+def id_problem(model_id: str) -> str | None:
+    """Why ``model_id`` cannot name a model (the manifest's own check), or None."""
+    try:
+        _ID.validate_python(model_id)
+    except ValidationError as exc:
+        return "; ".join(e["msg"] for e in exc.errors(include_url=False))
+    return None
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -90,7 +142,11 @@ class _Frozen(BaseModel):
 class Artifact(_Frozen):
     """One stored file of a version: where it is and what its bytes are."""
 
-    uri: Annotated[StrictStr, Field(min_length=1, max_length=2048)]
+    uri: Annotated[
+        StrictStr,
+        Field(min_length=1, max_length=limits.MAX_URL_LENGTH),
+        AfterValidator(_within(limits.url)),
+    ]
     sha256: Sha256 | None = None
     size: Annotated[int, Field(ge=0)] | None = None
 
@@ -131,6 +187,11 @@ class Version(_Frozen):
     artifacts: dict[Annotated[StrictStr, Field(pattern=ROLE_PATTERN)], Artifact] = Field(
         default_factory=dict
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _limits(cls, data: Any) -> Any:
+        return _scanned(data)
 
     @property
     def primary_artifact(self) -> Artifact | None:
@@ -200,6 +261,11 @@ class Model(_Frozen):
     archived: bool = False
     versions: list[Version] = Field(default_factory=list)
     deployment: Deployment | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _limits(cls, data: Any) -> Any:
+        return _scanned(data, skip="versions")  # each version scans itself
 
     @property
     def status(self) -> Status:

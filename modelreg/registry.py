@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from modelreg import yamlio
+from modelreg import limits, yamlio
 from modelreg.cache import ManifestCache
 from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, RegistryConfig
 from modelreg.errors import (
@@ -38,6 +38,7 @@ from modelreg.manifest import (
     Stage,
     Training,
     Version,
+    id_problem,
     to_document,
 )
 from modelreg.query import Page, Query, Summary, apply
@@ -493,6 +494,7 @@ class Registry:
             try:
                 yield tx
                 changes = self._render(tx)
+                limits.check_files(changes, self.config.policy.max_manifest_bytes)
                 if changes:
                     store.commit(changes, self._message(tx))
                     if on_commit is not None:
@@ -566,6 +568,7 @@ class Registry:
                 # an edit we could not make in place: write the file anew, in canonical order
                 data = (HEADER + yamlio.dumps(model.to_document())).encode("utf-8")
                 if self._reparse(model_id, data) != model:
+                    limits.check_files({path: data}, self.config.policy.max_manifest_bytes)
                     raise ModelregError(f"internal error: {path} does not round-trip")
             changes[path] = data
         if problems:
@@ -629,6 +632,8 @@ class Registry:
         tags: Sequence[str] = (),
     ) -> Model:
         """Add a new model manifest (one commit). Raises :class:`ConflictError` if it exists."""
+        if (bad_id := id_problem(model_id)) is not None:  # before the id names any file
+            raise RuleViolationError(f"id: {bad_id}")
         with self._writing():
             exists = (
                 self._tx.models[model_id] is not None
