@@ -32,6 +32,8 @@ class Bounds:
 
 
 DEFAULT = Bounds()
+LATE = 0.05  # a head timer this late means the event loop was busy, not the client slow
+GRACE = 0.5  # then the head gets this much more, once
 HEAD_TOO_LARGE = b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
 HEAD_TOO_SLOW = b"HTTP/1.1 408 Request Timeout\r\n"
 
@@ -67,6 +69,8 @@ def bounded_httptools(bounds: Bounds) -> type:
         head_bytes = 0
         head_timer: asyncio.TimerHandle | None = None
         refused = False  # answered 431/408 and closing: the parser's callbacks do nothing
+        head_due = 0.0
+        stalled = False
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -116,6 +120,8 @@ def bounded_httptools(bounds: Bounds) -> type:
 
         def _arm(self) -> None:
             if self.head_timer is None:
+                self.stalled = False
+                self.head_due = self.loop.time() + bounds.head_timeout
                 self.head_timer = self.loop.call_later(bounds.head_timeout, self._too_slow)
 
         def _disarm(self) -> None:
@@ -124,6 +130,15 @@ def bounded_httptools(bounds: Bounds) -> type:
                 self.head_timer = None
 
         def _too_slow(self) -> None:
+            late = self.loop.time() - self.head_due
+            if late > LATE and not self.stalled:
+                # The loop itself was stalled (timers can run before the bytes that
+                # arrived meanwhile are read): one grace period, so only the client's
+                # slowness is ever cut off, never the server's own.
+                self.stalled = True
+                self.head_due = self.loop.time() + GRACE
+                self.head_timer = self.loop.call_later(GRACE, self._too_slow)
+                return
             self.head_timer = None
             self._refuse(HEAD_TOO_SLOW, f"request head not sent within {bounds.head_timeout} s")
 

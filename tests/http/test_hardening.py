@@ -43,7 +43,7 @@ def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         ring, made[name] = ring.add(name, [READ_SCOPE], tenant)
     keys_file = base / "keys.yaml"
     save(ring, keys_file)
-    srv = start_server(reg.root, keys_file, "--head-timeout", "1")
+    srv = start_server(reg.root, keys_file, "--head-timeout", "2")
     srv.keys = made
     yield srv
     stop_server(srv)
@@ -190,7 +190,7 @@ def test_slow_clients_are_cut_off_and_others_served(tenants: Server) -> None:
         for s in slow + idle:
             answer = _read_until_closed(s)
             assert answer == b"" or answer.startswith(b"HTTP/1.1 408"), answer[:80]
-        # cut off by the 1 s head timeout of this server, not by the clients' 10 s
+        # cut off by the 2 s head timeout of this server, not by the clients' 10 s
         assert time.monotonic() - started < 8
     finally:
         for s in slow + idle:
