@@ -201,3 +201,17 @@ def test_scan_is_iterative_and_finds_every_kind() -> None:
     assert limits.scan(deep)[0].message == limits.depth_message()
     found = limits.scan({"a": [1.0, math.nan], "u": "https://x@h/p", "ok": "x"})
     assert [b.path for b in found] == [("a", 1), ("u",)]
+
+
+def test_docs_security_names_every_limit_and_every_test_it_cites() -> None:
+    import re
+
+    root = Path(__file__).parents[1]
+    doc = (root / "docs" / "security.md").read_text()
+    for limit in limits.TABLE:
+        assert f"| {limit.name} |" in doc, limit.name
+    for path in set(re.findall(r"(tests/[\w/]+\.py)::", doc)):
+        assert (root / path).is_file(), path
+    files = {p.name: p.read_text() for p in (root / "tests").rglob("test_*.py")}
+    for name in re.findall(r"::(test_\w+)", doc):
+        assert any(f"def {name}(" in text for text in files.values()), name
