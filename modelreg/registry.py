@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import gc
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -267,6 +268,10 @@ class Registry:
             return (self.root / relpath).read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:  # no file can have that name
+                return None
+            raise
 
     def files_under(self, folder: str) -> list[str]:
         """The files below ``folder`` (relative to the registry root), sorted, as this

@@ -170,6 +170,12 @@ def test_ids_that_cannot_be_files_everywhere_are_refused(
     _unchanged(registry, before)
 
 
+@pytest.mark.parametrize("verb", ["show", "register", "delete", "history"])
+def test_a_too_long_id_is_simply_not_found(reg: Registry, run_cli, verb: str) -> None:  # type: ignore[no-untyped-def]
+    r = run_cli(verb, "a" * 300, cwd=reg.root)
+    assert r.code == 4 and "no " in r.err and "unexpected" not in r.err, r.err
+
+
 def test_a_63_character_id_is_fine(registry: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
     r = run_cli("create", "a" * 63, "--name", "x", "--framework", "custom", cwd=registry.root)
     assert r.code == 0, r.err
