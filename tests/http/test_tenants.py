@@ -91,7 +91,7 @@ request_st = st.tuples(
 
 @given(requests=st.lists(request_st, min_size=1, max_size=12))
 @settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
