@@ -164,8 +164,33 @@ def _walk(value: Any) -> Iterator[tuple[tuple[str | int, ...], Any]]:
             stack.extend(((*path, k), v) for k, v in reversed(list(pairs)))
 
 
+def _clean(value: Any, limit: int) -> bool:
+    """True when nothing inside ``value`` is over a limit: the fast path of every read,
+    no paths built (they are, by :func:`scan`, only once something is found)."""
+    stack = [(value, 0)]
+    isfinite = math.isfinite
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "://" in item and ("@" in item or "?" in item) and url(item) is not None:
+                return False
+        elif isinstance(item, float):
+            if not isfinite(item):
+                return False
+        elif isinstance(item, (dict, list, tuple)):
+            if depth >= limit:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+        elif isinstance(item, Mapping):
+            stack.append((dict(item), depth))
+    return True
+
+
 def first(value: Any, limit: int = MAX_DEPTH) -> str | None:
     """The first breach inside ``value`` as 'path: message', or None."""
+    if _clean(value, limit):
+        return None
     found = scan(value, limit)
     if not found:
         return None
