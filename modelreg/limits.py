@@ -89,7 +89,8 @@ def number(value: float) -> str | None:
 
 def url(value: str) -> str | None:
     """A message when ``value`` is a URL carrying a secret (never write one into git)."""
-    if not URL.match(value):
+    # Credentials need a user part or a query: most URLs have neither.
+    if ("@" not in value and "?" not in value) or not URL.match(value):
         return None
     try:
         parts = urlsplit(value)
@@ -168,22 +169,24 @@ def _clean(value: Any, limit: int) -> bool:
     """True when nothing inside ``value`` is over a limit: the fast path of every read,
     no paths built (they are, by :func:`scan`, only once something is found)."""
     stack = [(value, 0)]
-    isfinite = math.isfinite
+    pop, push, isfinite = stack.pop, stack.append, math.isfinite
     while stack:
-        item, depth = stack.pop()
-        if isinstance(item, str):
-            if "://" in item and ("@" in item or "?" in item) and url(item) is not None:
+        item, depth = pop()
+        kind = type(item)
+        if kind is str:
+            if "://" in item and url(item) is not None:
                 return False
-        elif isinstance(item, float):
+        elif kind is float:
             if not isfinite(item):
                 return False
-        elif isinstance(item, (dict, list, tuple)):
+        elif kind is dict or kind is list or kind is tuple:
             if depth >= limit:
                 return False
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-        elif isinstance(item, Mapping):
-            stack.append((dict(item), depth))
+            depth += 1
+            for child in item.values() if kind is dict else item:
+                push((child, depth))
+        elif isinstance(item, (str, float, Mapping, list, tuple)):  # subclasses: the slow way
+            return not scan(item, limit - depth)
     return True
 
 

@@ -52,6 +52,7 @@ def _scanned(data: Any, skip: str | None = None) -> Any:
     return data
 
 
+Finite = Annotated[float, AfterValidator(_within(limits.number))]
 ModelId = Annotated[
     StrictStr,
     Field(pattern=ID_PATTERN, max_length=limits.MAX_ID_LENGTH),
@@ -168,8 +169,8 @@ class Training(_Frozen):
     trained_at: AwareDatetime | None = None
     data_window: DataWindow | None = None
     epochs: Annotated[int, Field(ge=0)] | None = None
-    train_loss: float | None = None
-    validation_loss: float | None = None
+    train_loss: Finite | None = None
+    validation_loss: Finite | None = None
     early_stop_epoch: Annotated[int, Field(ge=0)] | None = None
 
 
@@ -181,7 +182,7 @@ class Version(_Frozen):
     description: Text | None = None
     stage: Stage = Stage.NONE
     created_at: AwareDatetime
-    metrics: dict[Annotated[StrictStr, Field(min_length=1)], float] = Field(default_factory=dict)
+    metrics: dict[Annotated[StrictStr, Field(min_length=1)], Finite] = Field(default_factory=dict)
     hyperparameters: dict[StrictStr, JsonValue] = Field(default_factory=dict)
     training: Training | None = None
     artifacts: dict[Annotated[StrictStr, Field(pattern=ROLE_PATTERN)], Artifact] = Field(
@@ -191,7 +192,11 @@ class Version(_Frozen):
     @model_validator(mode="before")
     @classmethod
     def _limits(cls, data: Any) -> Any:
-        return _scanned(data)
+        # Typed fields check themselves (Finite, the artifact URI); the free-form
+        # hyperparameters are scanned whole: depth, numbers, URLs.
+        if isinstance(data, dict) and data.get("hyperparameters"):
+            _scanned({"hyperparameters": data["hyperparameters"]})
+        return data
 
     @property
     def primary_artifact(self) -> Artifact | None:

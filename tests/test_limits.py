@@ -80,7 +80,8 @@ def test_a_hand_edited_non_finite_number_is_refused_on_read(value: str) -> None:
     with pytest.raises(InvalidManifestError) as caught:
         parse_manifest(text, "models/m/model.yaml")
     problem = caught.value.problems[0]
-    assert problem.line == 7 and "is not a finite number" in problem.message
+    assert (problem.line, problem.field) == (9, "versions[0].metrics.acc")
+    assert "is not a finite number" in problem.message
 
 
 def test_every_json_output_is_json(reg: Registry, run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
