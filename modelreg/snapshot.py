@@ -9,6 +9,7 @@ so a cached manifest is found without reading its bytes at all.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -115,6 +116,10 @@ class Snapshot:
             return (self.root / relpath).read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:  # no file can have that name
+                return None
+            raise
 
     def files_under(self, folder: str) -> list[str]:
         """The files below ``folder`` (relative to the registry root), sorted."""

@@ -85,6 +85,21 @@ def export(dest: str, ref: str | None, options: tuple[str, ...], as_json: bool) 
     metavar="MS",
     help="How often to check whether the ref moved.",
 )
+@click.option(
+    "--head-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 600),
+    metavar="SECONDS",
+    help="Time a client has to send a request's headers (slow clients are cut off, 408).",
+)
+@click.option(
+    "--max-concurrency",
+    default=512,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Connections and requests in flight; past it the server answers 503.",
+)
 def serve(
     host: str,
     port: int,
@@ -92,13 +107,25 @@ def serve(
     keys_file: str | None,
     allow_anonymous: bool,
     reload_interval: int,
+    head_timeout: float,
+    max_concurrency: int,
 ) -> None:
-    """Serve the catalog read-only over HTTP (seed APIs, /catalog.json, /openapi.json)."""
+    """Serve the catalog read-only over HTTP (seed APIs, /catalog.json, /openapi.json).
+
+    The server runs within explicit bounds (request head 16 KB and --head-timeout,
+    body 64 KB, keep-alive 5 s, --max-concurrency): see docs/security.md.
+    """
+    from dataclasses import replace
+
     from modelreg.http import serve as run_server
+    from modelreg.http.bounds import DEFAULT
 
     reg = open_registry()
     path = Path(keys_file) if keys_file else _keys_path(None)
-    chosen = path if (keys_file or path.exists()) else None
+    # A keys file that is named (--keys or $MODELREG_KEYS_FILE) must exist: serving
+    # open because of a typo in a path would be the worst way to fail.
+    named = keys_file or os.environ.get("MODELREG_KEYS_FILE")
+    chosen = path if (named or path.exists()) else None
     who = f"keys from {chosen}" if chosen else "no keys: every request allowed"
     click.echo(f"Serving {reg.root} at {ref} on http://{host}:{port} ({who})", err=True)
     run_server(
@@ -109,6 +136,7 @@ def serve(
         keys_file=chosen,
         allow_anonymous=allow_anonymous,
         interval=reload_interval / 1000,
+        bounds=replace(DEFAULT, head_timeout=head_timeout, max_concurrency=max_concurrency),
     )
 
 

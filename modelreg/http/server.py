@@ -8,6 +8,7 @@ from pathlib import Path
 
 from modelreg.errors import ModelregError
 from modelreg.http.app import create_app
+from modelreg.http.bounds import DEFAULT, Bounds, uvicorn_settings
 from modelreg.http.snapshot import Follower
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -26,9 +27,12 @@ def serve(
     keys_file: Path | None = None,
     allow_anonymous: bool = False,
     interval: float = 1.0,
+    bounds: Bounds = DEFAULT,
 ) -> None:
     """Serve the registry at ``path`` until interrupted.
 
+    The server runs within ``bounds`` (head size and time, keep-alive, body size,
+    concurrency: see :mod:`modelreg.http.bounds` and docs/security.md).
     Without a keys file every request is allowed, so the server then only binds
     to loopback unless ``allow_anonymous``. Raises :class:`UnsafeBindError`.
     """
@@ -40,8 +44,7 @@ def serve(
             "(see `modelreg keys add`), bind to 127.0.0.1, or say --allow-anonymous"
         )
     follower = Follower(path, ref, keys_file=keys_file, interval=interval, on_swap=_settle_heap)
-    app = create_app(follower)
-    fast = importlib.util.find_spec("httptools") is not None
+    app = create_app(follower, max_body=bounds.max_body_bytes)
     loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
     uvicorn.run(
         app,
@@ -49,11 +52,11 @@ def serve(
         port=port,
         log_level="warning",
         access_log=False,
-        http="httptools" if fast else "h11",
         loop=loop,
         lifespan="on",
         server_header=False,
         proxy_headers=False,
+        **uvicorn_settings(bounds),
     )
 
 
