@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelreg import limits
 from modelreg.config import ArtifactStoreConfig
 from modelreg.errors import ArtifactError, ArtifactExistsError, ModelregError
 from modelreg.manifest import Artifact
@@ -457,6 +458,9 @@ def _difference(artifact: Artifact, digest: str, size: int) -> str:
     return ""
 
 
+ALTERNATE = "sha256-"  # folder of bytes uploaded beside other bytes of the same name
+
+
 @dataclass
 class ArtifactBatch:
     """Uploads for one pending commit; :meth:`rollback` removes what it wrote."""
@@ -483,10 +487,14 @@ class ArtifactBatch:
         """
         text = os.fspath(source)
         if "://" in text:
+            secret = limits.url(text)
+            if secret is not None:  # refused before the URL is even read: it names no secret
+                raise ArtifactError(f"the {role!r} artifact: {secret}")
             return self._record(text, hash)
         local = Path(text)
         if not local.is_file():
             raise ArtifactError(f"{local}: no such file to upload as {role!r}")
+        _inside_or_plain(local, role)
         dest = f"{self.store.root}/{model_id}/{version}/{role}/{local.name}"
         return self._upload(local, dest)
 
@@ -510,12 +518,19 @@ class ArtifactBatch:
             digest, size = _hash_file(local)
             with storage_errors(dest, "read"):
                 there = _hash_object(fs, path)
-            if there != (digest, size):
+            if there == (digest, size):
+                return Artifact(uri=dest, sha256=digest, size=size)
+            if dest.rsplit("/", 2)[-2].startswith(ALTERNATE):
                 raise ArtifactExistsError(
                     f"{dest}: already exists with other bytes; "
                     "modelreg never overwrites an artifact"
                 )
-            return Artifact(uri=dest, sha256=digest, size=size)
+            # Other bytes left by an upload whose commit never happened (a crash), or
+            # committed by another clone not yet pulled: neither is overwritten, and
+            # neither may block this write, so these bytes go beside them, named by
+            # their digest.
+            head, name = dest.rsplit("/", 1)
+            return self._upload(local, f"{head}/{ALTERNATE}{digest[:16]}/{name}")
         self.uploaded.append(dest)
         report = self.progress(dest, before.st_size) if self.progress else None
         if _is_local(fs):
@@ -572,6 +587,20 @@ class ArtifactBatch:
                 if fs.exists(path):
                     fs.rm_file(path)
         self.uploaded.clear()
+
+
+def _inside_or_plain(local: Path, role: str) -> None:
+    """Refuse a path that a symlink leads out of the working folder (``model.bin``
+    linking to ``/etc/passwd`` would upload the target, unseen)."""
+    real = Path(os.path.realpath(local))
+    if real == Path(os.path.abspath(local)):
+        return  # no link on the way: the user named this very file
+    cwd = Path(os.path.realpath(Path.cwd()))
+    if not real.is_relative_to(cwd):
+        raise ArtifactError(
+            f"{local}: a symbolic link to {real}, outside the working folder {cwd}; "
+            f"name the file itself to upload it as {role!r}"
+        )
 
 
 def _hash_file(path: Path) -> tuple[str, int]:

@@ -38,17 +38,47 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+BINDINGS = ("organization", "workspace", "customer")
+
+
 @dataclass(frozen=True)
 class Tenant:
-    """What a key is bound to; an empty tenant sees everything."""
+    """What a key is bound to; a tenant bound to nothing sees everything.
+
+    A binding is a non-empty string or absent (None): an empty one is refused
+    here, when the value is made, so "" can never pass for "unbound" (it would
+    share an unbound key's cached answers) nor for a model's missing field.
+    """
 
     organization: str | None = None
     workspace: str | None = None
     customer: str | None = None
 
+    def __post_init__(self) -> None:
+        for attr in BINDINGS:
+            value = getattr(self, attr)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise InvalidManifestError(
+                    [
+                        Problem(
+                            f"--{attr}",
+                            None,
+                            None,
+                            attr,
+                            f"an empty {attr} binding is refused: bind a value, or leave "
+                            "it out to bind nothing",
+                        )
+                    ]
+                )
+
     @property
     def bound(self) -> bool:
-        return any((self.organization, self.workspace, self.customer))
+        return self.key != (None, None, None)
+
+    @property
+    def key(self) -> tuple[str | None, str | None, str | None]:
+        """The one canonical identity of a tenant: every cached answer is keyed by it."""
+        return (self.organization, self.workspace, self.customer)
 
     def allows(self, model: Model) -> bool:
         return (
@@ -58,11 +88,10 @@ class Tenant:
         )
 
     def tag(self) -> str:
-        """A short stable name for caches and ETags ('' when unbound)."""
+        """A stable name of :attr:`key` for ETags ('' when unbound)."""
         if not self.bound:
             return ""
-        raw = f"{self.organization}\0{self.workspace}\0{self.customer}"
-        return hashlib.sha256(raw.encode()).hexdigest()[:8]
+        return hashlib.sha256(json.dumps(self.key).encode()).hexdigest()[:16]
 
 
 ANYONE = Tenant()
@@ -86,7 +115,7 @@ class ApiKey:
             "hash": f"sha256:{self.hash}",
             "scopes": list(self.scopes),
         }
-        for attr in ("organization", "workspace", "customer"):
+        for attr in BINDINGS:
             value = getattr(self.tenant, attr)
             if value is not None:
                 out[attr] = value
@@ -200,12 +229,14 @@ def parse(text: str, file: str) -> Keyring:
         key_id = item.get("id")
         if not isinstance(key_id, str) or len(key_id) != 8:
             raise _problem(file, f"{where}.id", "expected the key's 8-character id")
-        tenant = Tenant(
-            *(
-                None if item.get(a) is None else str(item[a])
-                for a in ("organization", "workspace", "customer")
-            )
-        )
+        for a in BINDINGS:
+            if item.get(a) is not None and not isinstance(item[a], str):
+                raise _problem(file, f"{where}.{a}", "expected a string (quote it)")
+        try:
+            tenant = Tenant(*(item.get(a) for a in BINDINGS))
+        except InvalidManifestError as exc:
+            p = exc.problems[0]
+            raise _problem(file, f"{where}.{p.field}", p.message) from None
         keys.append(
             ApiKey(
                 str(item.get("name", key_id)),

@@ -7,6 +7,7 @@ generated from them (see :mod:`modelreg.schema`). Pure: no git, no I/O.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Any, Literal
 
@@ -17,9 +18,14 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictStr,
+    TypeAdapter,
+    ValidationError,
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from modelreg import limits
 
 API_VERSION = "modelreg/v1"
 # ``_`` is allowed (the seed catalog's ``customer_validation_lstm``); deploy targets whose
@@ -28,7 +34,34 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 ROLE_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
 
-ModelId = Annotated[StrictStr, Field(pattern=ID_PATTERN, max_length=128)]
+
+def _within(check: Callable[[Any], str | None]) -> Callable[[Any], Any]:
+    """A pydantic validator refusing what ``check`` (one entry of :mod:`limits`) refuses."""
+
+    def validator(value: Any) -> Any:
+        message = check(value)
+        if message is not None:
+            raise PydanticCustomError("limit", message)
+        return value
+
+    return validator
+
+
+def _scanned(data: Any, skip: str | None = None) -> Any:
+    """Raw input refused when any value in it is over a limit (depth, NaN, secret URL)."""
+    if isinstance(data, dict):
+        message = limits.first({k: v for k, v in data.items() if k != skip})
+        if message is not None:
+            raise PydanticCustomError("limit", message)
+    return data
+
+
+Finite = Annotated[float, AfterValidator(_within(limits.number))]
+ModelId = Annotated[
+    StrictStr,
+    Field(pattern=ID_PATTERN, max_length=limits.MAX_ID_LENGTH),
+    AfterValidator(_within(limits.model_id)),
+]
 Text = Annotated[StrictStr, Field(max_length=10_000)]
 Name = Annotated[StrictStr, Field(min_length=1, max_length=256)]
 Tag = Annotated[StrictStr, Field(min_length=1, max_length=64)]
@@ -197,6 +230,18 @@ class Status(str, Enum):
         return self.value
 
 
+_ID = TypeAdapter(ModelId)
+
+
+def id_problem(model_id: str) -> str | None:
+    """Why ``model_id`` cannot name a model (the manifest's own check), or None."""
+    try:
+        _ID.validate_python(model_id)
+    except ValidationError as exc:
+        return "; ".join(e["msg"] for e in exc.errors(include_url=False))
+    return None
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -204,7 +249,11 @@ class _Frozen(BaseModel):
 class Artifact(_Frozen):
     """One stored file of a version: where it is and what its bytes are."""
 
-    uri: Annotated[StrictStr, Field(min_length=1, max_length=2048)]
+    uri: Annotated[
+        StrictStr,
+        Field(min_length=1, max_length=limits.MAX_URL_LENGTH),
+        AfterValidator(_within(limits.url)),
+    ]
     sha256: Sha256 | None = None
     size: Annotated[int, Field(ge=0)] | None = None
 
@@ -226,8 +275,8 @@ class Training(_Frozen):
     trained_at: AwareDatetime | None = None
     data_window: DataWindow | None = None
     epochs: Annotated[int, Field(ge=0)] | None = None
-    train_loss: float | None = None
-    validation_loss: float | None = None
+    train_loss: Finite | None = None
+    validation_loss: Finite | None = None
     early_stop_epoch: Annotated[int, Field(ge=0)] | None = None
 
 
@@ -287,7 +336,7 @@ class Version(_Frozen):
     description: Text | None = None
     stage: Stage = Stage.NONE
     created_at: AwareDatetime
-    metrics: dict[Annotated[StrictStr, Field(min_length=1)], float] = Field(default_factory=dict)
+    metrics: dict[Annotated[StrictStr, Field(min_length=1)], Finite] = Field(default_factory=dict)
     hyperparameters: dict[StrictStr, JsonValue] = Field(default_factory=dict)
     training: Training | None = None
     tags: list[Tag] = Field(default_factory=list)
@@ -297,6 +346,15 @@ class Version(_Frozen):
     artifacts: dict[Annotated[StrictStr, Field(pattern=ROLE_PATTERN)], Artifact] = Field(
         default_factory=dict
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _limits(cls, data: Any) -> Any:
+        # Typed fields check themselves (Finite, the artifact URI); the free-form
+        # hyperparameters are scanned whole: depth, numbers, URLs.
+        if isinstance(data, dict) and data.get("hyperparameters"):
+            _scanned({"hyperparameters": data["hyperparameters"]})
+        return data
 
     @property
     def primary_artifact(self) -> Artifact | None:
@@ -371,6 +429,11 @@ class Model(_Frozen):
     archived: bool = False
     versions: list[Version] = Field(default_factory=list)
     deployment: Deployment | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _limits(cls, data: Any) -> Any:
+        return _scanned(data, skip="versions")  # each version scans itself
 
     @property
     def status(self) -> Status:

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from modelreg import yamlio
+from modelreg import limits, yamlio
 from modelreg.errors import InvalidManifestError, ModelregError
 from modelreg.manifest import Model, Version, to_document
 
@@ -45,10 +45,13 @@ def manifest(
     old: Model | None = None,
     point: Point = None,
     parse: Parse,
+    max_bytes: int = limits.MAX_MANIFEST_BYTES,
 ) -> Written:
     """The bytes of ``path`` holding ``new``: ``text`` (holding ``old``) edited, or a
     fresh file. ``point`` is where appended versions go in ``text``; ``parse`` reads
-    bytes back. Raises :class:`ModelregError` if even a fresh file does not round-trip."""
+    bytes back. Raises :class:`InvalidManifestError` if the file would be over
+    ``max_bytes`` (reading it back would refuse it), :class:`ModelregError` if even a
+    fresh file does not round-trip."""
     if text is not None and old is not None:
         if point is not None:
             fast = appended(text, old, new, point)
@@ -59,6 +62,7 @@ def manifest(
             return Written(edited)
     data = fresh(new)
     if parse(data) != new:
+        limits.check_files({path: data}, max_bytes)
         raise ModelregError(f"internal error: {path} does not round-trip")
     return Written(data)
 

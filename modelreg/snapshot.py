@@ -9,6 +9,7 @@ so a cached manifest is found without reading its bytes at all.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -115,6 +116,10 @@ class Snapshot:
             return (self.root / relpath).read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:  # no file can have that name
+                return None
+            raise
 
     def retired_numbers(self) -> dict[str, int] | None:
         """The record of retired version numbers (None: the registry has none; see

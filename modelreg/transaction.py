@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from modelreg import aliases, lineage, render, retired, rules, yamlio
+from modelreg import aliases, limits, lineage, render, retired, rules, yamlio
 from modelreg.config import RegistryConfig
 from modelreg.errors import ConflictError, NotFoundError, RuleViolationError
 from modelreg.gitstore import GitStore, blob_id
@@ -30,6 +30,7 @@ from modelreg.manifest import (
     Stage,
     Training,
     Version,
+    id_problem,
 )
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
@@ -194,7 +195,10 @@ class Transaction:
         self.files[relpath] = data
 
     def create_model(self, model_id: str, **fields: Unpack[ModelFields]) -> Model:
-        """Add a new model manifest. Raises :class:`ConflictError` if it exists."""
+        """Add a new model manifest. Raises :class:`ConflictError` if it exists, and
+        :class:`RuleViolationError` if ``model_id`` cannot name a model."""
+        if (bad_id := id_problem(model_id)) is not None:  # before the id names any file
+            raise RuleViolationError(f"id: {bad_id}")
         if self.exists(model_id):
             raise ConflictError(f"model {model_id!r} already exists")
         data: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
@@ -478,6 +482,7 @@ class Transaction:
                 old=old,
                 point=point,
                 parse=self.base.reparse(model_id),
+                max_bytes=self.config.policy.max_manifest_bytes,
             )
             if written.point is not None:
                 self.base.cache.put(blob_id(written.data), model, written.point)
@@ -487,8 +492,11 @@ class Transaction:
         return changes
 
     def commit(self) -> str | None:
-        """Make the one commit (None when nothing changed). The caller holds the lock."""
+        """Make the one commit (None when nothing changed). The caller holds the lock.
+        Raises :class:`InvalidManifestError` when a file is over the size that reading it
+        back would refuse (a write must never break the next read)."""
         changes = self.rendered()
+        limits.check_files(changes, self.config.policy.max_manifest_bytes)
         if changes:
             self.committed = self.store.commit(changes, self.message())
         return self.committed

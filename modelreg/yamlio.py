@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from modelreg import limits
 from modelreg.errors import InvalidManifestError, Problem
 
 try:
@@ -27,7 +28,7 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_BYTES = limits.MAX_MANIFEST_BYTES
 
 
 class _MemoLoader(_Loader):
@@ -129,6 +130,8 @@ class _Builder:
         self.count += 1
         if self.count > self.limit:
             raise _TooLarge(node, path)
+        if len(path) > limits.MAX_DOCUMENT_DEPTH:  # also ends an alias to itself
+            raise _TooDeep(node, path)
         if node.tag not in _ALLOWED_TAGS:
             self.fail(node, path, f"tag {node.tag!r} is not allowed (plain YAML data only)")
             return None
@@ -212,6 +215,10 @@ class _TooLarge(Exception):
         self.node, self.path = node, path
 
 
+class _TooDeep(_TooLarge):
+    pass
+
+
 def compose(text: str, file: str) -> yaml.Node | None:
     try:
         return yaml.compose(text, Loader=_MemoLoader)
@@ -231,11 +238,9 @@ def loads(data: str | bytes, file: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -
     Raises :class:`InvalidManifestError` naming file, line, column and field for
     every problem found (not just the first).
     """
-    size = len(data.encode() if isinstance(data, str) else data)
-    if size > max_bytes:
-        raise InvalidManifestError(
-            [Problem(file, None, None, "", f"file is {size} bytes, over the limit of {max_bytes}")]
-        )
+    too_big = limits.size(len(data.encode() if isinstance(data, str) else data), max_bytes)
+    if too_big is not None:
+        raise InvalidManifestError([Problem(file, None, None, "", too_big)])
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
@@ -261,8 +266,10 @@ def loads(data: str | bytes, file: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -
                     file,
                     m.line + 1,
                     m.column + 1,
-                    format_path(exc.path),
-                    "aliases expand to too many nodes (an alias bomb?)",
+                    format_path(exc.path[: limits.MAX_DOCUMENT_DEPTH]),
+                    limits.depth_message(limits.MAX_DOCUMENT_DEPTH)
+                    if isinstance(exc, _TooDeep)
+                    else "aliases expand to too many nodes (an alias bomb?)",
                 )
             ]
         ) from None

@@ -129,6 +129,21 @@ def _index_location(dest: str) -> str:
     metavar="DURATION",
     help="How often --follow fetches: 30s, 2m, 500ms, or seconds.",
 )
+@click.option(
+    "--head-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 600),
+    metavar="SECONDS",
+    help="Time a client has to send a request's headers (slow clients are cut off, 408).",
+)
+@click.option(
+    "--max-concurrency",
+    default=512,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Connections and requests in flight; past it the server answers 503.",
+)
 def serve(
     host: str,
     port: int,
@@ -138,10 +153,19 @@ def serve(
     reload_interval: int,
     follow: str | None,
     fetch_interval: str,
+    head_timeout: float,
+    max_concurrency: int,
 ) -> None:
     """Serve the catalog read-only over HTTP: the HTML catalog at /, the seed APIs,
-    /catalog.json, /openapi.json and /healthz (the commit served)."""
+    /catalog.json, /openapi.json and /healthz (the commit served).
+
+    The server runs within explicit bounds (request head 16 KB and --head-timeout,
+    body 64 KB, keep-alive 5 s, --max-concurrency): see docs/security.md.
+    """
+    from dataclasses import replace
+
     from modelreg.http import serve as run_server
+    from modelreg.http.bounds import DEFAULT
 
     interval = _duration(fetch_interval)
     followed = None
@@ -153,7 +177,10 @@ def serve(
         ref = f"refs/remotes/{remote_name}/{branch}"
     reg = open_registry()
     path = Path(keys_file) if keys_file else _keys_path(None)
-    chosen = path if (keys_file or path.exists()) else None
+    # A keys file that is named (--keys or $MODELREG_KEYS_FILE) must exist: serving
+    # open because of a typo in a path would be the worst way to fail.
+    named = keys_file or os.environ.get("MODELREG_KEYS_FILE")
+    chosen = path if (named or path.exists()) else None
     who = f"keys from {chosen}" if chosen else "no keys: every request allowed"
     what = f"{follow} (fetched every {fetch_interval})" if follow else ref
     click.echo(f"Serving {reg.root} at {what} on http://{host}:{port} ({who})", err=True)
@@ -167,6 +194,7 @@ def serve(
         interval=reload_interval / 1000,
         follow=followed,
         fetch_interval=interval,
+        bounds=replace(DEFAULT, head_timeout=head_timeout, max_concurrency=max_concurrency),
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from modelreg import limits
 from modelreg.export import content_type
 from modelreg.http.openapi import openapi_document
 from modelreg.http.snapshot import GZIP_MIN, Follower, Item, Snapshot, gz
@@ -101,12 +102,12 @@ class HttpError(Exception):
         return json.dumps(data).encode()
 
 
-def _unauthorized(terminal: bool) -> HttpError:
+def _unauthorized(terminal: bool, why: str = "missing or invalid API key") -> HttpError:
     # The terminal seed documents exactly {"success": false, "error": "Unauthorized"}.
     return HttpError(
         401,
         "Unauthorized",
-        None if terminal else "missing or invalid API key",
+        None if terminal else why,
         ((b"www-authenticate", b'Bearer realm="modelreg"'),),
     )
 
@@ -121,7 +122,15 @@ def _not_allowed(allowed: str, write: bool) -> HttpError:
 
 
 class Request:
-    __slots__ = ("accept_gzip", "api_key", "if_none_match", "method", "query", "segments")
+    __slots__ = (
+        "accept_gzip",
+        "api_key",
+        "credentials",
+        "if_none_match",
+        "method",
+        "query",
+        "segments",
+    )
 
     def __init__(self, scope: Scope) -> None:
         self.method: str = scope["method"]
@@ -130,28 +139,54 @@ class Request:
         # Split the raw path before decoding, so an id holding "%2F" stays one segment.
         self.segments = [unquote(s.decode("latin-1")) for s in raw.split(b"/")[1:]]
         self.query: bytes = scope.get("query_string", b"")
-        self.api_key: str | None = None
+        # Every credential presented, in any header: more than one distinct value is
+        # ambiguous (which one would a proxy or a log have checked?) and refused.
+        self.credentials: set[str] = set()
         self.if_none_match: bytes | None = None
         self.accept_gzip = False
         for name, value in scope["headers"]:
             if name == b"authorization":
                 scheme, _, token = value.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer" and self.api_key is None:
-                    self.api_key = token.strip()
+                bearer = scheme.lower() == "bearer"
+                self.credentials.add(token.strip() if bearer else value.decode("latin-1"))
             elif name == b"x-api-key":
-                self.api_key = value.decode("latin-1").strip()
+                self.credentials.add(value.decode("latin-1").strip())
             elif name == b"if-none-match":
                 self.if_none_match = value
             elif name == b"accept-encoding":
-                self.accept_gzip = b"gzip" in value
+                self.accept_gzip = accepts_gzip(value)
+        self.api_key = next(iter(self.credentials)) if len(self.credentials) == 1 else None
+
+
+def accepts_gzip(header: bytes) -> bool:
+    """Whether an Accept-Encoding header admits gzip (``gzip;q=0`` refuses it, RFC 9110)."""
+    verdict = None
+    for part in header.decode("latin-1").lower().split(","):
+        coding, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if coding == "gzip":
+            return q > 0
+        if coding == "*":
+            verdict = q > 0
+    return bool(verdict)
 
 
 class App:
     """The ASGI application. ``follower`` supplies the snapshot and the keyring."""
 
-    def __init__(self, follower: Follower, *, follow: bool = True) -> None:
+    def __init__(
+        self, follower: Follower, *, follow: bool = True, max_body: int = MAX_BODY
+    ) -> None:
         self.follower = follower
         self.follow = follow
+        self.max_body = max_body
         self.openapi = json.dumps(openapi_document()).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -230,6 +265,8 @@ class App:
         ring = self.follower.keyring
         if ring is None:
             return ANYONE
+        if len(req.credentials) > 1:
+            raise _unauthorized(terminal, "more than one API key presented: send one")
         key = ring.authenticate(req.api_key)
         if key is None:
             raise _unauthorized(terminal)
@@ -277,19 +314,20 @@ class App:
             tenant = self._auth(req, terminal=True)
             if method != "POST":
                 raise _not_allowed("POST", write=False)
-            customer = await _customer_id(receive)
+            customer = await _customer_id(receive, self.max_body)
             return self._cached(
                 req, tenant, ("terminal", customer), lambda s: self._terminal(s, tenant, customer)
             )
         if seg == ["healthz"]:
             self._method(method, "GET, HEAD")
+            # Anyone may ask (load balancers carry no key), so it says only whether the
+            # server is current, never why not: the reason (a manifest's errors, the
+            # keys file) goes to the log, where the operator looks.
             f = self.follower
             body = json.dumps(
                 {
-                    "status": "ok",
+                    "status": "degraded" if f.error else "ok",
                     "commit": f.snapshot.catalog.commit,
-                    "ref": f.ref,
-                    "error": f.error,
                 }
             ).encode()
             return 200, body, None, None
@@ -316,7 +354,7 @@ class App:
         self, req: Request, tenant: Tenant, key: tuple[Any, ...], build: Callable[[Snapshot], bytes]
     ) -> tuple[int, bytes, bytes | None, bool | None]:
         snap = self.follower.snapshot
-        full_key = (tenant.tag(), *key)
+        full_key = (tenant.key, *key)
         hit = snap.cache.get(full_key)
         if hit is None:
             hit = snap.remember(full_key, build(snap))
@@ -470,7 +508,7 @@ def _sort(raw: str) -> str:
     return f"{SORT_PARAMS[name]}:{direction or 'asc'}"
 
 
-async def _customer_id(receive: Receive) -> str | None:
+async def _customer_id(receive: Receive, max_body: int) -> str | None:
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -478,8 +516,8 @@ async def _customer_id(receive: Receive) -> str | None:
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
-            raise HttpError(413, "Payload Too Large", f"the body is over {MAX_BODY} bytes")
+        if size > max_body:
+            raise HttpError(413, "Payload Too Large", f"the body is over {max_body} bytes")
         chunks.append(chunk)
         if not message.get("more_body"):
             break
@@ -488,6 +526,8 @@ async def _customer_id(receive: Receive) -> str | None:
         return None
     try:
         data = json.loads(raw)
+    except RecursionError:
+        raise HttpError(400, "Bad Request", f"the body is {limits.depth_message()}") from None
     except ValueError:
         raise HttpError(
             400, "Bad Request", 'the body must be JSON: {} or {"customer_id": "..."}'
@@ -548,9 +588,9 @@ async def _send(
     )
 
 
-def create_app(follower: Follower, *, follow: bool = True) -> App:
+def create_app(follower: Follower, *, follow: bool = True, max_body: int = MAX_BODY) -> App:
     """The ASGI app serving ``follower``'s snapshots (it starts following on startup)."""
-    return App(follower, follow=follow)
+    return App(follower, follow=follow, max_body=max_body)
 
 
 __all__ = ["App", "create_app", "gz"]

@@ -247,19 +247,20 @@ def openapi_document() -> dict[str, Any]:
         },
         "/healthz": {
             "get": _get(
-                "Liveness and the commit being served",
+                "Liveness and the commit being served ('degraded': the ref moved to a "
+                "commit that cannot be served, or the keys file stopped parsing; the "
+                "reason is in the server's log, never here)",
                 {
-                    "description": "Healthy",
+                    "description": "Alive",
                     "content": {
                         "application/json": {
                             "schema": {
                                 "type": "object",
                                 "required": ["status", "commit"],
+                                "additionalProperties": False,
                                 "properties": {
-                                    "status": {"const": "ok"},
+                                    "status": {"enum": ["ok", "degraded"]},
                                     "commit": {"type": ["string", "null"]},
-                                    "ref": {"type": ["string", "null"]},
-                                    "error": {"type": ["string", "null"]},
                                 },
                             }
                         }

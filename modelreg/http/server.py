@@ -8,6 +8,7 @@ from pathlib import Path
 
 from modelreg.errors import ModelregError
 from modelreg.http.app import create_app
+from modelreg.http.bounds import DEFAULT, Bounds, uvicorn_settings
 from modelreg.http.snapshot import Follower
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -28,13 +29,16 @@ def serve(
     interval: float = 1.0,
     follow: tuple[str, str] | None = None,
     fetch_interval: float = 30.0,
+    bounds: Bounds = DEFAULT,
 ) -> None:
     """Serve the registry at ``path`` until interrupted.
 
     With ``follow`` (remote, branch) the branch is fetched every ``fetch_interval``
-    seconds and its remote-tracking ref is served. Without a keys file every request is
-    allowed, so the server then only binds to loopback unless ``allow_anonymous``.
-    Raises :class:`UnsafeBindError`.
+    seconds and its remote-tracking ref is served. The server runs within ``bounds``
+    (head size and time, keep-alive, body size, concurrency: see
+    :mod:`modelreg.http.bounds` and docs/security.md). Without a keys file every
+    request is allowed, so the server then only binds to loopback unless
+    ``allow_anonymous``. Raises :class:`UnsafeBindError`.
     """
     import uvicorn
 
@@ -52,8 +56,7 @@ def serve(
         fetch=follow,
         fetch_interval=fetch_interval,
     )
-    app = create_app(follower)
-    fast = importlib.util.find_spec("httptools") is not None
+    app = create_app(follower, max_body=bounds.max_body_bytes)
     loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
     uvicorn.run(
         app,
@@ -61,11 +64,11 @@ def serve(
         port=port,
         log_level="warning",
         access_log=False,
-        http="httptools" if fast else "h11",
         loop=loop,
         lifespan="on",
         server_header=False,
         proxy_headers=False,
+        **uvicorn_settings(bounds),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,11 +21,13 @@ from typing import Any
 
 from modelreg import query
 from modelreg.catalog import Catalog, Entry, dumps
+from modelreg.errors import ModelregError, NotFoundError
 from modelreg.export import read_catalog
 from modelreg.keys import Keyring, load
 from modelreg.query import Summary
 from modelreg.registry import Registry
 
+LOG = logging.getLogger("modelreg.http")
 GZIP_MIN = 1024  # smaller bodies are not worth a compressor round trip
 
 
@@ -168,12 +171,19 @@ class Follower:
         self.interval = interval
         self.error: str | None = None
         self.checked_at = 0.0
-        self._keys_stamp: tuple[float, int] | None = None
+        self._keys_stamp: tuple[int, int, int] | None = None
+        self._keys_error: str | None = None
         self.keyring: Keyring | None = None
+        if keys_file is not None and not keys_file.is_file():
+            # Never start open (or shut) by mistake: a named keys file must exist.
+            raise NotFoundError(
+                f"keys file {keys_file} does not exist (create it with `modelreg keys add`)"
+            )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.snapshot = self._build(self._resolve())
-        self._reload_keys()
+        if keys_file is not None:
+            self.keyring = load(keys_file)  # a broken file at start-up is an error, raised
 
     def _fetch(self) -> None:
         from modelreg.gitstore import remote
@@ -200,38 +210,53 @@ class Follower:
             self.on_swap()
         return snapshot
 
-    def _reload_keys(self) -> None:
+    def _reload_keys(self) -> str | None:
+        """Re-read the keys file when it changed; what is wrong with it, or None.
+
+        Fails closed: a keys file that stops parsing, or disappears, leaves no key
+        in force (every request 401) until it is fixed, never the previous keys.
+        """
         if self.keys_file is None:
-            return
+            return None
         try:
             st = self.keys_file.stat()
-            stamp: tuple[float, int] | None = (st.st_mtime, st.st_size)
+            stamp: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
         except FileNotFoundError:
             stamp = None
-        if stamp != self._keys_stamp or self.keyring is None:
-            # A missing keys file is an empty keyring: no key works (never open access).
-            self.keyring = load(self.keys_file)
-            self._keys_stamp = stamp
+        if stamp == self._keys_stamp and self.keyring is not None:
+            return self._keys_error
+        self._keys_stamp = stamp
+        try:
+            self.keyring = load(self.keys_file) if stamp is not None else Keyring()
+            self._keys_error = None if stamp is not None else f"{self.keys_file}: no such file"
+        except ModelregError as exc:
+            self.keyring = Keyring()
+            self._keys_error = f"keys file refused, no key is in force: {exc}"
+        return self._keys_error
 
     def check(self) -> bool:
         """Re-resolve the ref and reload keys; True if a new snapshot was swapped in."""
         self.checked_at = time.time()
+        keys_error = self._reload_keys()
+        swapped, error = False, None
         try:
-            self._reload_keys()
             if self.fetch is not None and (
                 self.fetched_at is None or time.monotonic() - self.fetched_at >= self.fetch_interval
             ):
                 self._fetch()
             commit = self._resolve()
-            if commit == self.snapshot.catalog.commit:
-                self.error = None
-                return False
-            self.snapshot = self._build(commit)
-            self.error = None
-            return True
+            if commit != self.snapshot.catalog.commit:
+                self.snapshot = self._build(commit)
+                swapped = True
         except Exception as exc:  # keep serving the last good snapshot, and say why
-            self.error = f"{type(exc).__name__}: {exc}"
-            return False
+            error = f"{type(exc).__name__}: {exc}"
+        self._report(keys_error or error)
+        return swapped
+
+    def _report(self, error: str | None) -> None:
+        if error != self.error and error is not None:
+            LOG.warning("modelreg serve: %s", error)
+        self.error = error
 
     def _run(self) -> None:
         wait = min(self.interval, self.fetch_interval) if self.fetch else self.interval

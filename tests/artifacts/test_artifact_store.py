@@ -55,16 +55,17 @@ def test_missing_url_source_is_an_artifact_error_and_nothing_is_committed(
     assert head(reg.root) == before
 
 
-def test_other_bytes_at_the_destination_are_never_overwritten(
+def test_other_bytes_at_the_destination_are_never_overwritten_nor_block(
     reg: Registry, store: Store, tmp_path: Path
 ) -> None:
     dest = store.url("churn-xgb", "1", "model", "model.bst")
     store.write(dest, b"someone else's bytes")
-    before = head(reg.root)
-    with pytest.raises(ArtifactError, match="already exists with other bytes"):
-        reg.register_version("churn-xgb", artifacts={"model": payload(tmp_path)})
+    version = reg.register_version("churn-xgb", artifacts={"model": payload(tmp_path)})
     assert store.read(dest) == b"someone else's bytes"
-    assert head(reg.root) == before and reg.get("churn-xgb").versions == []
+    uri = version.artifacts["model"].uri
+    assert uri.startswith(dest.rsplit("/", 1)[0] + "/sha256-") and uri.endswith("/model.bst")
+    assert store.read(uri) == payload(tmp_path).read_bytes()
+    assert reg.verify_artifacts("churn-xgb@1")[0].ok
 
 
 def test_the_same_bytes_at_the_destination_are_reused(

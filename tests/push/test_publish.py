@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from modelreg import Registry
-from modelreg.errors import ArtifactExistsError, ConflictError, GitError
+from modelreg.errors import ConflictError, GitError
 from modelreg.manifest import Version
 from tests.conftest import git
 from tests.push.pushrepo import MODEL, assert_linear, remote_tip, remote_versions
@@ -198,19 +198,22 @@ def test_a_version_path_taken_on_a_shared_store_is_met_by_the_next_number(
     assert (shared / MODEL / "3" / "model" / "model.bin").read_bytes() == b"weights of a"
 
 
-def test_a_taken_version_path_with_no_newer_remote_tip_is_an_error(
+def test_bytes_left_by_a_crashed_upload_never_block_the_next_write(
     tmp_path: Path, remote: Path, clone: Clone
 ) -> None:
+    # An upload whose commit never happened leaves a complete object at .../2/model/...
     a = Registry.open(clone("a"))
     stray = a.root / "artifacts" / MODEL / "2" / "model" / "model.bin"
     stray.parent.mkdir(parents=True)
     stray.write_bytes(b"left by a crashed job")
     src = tmp_path / "model.bin"
     src.write_bytes(b"new weights")
-    before = remote_tip(remote)
-    with pytest.raises(ArtifactExistsError, match="already exists with other bytes"):
-        a.publish(lambda r: r.register_version(MODEL, artifacts={"model": src}), push=True)
-    assert remote_tip(remote) == before and stray.read_bytes() == b"left by a crashed job"
+    done = a.publish(lambda r: r.register_version(MODEL, artifacts={"model": src}), push=True)
+    assert done.value.version == 2 and remote_versions(remote) == [1, 2]
+    uri = done.value.artifacts["model"].uri
+    assert uri != stray.as_uri() and "/2/model/sha256-" in uri and uri.endswith("/model.bin")
+    assert stray.read_bytes() == b"left by a crashed job"  # never overwritten
+    assert next(stray.parent.glob("sha256-*/model.bin")).read_bytes() == b"new weights"
 
 
 def test_a_remote_hook_refusal_keeps_the_local_commit(remote: Path, clone: Clone) -> None:
