@@ -1,6 +1,6 @@
 """modelreg: a model registry whose source of truth is a Git repository.
 
-``from modelreg import Registry`` is the library's front door.
+``from modelreg import Registry, Query`` is the library's front door.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from modelreg.errors import (
 )
 
 if TYPE_CHECKING:
+    from modelreg.query import Query
     from modelreg.registry import Registry
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "ModelregError",
     "NotFoundError",
     "Problem",
+    "Query",
     "ReadOnlyError",
     "Registry",
     "RuleViolationError",
@@ -46,4 +48,8 @@ def __getattr__(name: str) -> Any:
         from modelreg.registry import Registry
 
         return Registry
+    if name == "Query":
+        from modelreg.query import Query
+
+        return Query
     raise AttributeError(name)

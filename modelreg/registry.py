@@ -73,6 +73,8 @@ def manifest_path(model_id: str) -> str:
 def find_registry(start: Path) -> Path:
     """The folder holding ``modelreg.yaml``: ``start`` or the nearest parent."""
     start = start.resolve()
+    if not start.exists():
+        raise NotFoundError(f"{start} does not exist (check -R/--registry or $MODELREG_REGISTRY)")
     for folder in (start, *start.parents):
         if (folder / CONFIG_FILE).is_file():
             return folder
@@ -703,7 +705,8 @@ class Registry:
             model = self._get_one(model_id)
             if model.archived:
                 raise RuleViolationError(
-                    f"{model_id} is archived; unarchive it to register versions"
+                    f"{model_id} is archived; run `modelreg unarchive {model_id}` "
+                    "to register versions"
                 )
             # versions are in ascending order (a rule checked at commit), so the last is the latest
             last = model.versions[-1].version if model.versions else 0
@@ -819,6 +822,16 @@ class Registry:
                 return model
             new = self._validated(model, archived=True)
             self._put(model_id, new, f"{model_id}: archive model")
+            return new
+
+    def unarchive(self, model_id: str) -> Model:
+        """Bring an archived model back (its status becomes registered again). One commit."""
+        with self._writing():
+            model = self._get_one(model_id)
+            if not model.archived:
+                return model
+            new = self._validated(model, archived=False)
+            self._put(model_id, new, f"{model_id}: unarchive model")
             return new
 
     def delete(self, model_id: str) -> None:

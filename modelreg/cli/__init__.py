@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "update": ("modelreg.cli.models:update",),
     "promote": ("modelreg.cli.models:promote",),
     "archive": ("modelreg.cli.models:archive",),
+    "unarchive": ("modelreg.cli.models:unarchive",),
     "delete": ("modelreg.cli.models:delete",),
     "history": ("modelreg.cli.models:history",),
     "validate": ("modelreg.cli.review:validate", "modelreg.cli.models:validate"),

@@ -71,6 +71,11 @@ def init(path: str, name: str | None, artifact_root: str | None, as_json: bool) 
         emit_json({"root": str(reg.root), "commit": reg.commit})
     else:
         click.echo(f"Initialised registry {reg.config.name} in {reg.root}")
+        if Path.cwd().resolve() != reg.root:
+            click.echo(
+                f"Next: cd {click.format_filename(path)} (or pass -R {click.format_filename(path)}"
+                " to each command), then `modelreg create MODEL_ID ...`"
+            )
 
 
 @click.command()
@@ -550,6 +555,25 @@ def archive(model_id: str, push: bool | None, branch: str | None, as_json: bool)
             click.echo(f"Archived {model_id}")
 
     run_write(lambda reg: reg.archive(model_id), show, push=push, branch=branch, as_json=as_json)
+
+
+@click.command()
+@click.argument("model_id")
+@write_options
+@json_option
+def unarchive(model_id: str, push: bool | None, branch: str | None, as_json: bool) -> None:
+    """Bring an archived model back (status registered), so it takes new versions again.
+
+    Example: modelreg unarchive churn-xgb --push
+    """
+
+    def show(model: Model) -> None:
+        if as_json:
+            emit_json(model_json(model))
+        else:
+            click.echo(f"Unarchived {model_id}")
+
+    run_write(lambda reg: reg.unarchive(model_id), show, push=push, branch=branch, as_json=as_json)
 
 
 @click.command()

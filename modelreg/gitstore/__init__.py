@@ -11,12 +11,10 @@ the new commit afterwards, so ``git status`` stays clean. Meeting other clones
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import subprocess
 import threading
-import time
 import weakref
 import zlib
 from collections.abc import Iterator, Mapping
@@ -26,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelreg.errors import ConflictError, GitError, NotFoundError
 from modelreg.gitstore import objects
+from modelreg.lockfile import exclusive
 
 if TYPE_CHECKING:
     import git
@@ -99,7 +98,10 @@ class GitStore:
             try:
                 repo = git.Repo(registry_root, search_parent_directories=True)
             except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-                raise GitError(f"{registry_root} is not inside a git repository") from None
+                raise GitError(
+                    f"{registry_root} is not inside a git repository "
+                    "(run `git init` there, or create a new registry with `modelreg init PATH`)"
+                ) from None
             top = Path(repo.working_tree_dir or registry_root).resolve()
             git_dir = Path(repo.git_dir)
         rel = registry_root.relative_to(top).as_posix()
@@ -392,27 +394,12 @@ class GitStore:
             finally:
                 self._lock_depth -= 1
             return
-        path = self.git_dir / "modelreg.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise ConflictError(
-                            f"another modelreg write holds {path} (waited {timeout:.0f} s)"
-                        ) from None
-                    time.sleep(0.005)
+        with exclusive(self.git_dir / "modelreg.lock", timeout):
             self._lock_depth, self._lock_owner = 1, threading.get_ident()
             try:
                 yield
             finally:
                 self._lock_depth, self._lock_owner = 0, None
-        finally:
-            os.close(fd)  # closing releases the lock
 
     def _store(self, kind: bytes, data: bytes) -> bytes:
         return objects.write_loose(self.git_dir / "objects", kind, data)
