@@ -42,3 +42,39 @@ def test_outside_git_the_error_says_how_to_start(tmp_path: Path, run_cli) -> Non
     r = run_cli("-R", str(tmp_path), "create", "m", "--name", "M", "--framework", "onnx")
     assert r.code == 7, r.err
     assert "git init" in r.err and "modelreg init" in r.err
+
+
+def test_list_refuses_values_that_cannot_match(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
+    for option, value, known in (
+        ("--status", "deleted", "registered, deployed, archived"),
+        ("--framework", "jax", "pytorch"),
+        ("--stage", "prod", "production"),
+        ("--source", "kaggle", "automl"),
+    ):
+        r = run_cli("-R", str(churn.root), "list", option, value)
+        assert r.code == 2, (option, r.out, r.err)
+        assert repr(value) in r.err and known in r.err
+
+
+def test_list_says_when_nothing_is_shown(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
+    r = run_cli("-R", str(churn.root), "list", "--tag", "nothing-has-this")
+    assert r.code == 0 and r.out == "" and "no models match" in r.err
+    r = run_cli("-R", str(churn.root), "list", "--limit", "0")
+    assert "(1 model(s) match; --limit 0 shows none)" in r.out
+    assert "--offset 0 for more" not in r.out
+    r = run_cli("-R", str(churn.root), "list", "--offset", "5")
+    assert "--offset 5 is past the end" in r.out
+
+
+def test_a_reference_ending_in_at_is_an_error(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
+    r = run_cli("-R", str(churn.root), "show", "churn-xgb@")
+    assert r.code == 2 and "names no version after '@'" in r.err and "churn-xgb@latest" in r.err
+
+
+def test_help_says_what_options_do(run_cli) -> None:  # type: ignore[no-untyped-def]
+    r = run_cli("keys", "add", "--help")
+    assert "model-registry:write" not in r.out and "read-only" in r.out
+    assert "Default: .modelreg/keys.yaml" in run_cli("keys", "remove", "--help").out
+    assert "with a version in stage" in run_cli("list", "--help").out
+    verify = run_cli("artifacts", "verify", "--help").out
+    assert "SPEC" not in verify and "Without MODEL" in verify

@@ -68,7 +68,7 @@ def list_(spec: str | None, ref: str | None, as_json: bool) -> None:
 def verify(spec: str | None, quick: bool, jobs: int, ref: str | None, as_json: bool) -> None:
     """Check that every artifact exists with its recorded size and sha256.
 
-    Without SPEC every artifact of the registry is checked; with MODEL, all its
+    Without MODEL every artifact of the registry is checked; with MODEL, all its
     versions; with MODEL@VERSION (3, latest, production, a label), that one.
     Exits with 6 when any artifact is missing or differs.
 

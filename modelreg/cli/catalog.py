@@ -125,7 +125,9 @@ def keys() -> None:
     multiple=True,
     default=("model-registry:read",),
     show_default=True,
-    type=click.Choice(["model-registry:read", "model-registry:write"]),
+    type=click.Choice(["model-registry:read"]),
+    help="What the key may do. The server is read-only, so reading is the only scope; "
+    "writes go through pull requests, the CLI or the library.",
 )
 @click.option("--organization", help="Bind the key to this organization.")
 @click.option("--workspace", help="Bind the key to this workspace.")
@@ -157,7 +159,7 @@ def add(
 
 
 @keys.command("list")
-@click.option("--keys-file", metavar="FILE")
+@click.option("--keys-file", metavar="FILE", help="Default: .modelreg/keys.yaml in the registry.")
 @json_option
 def list_(keys_file: str | None, as_json: bool) -> None:
     """The stored keys (names, ids, scopes, bindings; never the keys)."""
@@ -188,7 +190,7 @@ def list_(keys_file: str | None, as_json: bool) -> None:
 
 @keys.command("remove")
 @click.argument("name")
-@click.option("--keys-file", metavar="FILE")
+@click.option("--keys-file", metavar="FILE", help="Default: .modelreg/keys.yaml in the registry.")
 def remove(name: str, keys_file: str | None) -> None:
     """Revoke key NAME (a running server notices within its reload interval)."""
     from modelreg.keys import load, save

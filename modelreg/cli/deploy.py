@@ -64,7 +64,8 @@ def _autoscale(
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Print the specs; write, commit and push nothing (not with --push or --branch).",
+    help="Print the specs as one multi-document YAML stream (for `kubectl apply -f -`); "
+    "write, commit and push nothing (not with --push or --branch).",
 )
 @write_options
 @json_option
@@ -136,11 +137,14 @@ def _show_dry_run(result: DeployResult, as_json: bool) -> None:
         data["contents"] = {p: d.decode("utf-8") for p, d in sorted(result.files.items())}
         emit_json(data)
         return
+    # one YAML stream (`kubectl apply -f -` reads every object); JSON files are YAML too
     for path, data_ in sorted(result.files.items()):
-        click.echo(f"# --- {path}")
-        click.echo(data_.decode("utf-8"), nl=False)
+        text = data_.decode("utf-8")
+        if text.startswith("---\n"):
+            text = text[4:]
+        click.echo(f"---\n# {path}\n{text}", nl=not text or not text.endswith("\n"))
     for path in result.removed:
-        click.echo(f"# --- {path} (removed)")
+        click.echo(f"would remove {path}", err=True)
 
 
 def _show_deployed(result: DeployResult, as_json: bool) -> None:

@@ -296,6 +296,17 @@ def _file_mapping(path: str, what: str) -> dict[str, Any]:
     return value
 
 
+FILTER_HELP = {
+    "status": "Only models whose status is VALUE: registered, deployed or archived (repeat "
+    "for OR).",
+    "stage": "Only models with a version in stage VALUE: none, staging, challenger, "
+    "production or archived (repeat for OR).",
+    "framework": f"Only models whose framework is VALUE: {', '.join(FRAMEWORKS)} (repeat for OR).",
+    "source": f"Only models whose source is VALUE: {', '.join(SOURCES)} (repeat for OR).",
+    "tag": "Only models tagged VALUE (repeat for OR).",
+}
+
+
 def _multi(*names: str) -> Callable[[F], F]:
     def deco(f: F) -> F:
         for name in reversed(names):
@@ -304,7 +315,7 @@ def _multi(*names: str) -> Callable[[F], F]:
                 f"f_{name}",
                 multiple=True,
                 metavar="VALUE",
-                help=f"Only models whose {name} is VALUE (repeat for OR).",
+                help=FILTER_HELP.get(name, f"Only models whose {name} is VALUE (repeat for OR)."),
             )(f)
         return f
 
@@ -350,6 +361,9 @@ def list_(
         emit_json_bytes(models_json_bytes(summaries.items, blobs, head))
         return
     page = reg.list(query)
+    if not page.total:
+        click.echo("no models match" if search or query.filters else "no models yet", err=True)
+        return
     emit_table(
         (
             [
@@ -366,8 +380,11 @@ def list_(
         ["ID", "NAME", "FRAMEWORK", "STATUS", "LATEST", "PRODUCTION", "TAGS"],
     )
     shown = len(page.items)
-    if shown < page.total:
+    if offset + shown < page.total and shown:
         click.echo(f"({shown} of {page.total}; --offset {offset + shown} for more)")
+    elif shown < page.total:
+        reason = "--limit 0" if limit == 0 else f"--offset {offset} is past the end"
+        click.echo(f"({page.total} model(s) match; {reason} shows none)")
 
 
 @click.command()
