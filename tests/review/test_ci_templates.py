@@ -121,6 +121,19 @@ def test_init_writes_the_workflow_and_pre_commit_config(
     assert outputs["diff"].code == 0 and "<!-- modelreg-diff -->" in outputs["diff"].out
 
 
+def test_the_workflow_checks_the_registry_on_linux_macos_and_windows() -> None:
+    workflow = load(TEMPLATES / "github-workflow.yml")
+    job = workflow["jobs"]["platforms"]
+    assert set(job["strategy"]["matrix"]["os"]) == {
+        "ubuntu-latest",
+        "macos-latest",
+        "windows-latest",
+    }
+    assert job["runs-on"] == "${{ matrix.os }}"
+    run = job["steps"][-1]["run"]
+    assert "validate" in run and "list" in run
+
+
 def test_registry_example_ships_the_same_files() -> None:
     example = ROOT / "registry_example"
     assert (example / WORKFLOW).read_bytes() == (TEMPLATES / "github-workflow.yml").read_bytes()
