@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import subprocess
+import sys
 from pathlib import Path
 
-from modelreg import Registry
+import pytest
+
+from modelreg import NotFoundError, Registry
 
 
 def test_init_says_to_cd_into_the_new_registry(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -78,3 +84,51 @@ def test_help_says_what_options_do(run_cli) -> None:  # type: ignore[no-untyped-
     assert "with a version in stage" in run_cli("list", "--help").out
     verify = run_cli("artifacts", "verify", "--help").out
     assert "SPEC" not in verify and "Without MODEL" in verify
+
+
+def test_serve_without_the_server_extra_says_what_to_install(
+    churn: Registry,
+    run_cli,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the extra were not installed
+    r = run_cli("-R", str(churn.root), "serve")
+    assert r.code == 1
+    assert "pip install 'modelreg[server]'" in r.err
+    assert "Serving" not in r.err and "ModuleNotFoundError" not in r.err
+
+
+def test_traceback_is_accepted_after_the_verb(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotFoundError):
+        run_cli("-R", str(churn.root), "show", "nope", "--traceback")
+    r = run_cli("-R", str(churn.root), "show", "nope")
+    assert r.code == 4 and "Traceback" not in r.err
+
+
+def cli(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    """``modelreg ARGS`` in a new process, with real standard input and output."""
+    return subprocess.run(
+        [sys.executable, "-c", "from modelreg.cli import run; run()", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_dash_is_standard_input_and_output(churn: Registry, tmp_path: Path) -> None:
+    data = b"weights from a pipe" * 100
+    done = cli(
+        "register", "churn-xgb", "--artifact", "model=-", "--json", cwd=churn.root, stdin=data
+    )
+    assert done.returncode == 0, done.stderr
+    artifact = json.loads(done.stdout)["artifacts"]["model"]
+    assert artifact["size"] == len(data)
+    assert artifact["sha256"] == hashlib.sha256(data).hexdigest()
+    assert artifact["uri"].endswith("/model")
+    exported = cli("export", "-", cwd=churn.root)
+    assert exported.returncode == 0, exported.stderr
+    assert [m["id"] for m in json.loads(exported.stdout)["models"]] == ["churn-xgb"]
+    assert not (churn.root / "-").exists()
+    two = cli("register", "churn-xgb", "--artifact", "a=-", "--artifact", "b=-", cwd=churn.root)
+    assert two.returncode == 2 and b"only one artifact can come from stdin" in two.stderr

@@ -23,7 +23,7 @@ def _keys_path(explicit: str | None) -> Path:
 
 
 @click.command()
-@click.argument("dest")
+@click.argument("dest", metavar="DEST|-")
 @ref_option
 @click.option(
     "--storage-option",
@@ -37,13 +37,19 @@ def export(dest: str, ref: str | None, options: tuple[str, ...], as_json: bool) 
     """Write the static catalog JSON to DEST (a folder or any fsspec URL).
 
     catalog.json, models/<id>.json, api/v1/model-registry/models.json and
-    terminal/ml-models.json. Unchanged files are not rewritten.
+    terminal/ml-models.json. Unchanged files are not rewritten. DEST `-` prints
+    catalog.json alone on standard output (modelreg export - | jq .models).
     """
     from modelreg.cli._common import parse_pairs
     from modelreg.export import export as run_export
-    from modelreg.export import read_catalog
+    from modelreg.export import read_catalog, render
 
     reg = open_registry(ref)
+    if dest == "-":
+        if options:
+            raise click.UsageError("--storage-option does not apply to standard output")
+        click.get_binary_stream("stdout").write(render(read_catalog(reg))["catalog.json"])
+        return
     result = run_export(
         read_catalog(reg), dest, storage_options=parse_pairs(options, "--storage-option")
     )
@@ -94,6 +100,14 @@ def serve(
     reload_interval: int,
 ) -> None:
     """Serve the catalog read-only over HTTP (seed APIs, /catalog.json, /openapi.json)."""
+    import importlib.util
+
+    from modelreg.errors import ModelregError
+
+    if importlib.util.find_spec("uvicorn") is None:
+        raise ModelregError(
+            "serving needs the server extra, which is not installed: pip install 'modelreg[server]'"
+        )
     from modelreg.http import serve as run_server
 
     reg = open_registry()

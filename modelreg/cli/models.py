@@ -3,6 +3,7 @@ delete, history (validate and diff are in :mod:`modelreg.cli.review`)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -180,7 +181,8 @@ def create(
     multiple=True,
     metavar="ROLE=PATH_OR_URL",
     help="An artifact (repeat): a local file is uploaded to the artifact store; "
-    "a URL is recorded with its size and sha256.",
+    "a URL is recorded with its size and sha256; `-` reads the bytes from standard "
+    "input (stored under the role's name): --artifact model=- < model.bst",
 )
 @click.option("--no-hash", is_flag=True, help="Record artifact sizes only, no sha256.")
 @click.option("--trained-at", metavar="TIME", help="When training finished (ISO 8601).")
@@ -249,8 +251,15 @@ def register(
         if value is not None:
             training[key] = value
     sources: dict[str, Any] = {}
-    for role, src in parse_pairs(artifacts, "--artifact").items():
-        sources[role] = src if "://" in src else Path(src)
+    spool = contextlib.ExitStack()
+    pairs = parse_pairs(artifacts, "--artifact")
+    if list(pairs.values()).count("-") > 1:
+        raise click.BadParameter("only one artifact can come from stdin", param_hint="--artifact")
+    for role, src in pairs.items():
+        if src == "-":
+            sources[role] = _stdin_file(spool, role)
+        else:
+            sources[role] = src if "://" in src else Path(src)
 
     def op(reg: Registry) -> tuple[Model, Version]:
         version = reg.register_version(
@@ -279,7 +288,20 @@ def register(
         if no_hash and sources:
             click.echo("note: --no-hash: sizes recorded, no sha256; verify checks sizes only")
 
-    run_write(op, show, push=push, branch=branch, as_json=as_json)
+    with spool:
+        run_write(op, show, push=push, branch=branch, as_json=as_json)
+
+
+def _stdin_file(stack: contextlib.ExitStack, role: str) -> Path:
+    """Standard input, copied to a file named after the role (uploaded under that name)."""
+    import shutil
+    import tempfile
+
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelreg-stdin-")))
+    path = folder / role
+    with path.open("wb") as out:
+        shutil.copyfileobj(click.get_binary_stream("stdin"), out, 1 << 20)
+    return path
 
 
 def _file_mapping(path: str, what: str) -> dict[str, Any]:
