@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -48,7 +49,8 @@ def export(dest: str, ref: str | None, options: tuple[str, ...], as_json: bool) 
     if dest == "-":
         if options:
             raise click.UsageError("--storage-option does not apply to standard output")
-        click.get_binary_stream("stdout").write(render(read_catalog(reg))["catalog.json"])
+        sys.stdout.buffer.write(render(read_catalog(reg))["catalog.json"])
+        sys.stdout.flush()
         return
     result = run_export(
         read_catalog(reg), dest, storage_options=parse_pairs(options, "--storage-option")

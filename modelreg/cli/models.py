@@ -295,12 +295,13 @@ def register(
 def _stdin_file(stack: contextlib.ExitStack, role: str) -> Path:
     """Standard input, copied to a file named after the role (uploaded under that name)."""
     import shutil
+    import sys
     import tempfile
 
     folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelreg-stdin-")))
     path = folder / role
     with path.open("wb") as out:
-        shutil.copyfileobj(click.get_binary_stream("stdin"), out, 1 << 20)
+        shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
     return path
 
 
