@@ -19,6 +19,7 @@ from modelreg.errors import (
     ReadOnlyError,
     RuleViolationError,
     TargetError,
+    UsageError,
 )
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ __all__ = [
     "Registry",
     "RuleViolationError",
     "TargetError",
+    "UsageError",
 ]
 
 

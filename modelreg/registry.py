@@ -44,6 +44,7 @@ from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
 from modelreg.rules import check_model, problems_at
 from modelreg.schema import load_manifest, parse_config
+from modelreg.wording import did_you_mean, explain
 
 if TYPE_CHECKING:
     from modelreg.artifacts import (
@@ -382,7 +383,8 @@ class Registry:
         else:
             found = self._manifest(model_id)
         if found is None:
-            raise NotFoundError(f"no model {model_id!r} in the registry")
+            hint = did_you_mean(model_id, self._model_ids())
+            raise NotFoundError(f"no model {model_id!r} in the registry{hint}")
         return found
 
     def get(self, model_id: str) -> Model:
@@ -1124,7 +1126,8 @@ def _short_validation(exc: Exception) -> str:
     errors = getattr(exc, "errors", None)
     if callable(errors):
         return "; ".join(
-            f"{yamlio.format_path([p for p in e['loc'] if isinstance(p, (str, int))])}: {e['msg']}"
+            f"{yamlio.format_path([p for p in e['loc'] if isinstance(p, (str, int))])}: "
+            + explain(e)
             for e in errors()
         )
     return str(exc)

@@ -132,3 +132,46 @@ def test_dash_is_standard_input_and_output(churn: Registry, tmp_path: Path) -> N
     assert not (churn.root / "-").exists()
     two = cli("register", "churn-xgb", "--artifact", "a=-", "--artifact", "b=-", cwd=churn.root)
     assert two.returncode == 2 and b"only one artifact can come from stdin" in two.stderr
+
+
+def test_bad_times_are_usage_errors_in_plain_words(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
+    for value, said in (
+        ("yesterday", "'yesterday' is not a date and time in ISO 8601"),
+        ("2025-01-23T12:00:00", "has no timezone: add Z for UTC"),
+    ):
+        r = run_cli("-R", str(churn.root), "register", "churn-xgb", "--trained-at", value)
+        assert r.code == 2, r.err
+        assert said in r.err and "Input should be" not in r.err
+    r = run_cli("-R", str(churn.root), "register", "churn-xgb", "--data-window", "a..b")
+    assert r.code == 2 and "'a' is not a date and time" in r.err
+
+
+def test_a_bad_model_id_says_what_is_allowed(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
+    r = run_cli("-R", str(churn.root), "create", "Bad_ID", "--name", "B", "--framework", "onnx")
+    assert r.code != 0
+    assert "'Bad_ID' is not valid: use lower-case letters" in r.err
+    assert "^[a-z0-9]" not in r.err
+
+
+def test_a_typo_in_a_model_id_gets_a_suggestion(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
+    r = run_cli("-R", str(churn.root), "show", "churn-xbg")
+    assert r.code == 4 and "did you mean 'churn-xgb'?" in r.err
+    r = run_cli("-R", str(churn.root), "show", "fraud-lstm")
+    assert r.code == 4 and "did you mean" not in r.err
+
+
+def test_a_misspelt_field_gets_a_suggestion_and_no_raw_wording(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
+    path = churn.root / "models/churn-xgb/model.yaml"
+    text = path.read_text()
+    path.write_text(
+        text.replace("framework: xgboost", "framwork: xgboost").replace(
+            "name: Churn Prediction XGBoost", "name: 5"
+        )
+    )
+    r = run_cli("-R", str(churn.root), "validate", "--ref", "HEAD")
+    assert r.code == 0  # the commit is fine; the working tree is not
+    r = run_cli("-R", str(churn.root), "validate")
+    assert r.code == 3
+    assert "framwork: unknown field (did you mean 'framework'?)" in r.out
+    assert "Field required" not in r.out and "framework: required" not in r.out
+    assert "(YAML reads `5` as an int; quote it: '5')" in r.out

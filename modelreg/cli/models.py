@@ -236,12 +236,15 @@ def register(
         hyper[k] = _yaml_value(v, "--param")
     training: dict[str, Any] = {}
     if trained_at:
-        training["trained_at"] = trained_at
+        training["trained_at"] = _when(trained_at, "--trained-at")
     if data_window:
         start, sep, end = data_window.partition("..")
         if not sep:
             raise click.BadParameter("expected START..END", param_hint="--data-window")
-        training["data_window"] = {"start": start, "end": end}
+        training["data_window"] = {
+            "start": _when(start, "--data-window"),
+            "end": _when(end, "--data-window"),
+        }
     for key, value in (
         ("epochs", epochs),
         ("train_loss", train_loss),
@@ -290,6 +293,23 @@ def register(
 
     with spool:
         run_write(op, show, push=push, branch=branch, as_json=as_json)
+
+
+def _when(text: str, what: str) -> dt.datetime:
+    """An ISO 8601 time with its timezone (``2025-01-23T12:00:00Z``), else a usage error."""
+    example = "e.g. 2025-01-23T12:00:00Z"
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a date and time in ISO 8601 ({example})", param_hint=what
+        ) from None
+    if value.tzinfo is None:
+        raise click.BadParameter(
+            f"{text!r} has no timezone: add Z for UTC or an offset like +02:00 ({example})",
+            param_hint=what,
+        )
+    return value
 
 
 def _stdin_file(stack: contextlib.ExitStack, role: str) -> Path:
