@@ -175,3 +175,28 @@ def test_a_misspelt_field_gets_a_suggestion_and_no_raw_wording(churn: Registry, 
     assert "framwork: unknown field (did you mean 'framework'?)" in r.out
     assert "Field required" not in r.out and "framework: required" not in r.out
     assert "(YAML reads `5` as an int; quote it: '5')" in r.out
+
+
+def test_a_fresh_registry_deploys_the_help_examples_or_says_the_fix(
+    tmp_path: Path,
+    run_cli,  # type: ignore[no-untyped-def]
+) -> None:
+    root = tmp_path / "reg"
+    assert run_cli("init", str(root)).code == 0
+    config = (root / "modelreg.yaml").read_text()
+    assert "gpu-a100-40gb:" in config and "default_target: kubernetes" in config
+    assert "# Hardware profiles" in config  # explained where the user edits them
+    (tmp_path / "m.bst").write_bytes(b"m")
+    reg = ("-R", str(root))
+    assert run_cli(*reg, "create", "churn-xgb", "--name", "C", "--framework", "xgboost").code == 0
+    assert (
+        run_cli(*reg, "register", "churn-xgb", "--artifact", f"model={tmp_path / 'm.bst'}").code
+        == 0
+    )
+    r = run_cli(*reg, "deploy", "churn-xgb", "--hardware", "gpu-a100-40gb", "--autoscale", "1:5@70")
+    assert r.code == 0, r.err
+    assert (root / "deploy/kubernetes/churn-xgb").is_dir()
+    r = run_cli(*reg, "deploy", "churn-xgb", "--target", "kserve", "--dry-run")
+    assert r.code == 5 and "set artifacts.root in modelreg.yaml" in r.err
+    r = run_cli(*reg, "deploy", "churn-xgb", "--hardware", "tpu-v5", "--dry-run")
+    assert r.code == 4 and "add it under `hardware:` in modelreg.yaml" in r.err

@@ -252,7 +252,8 @@ def render_request(reg: Registry, spec: str, request: DeployRequest, target: str
         if profile is None:
             known = ", ".join(sorted(reg.config.hardware)) or "none"
             raise NotFoundError(
-                f"unknown hardware profile {request.hardware!r} (modelreg.yaml has: {known})"
+                f"unknown hardware profile {request.hardware!r} (modelreg.yaml has: {known}); "
+                "add it under `hardware:` in modelreg.yaml (see docs/deploy.md)"
             )
     return RenderRequest(
         model=model,
