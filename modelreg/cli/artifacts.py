@@ -7,6 +7,7 @@ import re
 
 import click
 
+from modelreg.cli import completion
 from modelreg.cli._common import (
     emit_json,
     emit_table,
@@ -32,7 +33,12 @@ def artifacts() -> None:
 
 
 @artifacts.command("list")
-@click.argument("spec", metavar="[MODEL[@VERSION]]", required=False)
+@click.argument(
+    "spec",
+    metavar="[MODEL[@VERSION]]",
+    required=False,
+    shell_complete=completion.version_refs,
+)
 @ref_option
 @json_option
 def list_(spec: str | None, ref: str | None, as_json: bool) -> None:
@@ -53,7 +59,12 @@ def list_(spec: str | None, ref: str | None, as_json: bool) -> None:
 
 
 @artifacts.command()
-@click.argument("spec", metavar="[MODEL[@VERSION]]", required=False)
+@click.argument(
+    "spec",
+    metavar="[MODEL[@VERSION]]",
+    required=False,
+    shell_complete=completion.version_refs,
+)
 @click.option("--quick", is_flag=True, help="Check existence and size only, not the sha256.")
 @click.option(
     "-j",
@@ -96,7 +107,7 @@ def verify(spec: str | None, quick: bool, jobs: int, ref: str | None, as_json: b
 
 
 @artifacts.command()
-@click.argument("spec", metavar="MODEL@VERSION")
+@click.argument("spec", metavar="MODEL@VERSION", shell_complete=completion.version_refs)
 @click.argument("dest", type=click.Path(file_okay=False))
 @click.option("--role", "roles", multiple=True, help="Only this artifact role (repeat).")
 @click.option("--force", is_flag=True, help="Replace local files that hold other bytes.")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from modelreg.cli import completion
 from modelreg.cli._common import (
     emit_json,
     emit_table,
@@ -40,14 +41,20 @@ def _autoscale(
 
 
 @click.command()
-@click.argument("ref_spec", metavar="MODEL[@VERSION]")
+@click.argument("ref_spec", metavar="MODEL[@VERSION]", shell_complete=completion.version_refs)
 @click.option(
     "-t",
     "--target",
     metavar="TARGET",
+    shell_complete=completion.targets,
     help="Deploy target (see `modelreg targets`; default: deploy.default_target).",
 )
-@click.option("--hardware", metavar="PROFILE", help="Hardware profile from modelreg.yaml.")
+@click.option(
+    "--hardware",
+    metavar="PROFILE",
+    shell_complete=completion.hardware,
+    help="Hardware profile from modelreg.yaml.",
+)
 @click.option(
     "--replicas", type=click.IntRange(min=1), default=1, show_default=True, help="Replicas."
 )
@@ -162,7 +169,7 @@ def _show_deployed(result: DeployResult, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("model_id")
+@click.argument("model_id", shell_complete=completion.model_ids)
 @write_options
 @json_option
 def undeploy(model_id: str, push: bool | None, branch: str | None, as_json: bool) -> None:

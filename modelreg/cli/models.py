@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from modelreg.cli import completion
 from modelreg.cli._common import (
     emit_json,
     emit_json_bytes,
@@ -147,7 +148,7 @@ def create(
 
 
 @click.command()
-@click.argument("model_id")
+@click.argument("model_id", shell_complete=completion.model_ids)
 @click.option("--label", help="Human or semver label, e.g. v1.2.0.")
 @click.option("--description")
 @click.option("--stage", type=click.Choice(STAGES), default="none", show_default=True)
@@ -359,6 +360,7 @@ def _multi(*names: str) -> Callable[[F], F]:
                 multiple=True,
                 metavar="VALUE",
                 help=FILTER_HELP.get(name, f"Only models whose {name} is VALUE (repeat for OR)."),
+                shell_complete=completion.stages if name == "stage" else None,
             )(f)
         return f
 
@@ -431,7 +433,7 @@ def list_(
 
 
 @click.command()
-@click.argument("ref_spec", metavar="MODEL[@VERSION]")
+@click.argument("ref_spec", metavar="MODEL[@VERSION]", shell_complete=completion.version_refs)
 @registry_options
 def show(ref_spec: str, ref: str | None, as_json: bool) -> None:
     """Show a model with its versions, or one version (churn-xgb@production)."""
@@ -520,7 +522,7 @@ def _print_version(model_id: str, v: Any) -> None:
 
 
 @click.command()
-@click.argument("model_id")
+@click.argument("model_id", shell_complete=completion.model_ids)
 @click.option("--name")
 @click.option("--description")
 @click.option("--type", "type_")
@@ -573,7 +575,7 @@ def update(
 
 
 @click.command()
-@click.argument("ref_spec", metavar="MODEL@VERSION")
+@click.argument("ref_spec", metavar="MODEL@VERSION", shell_complete=completion.version_refs)
 @click.argument("stage", type=click.Choice(STAGES))
 @write_options
 @json_option
@@ -599,7 +601,7 @@ def promote(
 
 
 @click.command()
-@click.argument("model_id")
+@click.argument("model_id", shell_complete=completion.model_ids)
 @write_options
 @json_option
 def archive(model_id: str, push: bool | None, branch: str | None, as_json: bool) -> None:
@@ -618,7 +620,7 @@ def archive(model_id: str, push: bool | None, branch: str | None, as_json: bool)
 
 
 @click.command()
-@click.argument("model_id")
+@click.argument("model_id", shell_complete=completion.model_ids)
 @write_options
 @json_option
 def unarchive(model_id: str, push: bool | None, branch: str | None, as_json: bool) -> None:
@@ -637,7 +639,7 @@ def unarchive(model_id: str, push: bool | None, branch: str | None, as_json: boo
 
 
 @click.command()
-@click.argument("model_id")
+@click.argument("model_id", shell_complete=completion.model_ids)
 @write_options
 @json_option
 def delete(model_id: str, push: bool | None, branch: str | None, as_json: bool) -> None:
@@ -656,7 +658,7 @@ def delete(model_id: str, push: bool | None, branch: str | None, as_json: bool) 
 
 
 @click.command()
-@click.argument("model_id")
+@click.argument("model_id", shell_complete=completion.model_ids)
 @click.option(
     "--stage",
     type=click.Choice(STAGES),
