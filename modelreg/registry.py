@@ -947,12 +947,20 @@ class Registry:
         ]
 
     def verify_artifacts(
-        self, spec: str | None = None, *, quick: bool = False, workers: int = 8
+        self,
+        spec: str | None = None,
+        *,
+        quick: bool = False,
+        workers: int = 8,
+        checked: Callable[[VerifyResult], None] | None = None,
     ) -> List[VerifyResult]:
         """Check that the artifacts of ``spec`` (see :meth:`artifacts`) exist with their
         recorded size and sha256 (``quick``: existence and size), ``workers`` at a time.
-        Each result says what was found; nothing is raised for a bad artifact."""
-        return self.artifact_store.verify(self.artifacts(spec), quick=quick, workers=workers)
+        Each result says what was found; nothing is raised for a bad artifact. ``checked``
+        gets each result as it comes (for progress)."""
+        return self.artifact_store.verify(
+            self.artifacts(spec), quick=quick, workers=workers, checked=checked
+        )
 
     def pull(
         self,

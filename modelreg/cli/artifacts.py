@@ -16,6 +16,7 @@ from modelreg.cli._common import (
     open_registry,
     ref_option,
     transfer_progress,
+    verify_bar,
 )
 
 ARTIFACT_ERROR_EXIT = 6
@@ -88,7 +89,16 @@ def verify(spec: str | None, quick: bool, jobs: int, ref: str | None, as_json: b
       modelreg artifacts verify
       modelreg artifacts verify churn-xgb@production --json
     """
-    results = open_registry(ref).verify_artifacts(spec, quick=quick, workers=jobs)
+    reg = open_registry(ref)
+    listed = reg.artifacts(spec)
+    total = sum(a.size or 0 for _, a in listed)
+    with verify_bar(not as_json, total, len(listed)) as feed:
+        results = reg.verify_artifacts(
+            spec,
+            quick=quick,
+            workers=jobs,
+            checked=None if feed is None else lambda r: feed(r.expected_size or 0),
+        )
     bad = [r for r in results if not r.ok]
     if as_json:
         emit_json(
