@@ -268,6 +268,15 @@ def transfer_progress(enabled: bool = True) -> Callable[[str, int], Callable[[in
     return byte_bars(sys.stderr)
 
 
+def _screen() -> tuple[int, int]:
+    # $COLUMNS/$LINES, else the terminal's, else 80x24: tqdm hides its bar on a terminal
+    # that reports 0 rows (a fresh pty does)
+    import shutil
+
+    size = shutil.get_terminal_size()
+    return min(size.columns, 120), max(size.lines, 2)
+
+
 def byte_bars(file: IO[str]) -> Callable[[str, int], Callable[[int], None]]:
     """Bars written to ``file``: ``start(uri, total)`` opens one and returns the callable
     fed the bytes moved; the bar closes when all of ``total`` has moved."""
@@ -277,13 +286,14 @@ def byte_bars(file: IO[str]) -> Callable[[str, int], Callable[[int], None]]:
         name = uri.rstrip("/").rsplit("/", 1)[-1]
         bar = tqdm(
             total=total,
-            desc=name,
+            desc=f"{name} ({human_size(total)})",
             unit="B",
             unit_scale=True,
             unit_divisor=1024,
             file=file,
             leave=True,
-            dynamic_ncols=True,
+            ncols=_screen()[0],
+            nrows=_screen()[1],
         )
         moved = 0
 
@@ -320,7 +330,8 @@ def verify_bar(
         unit_scale=True,
         unit_divisor=1024,
         file=file if file is not None else sys.stderr,
-        dynamic_ncols=True,
+        ncols=_screen()[0],
+        nrows=_screen()[1],
     ) as bar:
 
         def feed(n: int) -> None:
