@@ -200,3 +200,19 @@ def test_a_fresh_registry_deploys_the_help_examples_or_says_the_fix(
     assert r.code == 5 and "set artifacts.root in modelreg.yaml" in r.err
     r = run_cli(*reg, "deploy", "churn-xgb", "--hardware", "tpu-v5", "--dry-run")
     assert r.code == 4 and "add it under `hardware:` in modelreg.yaml" in r.err
+
+
+def test_a_url_can_be_recorded_as_given_without_reading_its_store(
+    churn: Registry,
+    run_cli,  # type: ignore[no-untyped-def]
+) -> None:
+    # no server answers at this address: reading the store would fail
+    uri = "s3://no-credentials-here/models/churn/model.bst"
+    reg = ("-R", str(churn.root))
+    r = run_cli(*reg, "register", "churn-xgb", "--artifact", f"model={uri}", "--as-given")
+    assert r.code == 0, r.err
+    assert "--as-given: URLs recorded without size or sha256" in r.out
+    artifact = Registry.open(churn.root).get("churn-xgb").versions[-1].artifacts["model"]
+    assert (artifact.uri, artifact.size, artifact.sha256) == (uri, None, None)
+    r = run_cli(*reg, "register", "churn-xgb", "--artifact", "model=./local.bst", "--as-given")
+    assert r.code == 2 and "--as-given records URLs" in r.err

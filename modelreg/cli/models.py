@@ -186,6 +186,13 @@ def create(
     "input (stored under the role's name): --artifact model=- < model.bst",
 )
 @click.option("--no-hash", is_flag=True, help="Record artifact sizes only, no sha256.")
+@click.option(
+    "--as-given",
+    is_flag=True,
+    help="Record artifact URLs as given, without reading their store (no size, no "
+    "sha256): for a CI job with no credentials for that store. `modelreg artifacts "
+    "verify` checks them later from where the store can be read.",
+)
 @click.option("--trained-at", metavar="TIME", help="When training finished (ISO 8601).")
 @click.option("--data-window", metavar="START..END", help="Training data window (ISO 8601).")
 @click.option("--epochs", type=int)
@@ -205,6 +212,7 @@ def register(
     metrics_file: str | None,
     artifacts: tuple[str, ...],
     no_hash: bool,
+    as_given: bool,
     trained_at: str | None,
     data_window: str | None,
     epochs: int | None,
@@ -222,6 +230,8 @@ def register(
 
     Example: modelreg register churn-xgb --metric accuracy=0.94 --artifact model=./m.bst --push
     """
+    from modelreg.manifest import Artifact
+
     metric_values: dict[str, Any] = {}
     if metrics_file:
         metric_values.update(_file_mapping(metrics_file, "--metrics-file"))
@@ -262,8 +272,15 @@ def register(
     for role, src in pairs.items():
         if src == "-":
             sources[role] = _stdin_file(spool, role)
+        elif "://" in src:
+            sources[role] = Artifact(uri=src) if as_given else src
+        elif as_given:
+            raise click.BadParameter(
+                f"{role}={src}: --as-given records URLs; a local file is uploaded",
+                param_hint="--artifact",
+            )
         else:
-            sources[role] = src if "://" in src else Path(src)
+            sources[role] = Path(src)
 
     def op(reg: Registry) -> tuple[Model, Version]:
         version = reg.register_version(
@@ -291,6 +308,11 @@ def register(
         )
         if no_hash and sources:
             click.echo("note: --no-hash: sizes recorded, no sha256; verify checks sizes only")
+        if as_given and sources:
+            click.echo(
+                "note: --as-given: URLs recorded without size or sha256; "
+                "`modelreg artifacts verify` checks that they exist"
+            )
 
     with spool:
         run_write(op, show, push=push, branch=branch, as_json=as_json)
