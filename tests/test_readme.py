@@ -69,13 +69,7 @@ def test_the_readme_library_example_runs(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_the_readme_manifest_validates(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     (manifest,) = [b for b in blocks(README, "yaml") if "kind: Model" in b]
-    reg = Registry.init(tmp_path / "reg")
-    config = reg.root / "modelreg.yaml"
-    config.write_text(
-        config.read_text()
-        + "hardware:\n  gpu-a100-40gb:\n    gpus: 1\n"
-        + "    kubernetes: {resources: {limits: {nvidia.com/gpu: 1}}}\n"
-    )
+    reg = Registry.init(tmp_path / "reg")  # its modelreg.yaml has the gpu-a100-40gb profile
     path = reg.root / "models" / "churn-xgb" / "model.yaml"
     path.parent.mkdir()
     path.write_text(manifest)
