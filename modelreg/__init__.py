@@ -1,6 +1,6 @@
 """modelreg: a model registry whose source of truth is a Git repository.
 
-``from modelreg import Registry`` is the library's front door.
+``from modelreg import Registry, Query`` is the library's front door.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from modelreg.errors import (
     ReadOnlyError,
     RuleViolationError,
     TargetError,
+    UsageError,
 )
 
 if TYPE_CHECKING:
+    from modelreg.query import Query
     from modelreg.registry import Registry
 
 __all__ = [
@@ -33,10 +35,12 @@ __all__ = [
     "ModelregError",
     "NotFoundError",
     "Problem",
+    "Query",
     "ReadOnlyError",
     "Registry",
     "RuleViolationError",
     "TargetError",
+    "UsageError",
 ]
 
 
@@ -46,4 +50,8 @@ def __getattr__(name: str) -> Any:
         from modelreg.registry import Registry
 
         return Registry
+    if name == "Query":
+        from modelreg.query import Query
+
+        return Query
     raise AttributeError(name)

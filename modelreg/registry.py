@@ -273,6 +273,11 @@ class Registry:
         with self.transaction() as tx:
             return tx.archive(model_id)
 
+    def unarchive(self, model_id: str) -> Model:
+        """Bring an archived model back (its status becomes registered again). One commit."""
+        with self.transaction() as tx:
+            return tx.unarchive(model_id)
+
     def delete(self, model_id: str) -> None:
         """Remove the manifest (git history keeps it). Refused while the model is deployed."""
         with self.transaction() as tx:
@@ -311,11 +316,19 @@ class Registry:
         return refs.artifacts(spec, self.get, self.models)
 
     def verify_artifacts(
-        self, spec: str | None = None, *, quick: bool = False, workers: int = 8
+        self,
+        spec: str | None = None,
+        *,
+        quick: bool = False,
+        workers: int = 8,
+        checked: Callable[[stored.VerifyResult], None] | None = None,
     ) -> List[stored.VerifyResult]:
         """Check the artifacts of ``spec`` (see :meth:`artifacts`) exist with their recorded
-        size and sha256 (``quick``: size only); each result says what was found."""
-        return self.artifact_store.verify(self.artifacts(spec), quick=quick, workers=workers)
+        size and sha256 (``quick``: size only); each result says what was found. ``checked``
+        gets each result as it comes (for progress)."""
+        return self.artifact_store.verify(
+            self.artifacts(spec), quick=quick, workers=workers, checked=checked
+        )
 
     def pull(
         self,

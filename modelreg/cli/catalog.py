@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -23,7 +24,7 @@ def _keys_path(explicit: str | None) -> Path:
 
 
 @click.command()
-@click.argument("dest")
+@click.argument("dest", metavar="DEST|-")
 @ref_option
 @click.option(
     "--storage-option",
@@ -37,13 +38,20 @@ def export(dest: str, ref: str | None, options: tuple[str, ...], as_json: bool) 
     """Write the static catalog JSON to DEST (a folder or any fsspec URL).
 
     catalog.json, models/<id>.json, api/v1/model-registry/models.json and
-    terminal/ml-models.json. Unchanged files are not rewritten.
+    terminal/ml-models.json. Unchanged files are not rewritten. DEST `-` prints
+    catalog.json alone on standard output (modelreg export - | jq .models).
     """
     from modelreg.cli._common import parse_pairs
     from modelreg.export import export as run_export
-    from modelreg.export import read_catalog
+    from modelreg.export import read_catalog, render
 
     reg = open_registry(ref)
+    if dest == "-":
+        if options:
+            raise click.UsageError("--storage-option does not apply to standard output")
+        sys.stdout.buffer.write(render(read_catalog(reg))["catalog.json"])
+        sys.stdout.flush()
+        return
     result = run_export(
         read_catalog(reg), dest, storage_options=parse_pairs(options, "--storage-option")
     )
@@ -94,6 +102,14 @@ def serve(
     reload_interval: int,
 ) -> None:
     """Serve the catalog read-only over HTTP (seed APIs, /catalog.json, /openapi.json)."""
+    import importlib.util
+
+    from modelreg.errors import ModelregError
+
+    if importlib.util.find_spec("uvicorn") is None:
+        raise ModelregError(
+            "serving needs the server extra, which is not installed: pip install 'modelreg[server]'"
+        )
     from modelreg.http import serve as run_server
 
     reg = open_registry()
@@ -125,7 +141,9 @@ def keys() -> None:
     multiple=True,
     default=("model-registry:read",),
     show_default=True,
-    type=click.Choice(["model-registry:read", "model-registry:write"]),
+    type=click.Choice(["model-registry:read"]),
+    help="What the key may do. The server is read-only, so reading is the only scope; "
+    "writes go through pull requests, the CLI or the library.",
 )
 @click.option("--organization", help="Bind the key to this organization.")
 @click.option("--workspace", help="Bind the key to this workspace.")
@@ -157,7 +175,7 @@ def add(
 
 
 @keys.command("list")
-@click.option("--keys-file", metavar="FILE")
+@click.option("--keys-file", metavar="FILE", help="Default: .modelreg/keys.yaml in the registry.")
 @json_option
 def list_(keys_file: str | None, as_json: bool) -> None:
     """The stored keys (names, ids, scopes, bindings; never the keys)."""
@@ -188,7 +206,7 @@ def list_(keys_file: str | None, as_json: bool) -> None:
 
 @keys.command("remove")
 @click.argument("name")
-@click.option("--keys-file", metavar="FILE")
+@click.option("--keys-file", metavar="FILE", help="Default: .modelreg/keys.yaml in the registry.")
 def remove(name: str, keys_file: str | None) -> None:
     """Revoke key NAME (a running server notices within its reload interval)."""
     from modelreg.keys import load, save
