@@ -1,6 +1,6 @@
 """modelreg: a model registry whose source of truth is a Git repository.
 
-``from modelreg import Registry`` is the library's front door.
+``from modelreg import Registry, Query`` is the library's front door.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from modelreg.errors import (
     ReadOnlyError,
     RuleViolationError,
     TargetError,
+    UsageError,
 )
 
 if TYPE_CHECKING:
     from modelreg.fetcher import fetch, load
+    from modelreg.query import Query
     from modelreg.registry import Registry
 
 __all__ = [
@@ -36,12 +38,14 @@ __all__ = [
     "ModelregError",
     "NotFoundError",
     "Problem",
+    "Query",
     "ReadOnlyError",
     "Registry",
     "RuleViolationError",
     "TargetError",
     "fetch",
     "load",
+    "UsageError",
 ]
 
 
@@ -55,4 +59,8 @@ def __getattr__(name: str) -> Any:
         from modelreg import fetcher
 
         return getattr(fetcher, name)
+    if name == "Query":
+        from modelreg.query import Query
+
+        return Query
     raise AttributeError(name)

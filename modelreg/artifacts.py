@@ -252,17 +252,26 @@ class ArtifactStore:
         *,
         quick: bool = False,
         workers: int = 8,
+        checked: Callable[[VerifyResult], None] | None = None,
     ) -> list[VerifyResult]:
         """Check that every artifact exists with its size and sha256 (``quick``: existence
         and size only), ``workers`` at a time. Never raises for a bad artifact: each result
-        says what was found."""
+        says what was found. ``checked`` is called with each result as it comes (from
+        the worker threads)."""
         items = list(artifacts)
         if _is_local(self.fs):  # beyond the cores, threads only queue for the disk and GIL
             workers = min(workers, os.cpu_count() or 1)
+
+        def one(item: tuple[str, Artifact]) -> VerifyResult:
+            result = self._verify_one(item[0], item[1], quick)
+            if checked is not None:
+                checked(result)
+            return result
+
         if len(items) <= 1 or workers <= 1:
-            return [self._verify_one(label, a, quick) for label, a in items]
+            return [one(it) for it in items]
         with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-            return list(pool.map(lambda it: self._verify_one(it[0], it[1], quick), items))
+            return list(pool.map(one, items))
 
     def _verify_one(self, label: str, artifact: Artifact, quick: bool) -> VerifyResult:
         base: dict[str, Any] = {

@@ -226,10 +226,12 @@ class Entry:
 
 
 def entry(model: Model, times: Times | None = None) -> Entry:
-    """Times from git (first and last commit of the manifest) when known, else the manifest."""
+    """``created``: the manifest's ``created_at`` (what ``modelreg show`` prints; a deleted
+    and re-created model starts again), else the manifest's first commit. ``updated``:
+    the manifest's last commit when git knows it, else the manifest's own times."""
     known = (times or {}).get(model.id)
     if known is not None:
-        return Entry(model, known[0], known[1], from_git=True)
+        return Entry(model, model.created_at or known[0], known[1], from_git=True)
     return Entry(model, model.created_at, model.updated_at)
 
 

@@ -62,6 +62,12 @@ class InvalidManifestError(ModelregError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class UsageError(ModelregError):
+    """A request written wrong: a malformed reference, a filter value that cannot match."""
+
+    exit_code = 2
+
+
 class NotFoundError(ModelregError):
     """A model, version, ref or registry that does not exist."""
 

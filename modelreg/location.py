@@ -14,6 +14,8 @@ CACHE_FILE = "modelreg/manifests.cache"  # inside the repository's .git folder
 def find_registry(start: Path) -> Path:
     """The folder holding ``modelreg.yaml``: ``start`` or the nearest parent."""
     start = start.resolve()
+    if not start.exists():
+        raise NotFoundError(f"{start} does not exist (check -R/--registry or $MODELREG_REGISTRY)")
     for folder in (start, *start.parents):
         if (folder / CONFIG_FILE).is_file():
             return folder

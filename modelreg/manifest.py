@@ -15,8 +15,11 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictFloat,
     StrictStr,
     TypeAdapter,
     ValidationError,
@@ -56,12 +59,22 @@ def _scanned(data: Any, skip: str | None = None) -> Any:
     return data
 
 
-Finite = Annotated[float, AfterValidator(_within(limits.number))]
+Finite = Annotated[StrictFloat, AfterValidator(_within(limits.number))]
 ModelId = Annotated[
     StrictStr,
     Field(pattern=ID_PATTERN, max_length=limits.MAX_ID_LENGTH),
     AfterValidator(_within(limits.model_id)),
 ]
+
+
+def _not_text(value: Any) -> Any:
+    # as JSON Schema's "integer": 3 and 3.0, never "3" nor true
+    if isinstance(value, (str, bool)):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+NOT_TEXT = BeforeValidator(_not_text)  # after the constraints: the schema keeps minimum
 Text = Annotated[StrictStr, Field(max_length=10_000)]
 Name = Annotated[StrictStr, Field(min_length=1, max_length=256)]
 Tag = Annotated[StrictStr, Field(min_length=1, max_length=64)]
@@ -162,7 +175,7 @@ Annotations = Annotated[
     ),
 ]
 Aliases = Annotated[
-    dict[AliasName, Annotated[int, Field(ge=1)]],
+    dict[AliasName, Annotated[int, Field(ge=1), NOT_TEXT]],
     WithJsonSchema(
         {
             "type": "object",
@@ -255,7 +268,7 @@ class Artifact(_Frozen):
         AfterValidator(_within(limits.url)),
     ]
     sha256: Sha256 | None = None
-    size: Annotated[int, Field(ge=0)] | None = None
+    size: Annotated[int, Field(ge=0), NOT_TEXT] | None = None
 
 
 class DataWindow(_Frozen):
@@ -274,10 +287,10 @@ class Training(_Frozen):
 
     trained_at: AwareDatetime | None = None
     data_window: DataWindow | None = None
-    epochs: Annotated[int, Field(ge=0)] | None = None
+    epochs: Annotated[int, Field(ge=0), NOT_TEXT] | None = None
     train_loss: Finite | None = None
     validation_loss: Finite | None = None
-    early_stop_epoch: Annotated[int, Field(ge=0)] | None = None
+    early_stop_epoch: Annotated[int, Field(ge=0), NOT_TEXT] | None = None
 
 
 class Run(_Frozen):
@@ -296,7 +309,7 @@ class Code(_Frozen):
     repository: Annotated[StrictStr, Field(min_length=1, max_length=2048)] | None = None
     commit: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{7,64}$")] | None = None
     path: Annotated[StrictStr, Field(min_length=1, max_length=1024)] | None = None
-    dirty: bool | None = None  # the checkout had uncommitted changes when it was recorded
+    dirty: StrictBool | None = None  # the checkout had uncommitted changes when it was recorded
 
 
 class DatasetRole(str, Enum):
@@ -331,7 +344,7 @@ class Lineage(_Frozen):
 class Version(_Frozen):
     """One released version. Numbers are assigned by the registry and never reused."""
 
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[int, Field(ge=1), NOT_TEXT]
     label: Annotated[StrictStr, Field(pattern=LABEL_PATTERN, max_length=128)] | None = None
     description: Text | None = None
     stage: Stage = Stage.NONE
@@ -370,15 +383,15 @@ class Version(_Frozen):
 
 
 class Challenger(_Frozen):
-    version: Annotated[int, Field(ge=1)]
-    traffic_percent: Annotated[int, Field(ge=1, le=99)]
+    version: Annotated[int, Field(ge=1), NOT_TEXT]
+    traffic_percent: Annotated[int, Field(ge=1, le=99), NOT_TEXT]
 
 
 class Autoscaling(_Frozen):
     enabled: bool = True
-    min_replicas: Annotated[int, Field(ge=0)] = 1
-    max_replicas: Annotated[int, Field(ge=1)] = 1
-    target_cpu_utilization: Annotated[int, Field(ge=1, le=100)] = 80
+    min_replicas: Annotated[int, Field(ge=0), NOT_TEXT] = 1
+    max_replicas: Annotated[int, Field(ge=1), NOT_TEXT] = 1
+    target_cpu_utilization: Annotated[int, Field(ge=1, le=100), NOT_TEXT] = 80
 
     @model_validator(mode="after")
     def _bounds(self) -> Autoscaling:
@@ -394,10 +407,10 @@ class Deployment(_Frozen):
     """Present while the model is deployed."""
 
     target: Annotated[StrictStr, Field(min_length=1)]
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[int, Field(ge=1), NOT_TEXT]
     challenger: Challenger | None = None
     hardware: StrictStr | None = None
-    replicas: Annotated[int, Field(ge=1)] = 1
+    replicas: Annotated[int, Field(ge=1), NOT_TEXT] = 1
     autoscaling: Autoscaling | None = None
     endpoint_url: StrictStr | None = None
     deployed_at: AwareDatetime
@@ -425,8 +438,8 @@ class Model(_Frozen):
     aliases: Aliases = Field(default_factory=dict)
     created_at: AwareDatetime | None = None
     # Set when a deleted model is created again, so its old numbers are never reused.
-    first_version: Annotated[int, Field(ge=1)] | None = None
-    archived: bool = False
+    first_version: Annotated[int, Field(ge=1), NOT_TEXT] | None = None
+    archived: StrictBool = False
     versions: list[Version] = Field(default_factory=list)
     deployment: Deployment | None = None
 

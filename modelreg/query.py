@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from modelreg.errors import ModelregError
-from modelreg.manifest import Model
+from modelreg.errors import UsageError
+from modelreg.manifest import Framework, Model, Source, Stage, Status
 
 T = TypeVar("T")
 
@@ -150,8 +150,17 @@ FILTERS = (
 )
 
 
-class QueryError(ModelregError):
-    exit_code = 2
+class QueryError(UsageError):
+    """A query that cannot be right: an unknown filter, sort key or value."""
+
+
+# filters over closed vocabularies: a value outside them is a mistake, not an empty result
+CLOSED_FILTERS: dict[str, tuple[str, ...]] = {
+    "framework": tuple(f.value for f in Framework),
+    "source": tuple(s.value for s in Source),
+    "status": tuple(s.value for s in Status),
+    "stage": tuple(s.value for s in Stage),
+}
 
 
 @dataclass(frozen=True)
@@ -168,6 +177,10 @@ class Query:
         unknown = set(self.filters) - set(FILTERS)
         if unknown:
             raise QueryError(f"unknown filter {sorted(unknown)[0]!r} (known: {', '.join(FILTERS)})")
+        for name, known in CLOSED_FILTERS.items():
+            for value in self.filters.get(name, ()):
+                if value not in known:
+                    raise QueryError(f"no {name} is {value!r} (known: {', '.join(known)})")
         key, _ = parse_sort(self.sort)
         if self.offset < 0 or (self.limit is not None and self.limit < 0):
             raise QueryError("limit and offset must not be negative")

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelreg.errors import NotFoundError
+from modelreg.errors import NotFoundError, UsageError
 from modelreg.manifest import Artifact, Model, Stage, Version
 
 
@@ -18,9 +18,14 @@ class VersionRef:
 
     @classmethod
     def parse(cls, text: str) -> VersionRef:
-        model_id, _, selector = text.partition("@")
+        model_id, at, selector = text.partition("@")
         if not model_id:
-            raise NotFoundError(f"{text!r} names no model (expected MODEL or MODEL@VERSION)")
+            raise UsageError(f"{text!r} names no model (expected MODEL or MODEL@VERSION)")
+        if at and not selector:
+            raise UsageError(
+                f"{text!r} names no version after '@' (e.g. {model_id}@3, {model_id}@latest, "
+                f"{model_id}@production, {model_id}@v1.2.0)"
+            )
         return cls(model_id, selector or None)
 
     def __str__(self) -> str:

@@ -249,6 +249,7 @@ class Registry:
     remove_alias = _one_commit(Transaction.remove_alias)
     update_version = _one_commit(Transaction.update_version)
     archive = _one_commit(Transaction.archive)
+    unarchive = _one_commit(Transaction.unarchive)
     delete = _one_commit(Transaction.delete)
 
     def deploy(
@@ -284,11 +285,19 @@ class Registry:
         return refs.artifacts(spec, self.get, self.models)
 
     def verify_artifacts(
-        self, spec: str | None = None, *, quick: bool = False, workers: int = 8
+        self,
+        spec: str | None = None,
+        *,
+        quick: bool = False,
+        workers: int = 8,
+        checked: Callable[[stored.VerifyResult], None] | None = None,
     ) -> List[stored.VerifyResult]:
         """Check the artifacts of ``spec`` (see :meth:`artifacts`) exist with their recorded
-        size and sha256 (``quick``: size only); each result says what was found."""
-        return self.artifact_store.verify(self.artifacts(spec), quick=quick, workers=workers)
+        size and sha256 (``quick``: size only); each result says what was found. ``checked``
+        gets each result as it comes (for progress)."""
+        return self.artifact_store.verify(
+            self.artifacts(spec), quick=quick, workers=workers, checked=checked
+        )
 
     def pull(
         self,

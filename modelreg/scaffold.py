@@ -33,6 +33,43 @@ SERVER_IMAGE = "docker.io/library/python:3.12"  # has git, which GitPython runs
 _INSTALL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-\[\],=<>!~+:/@#%&?]{0,499}$")
 
 
+STORE_NOTE = """\
+# Artifacts go to ./artifacts (git-ignored). A shared store lets others and deploy
+# targets read them: artifacts: {root: s3://bucket/models} (or gs://, az://, ...).
+"""
+
+# What `modelreg init` writes after the registry's name: the profiles and target that
+# `modelreg deploy --help` uses, to edit or extend (schemas/registry.schema.json).
+DEPLOY_DEFAULTS = """\
+# Hardware profiles, named by `modelreg deploy --hardware NAME`: each maps onto every target.
+hardware:
+  cpu-small:
+    description: 1 vCPU, 2 GiB
+    kubernetes:
+      resources:
+        requests: {cpu: 500m, memory: 1Gi}
+        limits: {cpu: "1", memory: 2Gi}
+    sagemaker: {instance_type: ml.m5.large, vcpus: 2}
+  gpu-a100-40gb:
+    description: one NVIDIA A100 40 GB
+    gpus: 1
+    kubernetes:
+      resources:
+        requests: {cpu: "4", memory: 32Gi, nvidia.com/gpu: 1}
+        limits: {cpu: "8", memory: 64Gi, nvidia.com/gpu: 1}
+      tolerations:
+      - {key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}
+    sagemaker: {instance_type: ml.p4d.24xlarge, vcpus: 96, gpus: 8}
+# `modelreg deploy` without --target uses default_target; `modelreg targets` lists them.
+deploy:
+  default_target: kubernetes
+  targets:
+    kubernetes: {namespace: models}
+    kserve: {namespace: models}  # reads artifacts from s3://, gs://, ... (not a local folder)
+"""
+
+
+
 def check_install(spec: str) -> str:
     """``spec`` if it is a pip requirement the templates can hold. Raises ValueError."""
     if not _INSTALL.match(spec):
@@ -183,7 +220,12 @@ def files(
     config: dict[str, Any] = {"apiVersion": "modelreg/v1", "kind": "Registry", "name": name}
     if artifact_root:
         config["artifacts"] = {"root": artifact_root}
-    text = "# yaml-language-server: $schema=schemas/registry.schema.json\n" + yamlio.dumps(config)
+    text = (
+        "# yaml-language-server: $schema=schemas/registry.schema.json\n"
+        + yamlio.dumps(config)
+        + ("" if artifact_root else STORE_NOTE)
+        + DEPLOY_DEFAULTS
+    )
     parse_config(text, CONFIG_FILE)
     out: dict[str, bytes | None] = {
         CONFIG_FILE: text.encode(),

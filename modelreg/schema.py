@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from modelreg.config import RegistryConfig
 from modelreg.errors import InvalidManifestError, Problem
 from modelreg.manifest import Model
+from modelreg.wording import article, explain, sibling_typos
 from modelreg.yamlio import Loaded, is_plain, loads
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -66,7 +67,7 @@ def _hint(loaded: Loaded, path: Sequence[str | int], err_type: str) -> str:
         return ""
     kind = node.tag.rsplit(":", 1)[-1]
     if err_type == "string_type" and kind in ("int", "float", "timestamp", "bool", "null"):
-        return f" (YAML reads `{node.value}` as a {kind}; quote it: '{node.value}')"
+        return f" (YAML reads `{node.value}` as {article(kind)}; quote it: '{node.value}')"
     if kind == "float" and err_type.startswith("int"):
         return f" (YAML reads `{node.value}` as the number {float(node.value)!r})"
     return ""
@@ -74,7 +75,10 @@ def _hint(loaded: Loaded, path: Sequence[str | int], err_type: str) -> str:
 
 def problems_from(exc: ValidationError, loaded: Loaded) -> list[Problem]:
     out = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    typos = sibling_typos(errors)
+    meant = {(loc[:-1], name) for loc, name in typos.items()}
+    for err in errors:
         path = [p for p in err["loc"] if isinstance(p, (str, int))]
         if not path and loaded.value is None:
             out.append(Problem(loaded.file, 1, 1, "", "the file is empty"))
@@ -84,7 +88,11 @@ def problems_from(exc: ValidationError, loaded: Loaded) -> list[Problem]:
         if bad_key:
             path = path[:-1]
         unknown = err["type"] == "extra_forbidden"
-        msg = "unknown field" if unknown else err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing" and (tuple(err["loc"][:-1]), str(err["loc"][-1])) in meant:
+            continue  # said once, at the misspelt key
+        msg = explain(err)
+        if unknown and tuple(err["loc"]) in typos:
+            msg += f" (did you mean {typos[tuple(err['loc'])]!r}?)"
         msg += _hint(loaded, path, err["type"])
         out.append(loaded.problem(path, msg, key=unknown or bad_key))
     return out

@@ -30,6 +30,7 @@ from modelreg.refs import VersionRef, select
 from modelreg.rules import check_model, problems_at
 from modelreg.schema import load_manifest, parse_config
 from modelreg.versions import document
+from modelreg.wording import did_you_mean
 
 T = TypeVar("T")
 Point = tuple[int, int] | None
@@ -229,7 +230,8 @@ class Snapshot:
         """The model's manifest. Raises :class:`NotFoundError`."""
         found = self.manifest(model_id)
         if found is None:
-            raise NotFoundError(f"no model {model_id!r} in the registry")
+            hint = did_you_mean(model_id, self.model_ids())
+            raise NotFoundError(f"no model {model_id!r} in the registry{hint}")
         return found
 
     def all(self) -> dict[str, Model]:

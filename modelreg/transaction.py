@@ -35,6 +35,7 @@ from modelreg.manifest import (
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
 from modelreg.snapshot import Snapshot, dump, manifest_path
+from modelreg.wording import explain
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -231,7 +232,9 @@ class Transaction:
         model = self.get(model_id)
         pinned = self._pinned(fields.get("lineage"))
         if model.archived:
-            raise RuleViolationError(f"{model_id} is archived; unarchive it to register versions")
+            raise RuleViolationError(
+                f"{model_id} is archived; run `modelreg unarchive {model_id}` to register versions"
+            )
         # versions are in ascending order (a rule checked at commit), so the last is the latest
         last = model.versions[-1].version if model.versions else 0
         number = max(last, (model.first_version or 1) - 1) + 1
@@ -418,6 +421,15 @@ class Transaction:
         self.put(model_id, new, f"{model_id}: archive model")
         return new
 
+    def unarchive(self, model_id: str) -> Model:
+        """Bring an archived model back (its status becomes registered again)."""
+        model = self.get(model_id)
+        if not model.archived:
+            return model
+        new = _changed(model, archived=False)
+        self.put(model_id, new, f"{model_id}: unarchive model")
+        return new
+
     def delete(self, model_id: str) -> None:
         """Remove the manifest (git history keeps it). Refused while the model is deployed."""
         model = self.get(model_id)
@@ -547,7 +559,7 @@ def _short_validation(exc: Exception) -> str:
     errors = getattr(exc, "errors", None)
     if callable(errors):
         return "; ".join(
-            f"{format_path([p for p in e['loc'] if isinstance(p, (str, int))])}: {e['msg']}"
+            f"{format_path([p for p in e['loc'] if isinstance(p, (str, int))])}: " + explain(e)
             for e in errors()
         )
     return str(exc)

@@ -56,6 +56,9 @@ _STR, _INT, _FLOAT, _BOOL, _NULL = _T + "str", _T + "int", _T + "float", _T + "b
 _TS, _MAP, _SEQ = _T + "timestamp", _T + "map", _T + "seq"
 _ALLOWED_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, _TS, _MAP, _SEQ}
 _PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
+# hexadecimal and 0o-octal integers mean the same number in YAML 1.1 (PyYAML) and 1.2
+# (editors, the JSON Schema's side): accepted, unlike 012 or 1_000 which they read apart
+_HEX_OCT = re.compile(r"[-+]?0(x[0-9a-fA-F]+|o[0-7]+)\Z")
 _PLAIN_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
 _TIMESTAMP_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
@@ -165,6 +168,8 @@ class _Builder:
         tag, text = node.tag, node.value
         plain = is_plain(node)
         if tag == _STR:
+            if plain and _HEX_OCT.match(text):  # 0o17: YAML 1.2 reads a number, as editors do
+                return int(text, 0)
             return text
         if tag == _NULL:
             return None
@@ -179,7 +184,9 @@ class _Builder:
                 return None
             return text.lower() == "true"
         if tag == _INT:
-            if plain and not _PLAIN_INT.match(text.replace("_", "") if False else text):
+            if plain and _HEX_OCT.match(text):
+                return int(text, 0)
+            if plain and not _PLAIN_INT.match(text):
                 self.fail(
                     node,
                     path,

@@ -39,6 +39,11 @@ def step(title: str) -> None:
     print(f"\n=== {title}", flush=True)
 
 
+def say(text: str) -> None:
+    """What the next step does and what to look for in its output."""
+    print(f"# {text}", flush=True)
+
+
 def run(*args: str, expect: int = 0) -> str:
     shown = " ".join(a if " " not in a else repr(a) for a in args)
     print(f"$ modelreg {shown}", flush=True)
@@ -48,6 +53,8 @@ def run(*args: str, expect: int = 0) -> str:
     if done.returncode != expect:
         print(f"demo: expected exit code {expect}, got {done.returncode}", file=sys.stderr)
         sys.exit(1)
+    if expect:
+        print(f"(exit code {expect}, as expected: the error above is the point of this step)")
     return done.stdout
 
 
@@ -162,10 +169,15 @@ def main() -> None:
     run("artifacts", "pull", "fraud-detector@production", str(WORK / "serving"))
     stored = REG / "artifacts" / "fraud-detector" / "2" / "model" / "model.bst"
     good_bytes = stored.read_bytes()
-    stored.write_bytes(b"\0" + good_bytes[1:])  # one byte changes behind the registry's back
+    say(f"The demo now changes the first byte of {stored.relative_to(DEMO)} behind the")
+    say("registry's back (a disk fault, a tampered bucket). verify must report a sha256")
+    say("mismatch for fraud-detector@2/model and exit with 6:")
+    stored.write_bytes(b"\0" + good_bytes[1:])
     run("artifacts", "verify", "fraud-detector", expect=6)
+    say("The demo puts the original bytes back: verify passes again.")
     stored.write_bytes(good_bytes)
     run("artifacts", "verify", "fraud-detector")  # the example models' bytes sit in S3 buckets
+    say("gc lists objects no commit refers to (none here: every upload was committed).")
     run("artifacts", "gc", "--min-age", "0s")
 
     step("Using a model by reference: fetched into the local cache, checked")
@@ -196,22 +208,33 @@ def main() -> None:
 
     step("Rules hold")
     run("promote", "churn-xgb@1", "archived")
+    say("churn-xgb is deployed: deleting it must be refused (exit 5) until it is undeployed.")
     run("delete", "churn-xgb", expect=5)
+    say("A model that does not exist: exit 4, with the id named.")
     run("register", "no-such-model", expect=4)
 
     step("A hand edit that breaks the schema is caught with file, line and field")
     manifest = REG / "models" / "fraud-detector" / "model.yaml"
     good = manifest.read_text()
+    say("The demo edits models/fraud-detector/model.yaml by hand: `stage: production`")
+    say("becomes `stage: no`, which YAML 1.1 reads as false. validate must name the file,")
+    say("line, column and field, and exit 3:")
     manifest.write_text(good.replace("stage: production", "stage: no"))
     run("validate", expect=3)
+    say("The demo restores the file: valid again.")
     manifest.write_text(good)
     run("validate")
 
     step("A pull request edits a manifest by hand: the change rules and a PR comment")
     git("checkout", "-q", "-b", "retrain")
     released = manifest.read_text()
-    manifest.write_text(released.replace("auc: 0.94", "auc: 0.99"))  # rewriting history
+    say("On branch retrain the demo rewrites a released metric by hand (auc 0.94 -> 0.99).")
+    say("A released version is immutable: validate must flag that line as a GitHub")
+    say("annotation and exit 3:")
+    manifest.write_text(released.replace("auc: 0.94", "auc: 0.99"))
     run("validate", "--base", "main", "--format", "github", expect=3)
+    say("Instead the demo appends version 3 by hand and commits it: valid, and diff")
+    say("describes the change as a pull-request comment.")
     manifest.write_text(
         released + "- version: 3\n  label: v0.3.0\n  stage: challenger\n"
         "  created_at: 2025-04-01T09:00:00Z\n  metrics: {auc: 0.96, f1_score: 0.9}\n"

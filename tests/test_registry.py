@@ -15,6 +15,7 @@ from modelreg import (
     ReadOnlyError,
     Registry,
     RuleViolationError,
+    UsageError,
 )
 from modelreg.manifest import Deployment, Stage, Status
 from modelreg.query import Query, QueryError
@@ -70,9 +71,12 @@ def test_resolve_references(churn: Registry) -> None:
     assert churn.resolve("churn-xgb@latest")[1].version == 2
     assert churn.resolve("churn-xgb@production")[1].version == 2
     assert churn.resolve("churn-xgb@v1.0.0")[1].version == 1
-    for bad in ("churn-xgb@9", "churn-xgb@staging", "churn-xgb@v9", "nope@1", "@1"):
+    for bad in ("churn-xgb@9", "churn-xgb@staging", "churn-xgb@v9", "nope@1"):
         with pytest.raises(NotFoundError):
             churn.resolve(bad)
+    for malformed in ("@1", "churn-xgb@"):
+        with pytest.raises(UsageError):
+            churn.resolve(malformed)
 
 
 def test_single_production_demotes_the_previous_in_the_same_commit(churn: Registry) -> None:

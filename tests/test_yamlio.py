@@ -47,19 +47,19 @@ def test_good_manifest_loads() -> None:
         (
             "- version: 1",
             "- version: 1.10",
-            "models/churn-xgb/model.yaml:9:12: versions[0].version: Input should be a valid "
-            "integer, got a number with a fractional part (YAML reads `1.10` as the number 1.1)",
+            "models/churn-xgb/model.yaml:9:12: versions[0].version: expected a whole number, "
+            "not `1.1` (YAML reads `1.10` as the number 1.1)",
         ),
         (
             "  label: v1.0.0",
             "  label: 2025-01-01",
-            "models/churn-xgb/model.yaml:10:10: versions[0].label: Input should be a valid string "
-            "(YAML reads `2025-01-01` as a timestamp; quote it: '2025-01-01')",
+            "models/churn-xgb/model.yaml:10:10: versions[0].label: expected text, not "
+            "`2025-01-01` (YAML reads `2025-01-01` as a timestamp; quote it: '2025-01-01')",
         ),
         (
             "  label: v1.0.0",
             "  label: 1.10",
-            "versions[0].label: Input should be a valid string (YAML reads `1.10` as a float",
+            "versions[0].label: expected text, not `1.1` (YAML reads `1.10` as a float",
         ),
         ("- version: 1", "- version: 012", "versions[0].version: `012` is a YAML 1.1 number form"),
         (
@@ -70,7 +70,8 @@ def test_good_manifest_loads() -> None:
         (
             "framework: xgboost",
             "framework: cobol",
-            "models/churn-xgb/model.yaml:6:12: framework: Input should be 'pytorch'",
+            "models/churn-xgb/model.yaml:6:12: framework: 'cobol' is not one of: pytorch, "
+            "tensorflow, xgboost, sklearn, onnx or custom",
         ),
         (
             "name: Churn",
@@ -86,13 +87,14 @@ def test_good_manifest_loads() -> None:
         (
             "  metrics: {accuracy: 0.89}",
             "  metrics: {accuracy: high}",
-            "models/churn-xgb/model.yaml:13:23: versions[0].metrics.accuracy: Input should be a "
-            "valid number",
+            "models/churn-xgb/model.yaml:13:23: versions[0].metrics.accuracy: expected a number, "
+            "not 'high'",
         ),
         (
             "  created_at: 2025-01-15T10:30:00Z",
             "  created_at: 2025-01-15 10:30:00",
-            "versions[0].created_at: Input should have timezone info",
+            "versions[0].created_at: `2025-01-15 10:30:00` has no timezone: write a date and "
+            "time with its timezone",
         ),
         (
             "id: churn-xgb",

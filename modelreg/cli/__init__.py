@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "update": ("modelreg.cli.models:update",),
     "promote": ("modelreg.cli.models:promote",),
     "archive": ("modelreg.cli.models:archive",),
+    "unarchive": ("modelreg.cli.models:unarchive",),
     "delete": ("modelreg.cli.models:delete",),
     "history": ("modelreg.cli.models:history",),
     "alias": ("modelreg.cli.versions:alias",),
@@ -108,8 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and, as a console script, exits with) the exit code."""
     from modelreg.errors import InvalidManifestError, ModelregError
 
-    args = sys.argv[1:] if argv is None else argv
-    show_tb = "--traceback" in args
+    args = list(sys.argv[1:] if argv is None else argv)
+    # --traceback is the group's option, but users add it where the error showed: after the verb
+    end = args.index("--") if "--" in args else len(args)
+    show_tb = "--traceback" in args[:end]
+    if show_tb:
+        args = ["--traceback", *(a for a in args[:end] if a != "--traceback"), *args[end:]]
     try:
         cli.main(args=args, prog_name="modelreg", standalone_mode=False)
         return 0

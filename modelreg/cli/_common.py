@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -280,17 +281,41 @@ def human_size(n: int | None) -> str:
 
 
 def transfer_progress(enabled: bool = True) -> Callable[[str, int], Callable[[int], None]] | None:
-    """A progress bar per transfer on stderr, for people at a terminal; None (silent) when
-    ``enabled`` is false (``--json``) or stderr is not a terminal."""
+    """A progress bar per transfer on stderr (bytes, rate, time left), for people at a
+    terminal; None (silent) when ``enabled`` is false (``--json``) or stderr is not a
+    terminal."""
     if not enabled or not sys.stderr.isatty():
         return None
+    return byte_bars(sys.stderr)
+
+
+def _screen() -> tuple[int, int]:
+    # $COLUMNS/$LINES, else the terminal's, else 80x24: tqdm hides its bar on a terminal
+    # that reports 0 rows (a fresh pty does)
+    import shutil
+
+    size = shutil.get_terminal_size()
+    return min(size.columns, 120), max(size.lines, 2)
+
+
+def byte_bars(file: IO[str]) -> Callable[[str, int], Callable[[int], None]]:
+    """Bars written to ``file``: ``start(uri, total)`` opens one and returns the callable
+    fed the bytes moved; the bar closes when all of ``total`` has moved."""
+    from tqdm import tqdm
 
     def start(uri: str, total: int) -> Callable[[int], None]:
         name = uri.rstrip("/").rsplit("/", 1)[-1]
-        bar = click.progressbar(
-            length=max(total, 1), label=f"{name} ({human_size(total)})", file=sys.stderr
+        bar = tqdm(
+            total=total,
+            desc=f"{name} ({human_size(total)})",
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            file=file,
+            leave=True,
+            ncols=_screen()[0],
+            nrows=_screen()[1],
         )
-        bar.__enter__()
         moved = 0
 
         def update(n: int) -> None:
@@ -298,10 +323,39 @@ def transfer_progress(enabled: bool = True) -> Callable[[str, int], Callable[[in
             moved += n
             bar.update(n)
             if moved >= total:
-                bar.__exit__(None, None, None)
+                bar.close()
 
         if total == 0:
-            bar.__exit__(None, None, None)
+            bar.close()
         return update
 
     return start
+
+
+@contextlib.contextmanager
+def verify_bar(
+    enabled: bool, total_bytes: int, count: int, file: IO[str] | None = None
+) -> Iterator[Callable[[int], None] | None]:
+    """One bar over a whole verification, fed the bytes of each artifact as it is checked
+    (bytes, rate, time left); None when ``enabled`` is false or no one is watching
+    (stderr not a terminal, unless ``file`` is given)."""
+    if not enabled or (file is None and not sys.stderr.isatty()):
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(
+        total=total_bytes,
+        desc=f"verify {count} artifact(s)",
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        file=file if file is not None else sys.stderr,
+        ncols=_screen()[0],
+        nrows=_screen()[1],
+    ) as bar:
+
+        def feed(n: int) -> None:
+            bar.update(n)
+
+        yield feed

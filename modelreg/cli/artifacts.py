@@ -7,6 +7,7 @@ import re
 
 import click
 
+from modelreg.cli import completion
 from modelreg.cli._common import (
     emit_json,
     emit_table,
@@ -15,6 +16,7 @@ from modelreg.cli._common import (
     open_registry,
     ref_option,
     transfer_progress,
+    verify_bar,
 )
 
 ARTIFACT_ERROR_EXIT = 6
@@ -32,7 +34,12 @@ def artifacts() -> None:
 
 
 @artifacts.command("list")
-@click.argument("spec", metavar="[MODEL[@VERSION]]", required=False)
+@click.argument(
+    "spec",
+    metavar="[MODEL[@VERSION]]",
+    required=False,
+    shell_complete=completion.version_refs,
+)
 @ref_option
 @json_option
 def list_(spec: str | None, ref: str | None, as_json: bool) -> None:
@@ -53,7 +60,12 @@ def list_(spec: str | None, ref: str | None, as_json: bool) -> None:
 
 
 @artifacts.command()
-@click.argument("spec", metavar="[MODEL[@VERSION]]", required=False)
+@click.argument(
+    "spec",
+    metavar="[MODEL[@VERSION]]",
+    required=False,
+    shell_complete=completion.version_refs,
+)
 @click.option("--quick", is_flag=True, help="Check existence and size only, not the sha256.")
 @click.option(
     "-j",
@@ -68,7 +80,7 @@ def list_(spec: str | None, ref: str | None, as_json: bool) -> None:
 def verify(spec: str | None, quick: bool, jobs: int, ref: str | None, as_json: bool) -> None:
     """Check that every artifact exists with its recorded size and sha256.
 
-    Without SPEC every artifact of the registry is checked; with MODEL, all its
+    Without MODEL every artifact of the registry is checked; with MODEL, all its
     versions; with MODEL@VERSION (3, latest, production, a label), that one.
     Exits with 6 when any artifact is missing or differs.
 
@@ -77,7 +89,16 @@ def verify(spec: str | None, quick: bool, jobs: int, ref: str | None, as_json: b
       modelreg artifacts verify
       modelreg artifacts verify churn-xgb@production --json
     """
-    results = open_registry(ref).verify_artifacts(spec, quick=quick, workers=jobs)
+    reg = open_registry(ref)
+    listed = reg.artifacts(spec)
+    total = sum(a.size or 0 for _, a in listed)
+    with verify_bar(not as_json, total, len(listed)) as feed:
+        results = reg.verify_artifacts(
+            spec,
+            quick=quick,
+            workers=jobs,
+            checked=None if feed is None else lambda r: feed(r.expected_size or 0),
+        )
     bad = [r for r in results if not r.ok]
     if as_json:
         emit_json(
@@ -96,7 +117,7 @@ def verify(spec: str | None, quick: bool, jobs: int, ref: str | None, as_json: b
 
 
 @artifacts.command()
-@click.argument("spec", metavar="MODEL@VERSION")
+@click.argument("spec", metavar="MODEL@VERSION", shell_complete=completion.version_refs)
 @click.argument("dest", type=click.Path(file_okay=False))
 @click.option("--role", "roles", multiple=True, help="Only this artifact role (repeat).")
 @click.option("--force", is_flag=True, help="Replace local files that hold other bytes.")

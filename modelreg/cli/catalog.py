@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -23,7 +24,7 @@ def _keys_path(explicit: str | None) -> Path:
 
 
 @click.command()
-@click.argument("dest")
+@click.argument("dest", metavar="DEST|-")
 @ref_option
 @click.option(
     "--storage-option",
@@ -53,14 +54,21 @@ def export(
     terminal/ml-models.json. HTML (unless --no-html): index.html with search and
     filters, models/<id>.html per model and assets/, a site that works offline or
     from any static host (open DEST/index.html). Unchanged files are not rewritten;
-    object stores get each file's Content-Type and Cache-Control.
+    object stores get each file's Content-Type and Cache-Control. DEST `-` prints
+    catalog.json alone on standard output (modelreg export - | jq .models).
     """
     from modelreg.cli._common import parse_pairs
     from modelreg.export import export as run_export
-    from modelreg.export import read_catalog
+    from modelreg.export import read_catalog, render
 
     reg = open_registry(ref)
     catalog = read_catalog(reg)
+    if dest == "-":
+        if options:
+            raise click.UsageError("--storage-option does not apply to standard output")
+        sys.stdout.buffer.write(render(catalog)["catalog.json"])
+        sys.stdout.flush()
+        return
     site = None
     if not no_html:
         from modelreg.site.sources import gather
@@ -162,8 +170,15 @@ def serve(
     The server runs within explicit bounds (request head 16 KB and --head-timeout,
     body 64 KB, keep-alive 5 s, --max-concurrency): see docs/security.md.
     """
+    import importlib.util
     from dataclasses import replace
 
+    from modelreg.errors import ModelregError
+
+    if importlib.util.find_spec("uvicorn") is None:
+        raise ModelregError(
+            "serving needs the server extra, which is not installed: pip install 'modelreg[server]'"
+        )
     from modelreg.http import serve as run_server
     from modelreg.http.bounds import DEFAULT
 
@@ -227,7 +242,9 @@ def keys() -> None:
     multiple=True,
     default=("model-registry:read",),
     show_default=True,
-    type=click.Choice(["model-registry:read", "model-registry:write"]),
+    type=click.Choice(["model-registry:read"]),
+    help="What the key may do. The server is read-only, so reading is the only scope; "
+    "writes go through pull requests, the CLI or the library.",
 )
 @click.option("--organization", help="Bind the key to this organization.")
 @click.option("--workspace", help="Bind the key to this workspace.")
@@ -259,7 +276,7 @@ def add(
 
 
 @keys.command("list")
-@click.option("--keys-file", metavar="FILE")
+@click.option("--keys-file", metavar="FILE", help="Default: .modelreg/keys.yaml in the registry.")
 @json_option
 def list_(keys_file: str | None, as_json: bool) -> None:
     """The stored keys (names, ids, scopes, bindings; never the keys)."""
@@ -290,7 +307,7 @@ def list_(keys_file: str | None, as_json: bool) -> None:
 
 @keys.command("remove")
 @click.argument("name")
-@click.option("--keys-file", metavar="FILE")
+@click.option("--keys-file", metavar="FILE", help="Default: .modelreg/keys.yaml in the registry.")
 def remove(name: str, keys_file: str | None) -> None:
     """Revoke key NAME (a running server notices within its reload interval)."""
     from modelreg.keys import load, save

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from modelreg.cli import completion
 from modelreg.cli._common import (
     emit_json,
     emit_table,
@@ -40,14 +41,20 @@ def _autoscale(
 
 
 @click.command()
-@click.argument("ref_spec", metavar="MODEL[@VERSION]")
+@click.argument("ref_spec", metavar="MODEL[@VERSION]", shell_complete=completion.version_refs)
 @click.option(
     "-t",
     "--target",
     metavar="TARGET",
+    shell_complete=completion.targets,
     help="Deploy target (see `modelreg targets`; default: deploy.default_target).",
 )
-@click.option("--hardware", metavar="PROFILE", help="Hardware profile from modelreg.yaml.")
+@click.option(
+    "--hardware",
+    metavar="PROFILE",
+    shell_complete=completion.hardware,
+    help="Hardware profile from modelreg.yaml.",
+)
 @click.option(
     "--replicas", type=click.IntRange(min=1), default=1, show_default=True, help="Replicas."
 )
@@ -64,7 +71,8 @@ def _autoscale(
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Print the specs; write, commit and push nothing (not with --push or --branch).",
+    help="Print the specs as one multi-document YAML stream (for `kubectl apply -f -`); "
+    "write, commit and push nothing (not with --push or --branch).",
 )
 @write_options
 @json_option
@@ -136,11 +144,14 @@ def _show_dry_run(result: DeployResult, as_json: bool) -> None:
         data["contents"] = {p: d.decode("utf-8") for p, d in sorted(result.files.items())}
         emit_json(data)
         return
+    # one YAML stream (`kubectl apply -f -` reads every object); JSON files are YAML too
     for path, data_ in sorted(result.files.items()):
-        click.echo(f"# --- {path}")
-        click.echo(data_.decode("utf-8"), nl=False)
+        text = data_.decode("utf-8")
+        if text.startswith("---\n"):
+            text = text[4:]
+        click.echo(f"---\n# {path}\n{text}", nl=not text or not text.endswith("\n"))
     for path in result.removed:
-        click.echo(f"# --- {path} (removed)")
+        click.echo(f"would remove {path}", err=True)
 
 
 def _show_deployed(result: DeployResult, as_json: bool) -> None:
@@ -158,7 +169,7 @@ def _show_deployed(result: DeployResult, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("model_id")
+@click.argument("model_id", shell_complete=completion.model_ids)
 @write_options
 @json_option
 def undeploy(model_id: str, push: bool | None, branch: str | None, as_json: bool) -> None:

@@ -3,6 +3,7 @@ delete, history (validate and diff are in :mod:`modelreg.cli.review`)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from modelreg.cli import completion
 from modelreg.cli._common import (
     emit_json,
     emit_json_bytes,
@@ -93,6 +95,11 @@ def init(
         emit_json({"root": str(root), "commit": commit})
     else:
         click.echo(f"Initialised registry {title} in {root}")
+        if Path.cwd().resolve() != root:
+            click.echo(
+                f"Next: cd {click.format_filename(path)} (or pass -R {click.format_filename(path)}"
+                " to each command), then `modelreg create MODEL_ID ...`"
+            )
 
 
 @click.command()
@@ -203,7 +210,7 @@ def create(
 
 
 @click.command()
-@click.argument("model_id")
+@click.argument("model_id", shell_complete=completion.model_ids)
 @click.option("--description")
 @click.option("--stage", type=click.Choice(STAGES), default="none", show_default=True)
 @click.option(
@@ -236,9 +243,17 @@ def create(
     multiple=True,
     metavar="ROLE=PATH_OR_URL",
     help="An artifact (repeat): a local file is uploaded to the artifact store; "
-    "a URL is recorded with its size and sha256.",
+    "a URL is recorded with its size and sha256; `-` reads the bytes from standard "
+    "input (stored under the role's name): --artifact model=- < model.bst",
 )
 @click.option("--no-hash", is_flag=True, help="Record artifact sizes only, no sha256.")
+@click.option(
+    "--as-given",
+    is_flag=True,
+    help="Record artifact URLs as given, without reading their store (no size, no "
+    "sha256): for a CI job with no credentials for that store. `modelreg artifacts "
+    "verify` checks them later from where the store can be read.",
+)
 @click.option("--trained-at", metavar="TIME", help="When training finished (ISO 8601).")
 @click.option("--data-window", metavar="START..END", help="Training data window (ISO 8601).")
 @click.option("--epochs", type=int)
@@ -299,6 +314,7 @@ def register(
     metrics_file: str | None,
     artifacts: tuple[str, ...],
     no_hash: bool,
+    as_given: bool,
     trained_at: str | None,
     data_window: str | None,
     epochs: int | None,
@@ -329,6 +345,8 @@ def register(
 
     Example: modelreg register churn-xgb --metric accuracy=0.94 --artifact model=./m.bst --push
     """
+    from modelreg.manifest import Artifact
+
     lineage = _lineage(code_from, run_id, run_url, tracker, datasets, parent)
     plain = [text for text in labels if "=" not in text]
     if len(plain) > 1:
@@ -354,12 +372,15 @@ def register(
         hyper[k] = _yaml_value(v, "--param")
     training: dict[str, Any] = {}
     if trained_at:
-        training["trained_at"] = trained_at
+        training["trained_at"] = _when(trained_at, "--trained-at")
     if data_window:
         start, sep, end = data_window.partition("..")
         if not sep:
             raise click.BadParameter("expected START..END", param_hint="--data-window")
-        training["data_window"] = {"start": start, "end": end}
+        training["data_window"] = {
+            "start": _when(start, "--data-window"),
+            "end": _when(end, "--data-window"),
+        }
     for key, value in (
         ("epochs", epochs),
         ("train_loss", train_loss),
@@ -369,8 +390,22 @@ def register(
         if value is not None:
             training[key] = value
     sources: dict[str, Any] = {}
-    for role, src in parse_pairs(artifacts, "--artifact").items():
-        sources[role] = src if "://" in src else Path(src)
+    spool = contextlib.ExitStack()
+    pairs = parse_pairs(artifacts, "--artifact")
+    if list(pairs.values()).count("-") > 1:
+        raise click.BadParameter("only one artifact can come from stdin", param_hint="--artifact")
+    for role, src in pairs.items():
+        if src == "-":
+            sources[role] = _stdin_file(spool, role)
+        elif "://" in src:
+            sources[role] = Artifact(uri=src) if as_given else src
+        elif as_given:
+            raise click.BadParameter(
+                f"{role}={src}: --as-given records URLs; a local file is uploaded",
+                param_hint="--artifact",
+            )
+        else:
+            sources[role] = Path(src)
 
     def op(reg: Registry) -> tuple[Model, Version]:
         version = reg.register_version(
@@ -408,8 +443,44 @@ def register(
                 f"note: {code_from} has uncommitted changes; lineage.code records commit "
                 f"{(code.commit or '')[:12]} and dirty: true"
             )
+        if as_given and sources:
+            click.echo(
+                "note: --as-given: URLs recorded without size or sha256; "
+                "`modelreg artifacts verify` checks that they exist"
+            )
 
-    run_write(op, show, push=push, branch=branch, as_json=as_json)
+    with spool:
+        run_write(op, show, push=push, branch=branch, as_json=as_json)
+
+
+def _when(text: str, what: str) -> dt.datetime:
+    """An ISO 8601 time with its timezone (``2025-01-23T12:00:00Z``), else a usage error."""
+    example = "e.g. 2025-01-23T12:00:00Z"
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a date and time in ISO 8601 ({example})", param_hint=what
+        ) from None
+    if value.tzinfo is None:
+        raise click.BadParameter(
+            f"{text!r} has no timezone: add Z for UTC or an offset like +02:00 ({example})",
+            param_hint=what,
+        )
+    return value
+
+
+def _stdin_file(stack: contextlib.ExitStack, role: str) -> Path:
+    """Standard input, copied to a file named after the role (uploaded under that name)."""
+    import shutil
+    import sys
+    import tempfile
+
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="modelreg-stdin-")))
+    path = folder / role
+    with path.open("wb") as out:
+        shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+    return path
 
 
 def _annotations(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -484,6 +555,17 @@ def _file_mapping(path: str, what: str) -> dict[str, Any]:
     return value
 
 
+FILTER_HELP = {
+    "status": "Only models whose status is VALUE: registered, deployed or archived (repeat "
+    "for OR).",
+    "stage": "Only models with a version in stage VALUE: none, staging, challenger, "
+    "production or archived (repeat for OR).",
+    "framework": f"Only models whose framework is VALUE: {', '.join(FRAMEWORKS)} (repeat for OR).",
+    "source": f"Only models whose source is VALUE: {', '.join(SOURCES)} (repeat for OR).",
+    "tag": "Only models tagged VALUE (repeat for OR).",
+}
+
+
 def _multi(*names: str) -> Callable[[F], F]:
     def deco(f: F) -> F:
         for name in reversed(names):
@@ -492,7 +574,8 @@ def _multi(*names: str) -> Callable[[F], F]:
                 f"f_{name}",
                 multiple=True,
                 metavar="VALUE",
-                help=f"Only models whose {name} is VALUE (repeat for OR).",
+                help=FILTER_HELP.get(name, f"Only models whose {name} is VALUE (repeat for OR)."),
+                shell_complete=completion.stages if name == "stage" else None,
             )(f)
         return f
 
@@ -538,6 +621,9 @@ def list_(
         emit_json_bytes(models_json_bytes(summaries.items, blobs, head))
         return
     page = reg.list(query)
+    if not page.total:
+        click.echo("no models match" if search or query.filters else "no models yet", err=True)
+        return
     emit_table(
         (
             [
@@ -554,12 +640,15 @@ def list_(
         ["ID", "NAME", "FRAMEWORK", "STATUS", "LATEST", "PRODUCTION", "TAGS"],
     )
     shown = len(page.items)
-    if shown < page.total:
+    if offset + shown < page.total and shown:
         click.echo(f"({shown} of {page.total}; --offset {offset + shown} for more)")
+    elif shown < page.total:
+        reason = "--limit 0" if limit == 0 else f"--offset {offset} is past the end"
+        click.echo(f"({page.total} model(s) match; {reason} shows none)")
 
 
 @click.command()
-@click.argument("ref_spec", metavar="MODEL[@VERSION]")
+@click.argument("ref_spec", metavar="MODEL[@VERSION]", shell_complete=completion.version_refs)
 @registry_options
 def show(ref_spec: str, ref: str | None, as_json: bool) -> None:
     """Show a model with its versions, or one version (churn-xgb@production)."""
@@ -690,7 +779,7 @@ def _print_version(model_id: str, v: Any, aliases: list[str]) -> None:
 
 
 @click.command()
-@click.argument("model_id")
+@click.argument("model_id", shell_complete=completion.model_ids)
 @click.option("--name")
 @click.option("--description")
 @click.option("--type", "type_")
@@ -795,7 +884,7 @@ def update(
 
 
 @click.command()
-@click.argument("ref_spec", metavar="MODEL@VERSION")
+@click.argument("ref_spec", metavar="MODEL@VERSION", shell_complete=completion.version_refs)
 @click.argument("stage", type=click.Choice(STAGES))
 @write_options
 @json_option
@@ -821,7 +910,7 @@ def promote(
 
 
 @click.command()
-@click.argument("model_id")
+@click.argument("model_id", shell_complete=completion.model_ids)
 @write_options
 @json_option
 def archive(model_id: str, push: bool | None, branch: str | None, as_json: bool) -> None:
@@ -840,7 +929,26 @@ def archive(model_id: str, push: bool | None, branch: str | None, as_json: bool)
 
 
 @click.command()
-@click.argument("model_id")
+@click.argument("model_id", shell_complete=completion.model_ids)
+@write_options
+@json_option
+def unarchive(model_id: str, push: bool | None, branch: str | None, as_json: bool) -> None:
+    """Bring an archived model back (status registered), so it takes new versions again.
+
+    Example: modelreg unarchive churn-xgb --push
+    """
+
+    def show(model: Model) -> None:
+        if as_json:
+            emit_json(model_json(model))
+        else:
+            click.echo(f"Unarchived {model_id}")
+
+    run_write(lambda reg: reg.unarchive(model_id), show, push=push, branch=branch, as_json=as_json)
+
+
+@click.command()
+@click.argument("model_id", shell_complete=completion.model_ids)
 @write_options
 @json_option
 def delete(model_id: str, push: bool | None, branch: str | None, as_json: bool) -> None:
@@ -859,7 +967,7 @@ def delete(model_id: str, push: bool | None, branch: str | None, as_json: bool) 
 
 
 @click.command()
-@click.argument("model_id")
+@click.argument("model_id", shell_complete=completion.model_ids)
 @click.option(
     "--stage",
     type=click.Choice(STAGES),

@@ -21,9 +21,11 @@ TITLE = "modelreg validate"
 @click.option(
     "--base",
     metavar="REF",
-    help="Also check the change rules against the merge-base of REF and HEAD "
+    help="Check the change rules against the merge-base of REF and HEAD "
     "(as a pull request sees it): released versions immutable, versions never removed, "
-    "numbers never reused, a deployed model not deleted, the promotion policy.",
+    "numbers never reused, a deployed model not deleted, the promotion policy. "
+    "Default: HEAD when checking the working tree of a repository with commits, so "
+    "uncommitted edits meet the change rules (what a pre-commit hook needs).",
 )
 @format_option(
     "text",
@@ -36,22 +38,24 @@ TITLE = "modelreg validate"
 def validate(base: str | None, fmt: str, ref: str | None) -> None:
     """Check the config and every manifest against the schemas and rules; report all problems.
 
-    With --base REF, also check what the change does to each manifest it touches,
-    compared with the merge-base of REF and HEAD (three dots, like a pull request
-    page). The new side is the working tree, or the commit given with --ref.
+    The change rules check what a change does to each manifest it touches, compared
+    with the merge-base of --base REF and HEAD (three dots, like a pull request page).
+    The new side is the working tree (compared with HEAD unless --base says otherwise),
+    or the commit given with --ref (change rules only with --base).
     Paths are relative to the top of the git repository.
 
     \b
     Examples:
-      modelreg validate
+      modelreg validate                                      # before committing
       modelreg validate --base origin/main --format github   # in CI
-      modelreg validate --base HEAD                          # before committing
     Exit code 3 when there is any problem; 7 when the base commit is not in this
     clone (a shallow checkout: fetch it, or use fetch-depth: 0).
     """
     from modelreg.review import check
 
     reg = open_registry(ref)
+    if base is None and ref is None and _has_commits(reg):
+        base = "HEAD"
     report = check(reg, base)
     problems = report.problems
     if fmt == "json":
@@ -74,6 +78,15 @@ def validate(base: str | None, fmt: str, ref: str | None) -> None:
         click.echo(summary, err=bool(problems))
     if problems:
         raise SystemExit(3)
+
+
+def _has_commits(reg: Any) -> bool:
+    from modelreg.errors import GitError
+
+    try:
+        return reg.commit is not None
+    except GitError:
+        return False  # a registry folder outside git: schemas and rules only
 
 
 def _escape_data(text: str) -> str:

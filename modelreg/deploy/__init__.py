@@ -250,7 +250,8 @@ def render_request(reg: Reader, spec: str, request: DeployRequest, target: str) 
         if profile is None:
             known = ", ".join(sorted(reg.config.hardware)) or "none"
             raise NotFoundError(
-                f"unknown hardware profile {request.hardware!r} (modelreg.yaml has: {known})"
+                f"unknown hardware profile {request.hardware!r} (modelreg.yaml has: {known}); "
+                "add it under `hardware:` in modelreg.yaml (see docs/deploy.md)"
             )
     rules.enforce(
         rules.deployment_rules(model, version.version, challenger.version if challenger else None)[

@@ -71,7 +71,9 @@ class KServeTarget:
         if not uri.startswith(SCHEMES):
             raise RuleViolationError(
                 f"kserve cannot load {model.id}@{served.version} from {uri} "
-                f"(storageUri schemes: {', '.join(s[:-3] for s in SCHEMES)})"
+                f"(storageUri schemes: {', '.join(s[:-3] for s in SCHEMES)}): set artifacts.root "
+                "in modelreg.yaml to such a store and register the version again, or deploy "
+                "with --target kubernetes"
             )
         spec_model["storageUri"] = uri
         spec_model["resources"] = resources(request)

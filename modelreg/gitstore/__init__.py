@@ -16,7 +16,6 @@ Meeting other clones (fetch, push, branches) is in :mod:`modelreg.gitstore.remot
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import threading
@@ -35,6 +34,7 @@ from modelreg.gitstore.features import CONFIG_KEYS, Features, features
 from modelreg.gitstore.inprocess import InProcess
 from modelreg.gitstore.journal import Journal, Pending
 from modelreg.gitstore.plumbing import Plumbing
+from modelreg.lockfile import exclusive
 
 if TYPE_CHECKING:
     import git
@@ -132,7 +132,10 @@ class GitStore:
             engine = None
             done = Git(registry_root).run("rev-parse", "--show-toplevel", "--absolute-git-dir")
             if not done.ok:
-                raise GitError(f"{registry_root} is not inside a git repository")
+                raise GitError(
+                    f"{registry_root} is not inside a git repository "
+                    "(run `git init` there, or create a new registry with `modelreg init PATH`)"
+                )
             top_text, git_text = done.out.splitlines()[:2]
             top, git_dir = Path(top_text).resolve(), Path(git_text).resolve()
         common = git_dir
@@ -416,28 +419,13 @@ class GitStore:
             finally:
                 self._lock_depth -= 1
             return
-        path = self.git_dir / "modelreg.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise ConflictError(
-                            f"another modelreg write holds {path} (waited {timeout:.0f} s)"
-                        ) from None
-                    time.sleep(0.005)
+        with exclusive(self.git_dir / "modelreg.lock", timeout):
             self._lock_depth, self._lock_owner = 1, threading.get_ident()
             try:
                 self.recover()  # before anything is read: what a killed writer left goes
                 yield
             finally:
                 self._lock_depth, self._lock_owner = 0, None
-        finally:
-            os.close(fd)  # closing releases the lock
 
     def forget_index(self) -> None:
         """Read the index again next time (git itself rewrote it). libgit2 notices a

@@ -172,3 +172,27 @@ def test_catalog_is_sorted_by_id_and_counts() -> None:
     assert (doc["count"], doc["commit"], doc["ref"]) == (2, "c0ffee", "main")
     listing = cat.model_list()
     assert (listing["count"], listing["limit"], listing["offset"]) == (2, 2, 0)
+
+
+def test_a_re_created_model_is_created_when_its_manifest_says(tmp_path: Path) -> None:
+    """createdAt is the manifest's created_at everywhere (show, export, HTTP), not the
+    first commit of an older model that had the same id."""
+    from tests.conftest import git
+
+    reg = Registry.init(tmp_path / "reg")
+    reg.create_model("m", name="M", framework="onnx")
+    reg.delete("m")
+    path = reg.root / "models/m/model.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        "apiVersion: modelreg/v1\nkind: Model\nid: m\nname: M again\nframework: onnx\n"
+        "created_at: 2031-05-01T00:00:00Z\n"
+    )
+    git(reg.root, "add", "-A")
+    git(reg.root, "commit", "-qm", "m again, by hand")
+    again = Registry.open(reg.root)
+    assert again.past().model_times()["m"][0].year < 2031  # git's first commit: the old model
+    (e,) = read_catalog(Registry.open(reg.root, ref="HEAD")).entries
+    assert e.from_git
+    assert e.summary()["createdAt"] == "2031-05-01T00:00:00Z"
+    assert iso(again.get("m").created_at) == "2031-05-01T00:00:00Z"

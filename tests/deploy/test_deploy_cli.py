@@ -73,9 +73,14 @@ def test_dry_run_prints_the_specs_and_changes_nothing(run_cli: Run, deploy_root:
     before = head(deploy_root)
     r = run_cli("deploy", "churn-xgb@3", "--target", "kserve", "--dry-run", cwd=deploy_root)
     assert r.code == 0, r.err
-    assert r.out.startswith("# --- deploy/kserve/churn-xgb/inferenceservice.yaml\n")
-    body = yaml.safe_load(r.out.split("\n", 1)[1])
+    assert r.out.startswith("---\n# deploy/kserve/churn-xgb/inferenceservice.yaml\n")
+    body = yaml.safe_load(r.out)
     assert body["kind"] == "InferenceService"
+    r = run_cli("deploy", "churn-xgb@3", "--target", "kubernetes", "--dry-run", cwd=deploy_root)
+    docs = list(yaml.safe_load_all(r.out))  # every spec, as `kubectl apply -f -` reads them
+    files = [line[2:] for line in r.out.splitlines() if line.startswith("# deploy/")]
+    assert len(files) >= 2 and len(docs) == r.out.count("---\n")
+    assert {"Deployment", "Service"} <= {d["kind"] for d in docs}
     r = run_cli("deploy", "churn-xgb@3", "--dry-run", "--json", cwd=deploy_root)
     data = json.loads(r.out)
     assert data["dry_run"] is True and data["commit"] is None

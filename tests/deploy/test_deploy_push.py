@@ -194,7 +194,7 @@ def test_dry_run_refuses_push_and_branch(remote: Path, clone: Clone, run_cli: Ru
         assert "--dry-run writes nothing" in r.err and r.out == "", extra
     assert git(a, "branch", "--list", "x") == ""
     r = run_cli("deploy", MODEL, "--dry-run", "--no-push", cwd=a)
-    assert r.code == 0 and r.out.startswith("# --- deploy/kubernetes/churn-xgb/")
+    assert r.code == 0 and r.out.startswith("---\n# deploy/kubernetes/churn-xgb/")
     assert head(a) == remote_tip(remote) == before
     assert git(a, "status", "--porcelain") == ""
 

@@ -3,8 +3,11 @@ and the commands in them are commands this CLI accepts."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +41,48 @@ def test_pre_commit_hook_definition() -> None:
         assert not files.search(path), path
 
 
-def test_pre_commit_template_uses_the_hook_with_arguments_validate_accepts(
+def test_pre_commit_template_is_the_hook_run_locally(
     registry: Registry,
     run_cli: RunCli,
 ) -> None:
     (repo,) = load(TEMPLATES / "pre-commit-config.yaml")["repos"]
     (hook,) = repo["hooks"]
     (defined,) = load(ROOT / ".pre-commit-hooks.yaml")
-    assert hook["id"] == defined["id"] and repo["rev"].startswith("v")
-    argv = [*shlex.split(defined["entry"])[1:], *hook["args"]]
+    assert repo["repo"] == "local"  # resolves with no download and no release tag
+    assert hook["language"] == "system"
+    for key in ("id", "entry", "pass_filenames", "files"):
+        assert hook[key] == defined[key], key
+    argv = [*shlex.split(hook["entry"])[1:], *hook.get("args", [])]
     assert run_cli(*argv, cwd=registry.root).code == 0
+
+
+def test_the_pre_commit_hook_refuses_an_edited_released_version(
+    churn: Registry, tmp_path: Path
+) -> None:
+    """pre-commit itself runs the hook `init` wrote, with the modelreg under test on PATH."""
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache"),
+    }
+
+    def hook() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pre_commit", "run", "--all-files"],
+            cwd=churn.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    ok = hook()
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    edit(churn.root / "models/churn-xgb/model.yaml", "accuracy: 0.92", "accuracy: 0.99")
+    refused = hook()
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "models/churn-xgb/model.yaml:" in refused.stdout
+    assert "versions[1].metrics" in refused.stdout
 
 
 def test_init_writes_the_workflow_and_pre_commit_config(
@@ -93,6 +128,19 @@ def test_init_writes_the_workflow_and_pre_commit_config(
     assert outputs["validate"].code == 3
     assert outputs["validate"].out.startswith("::error file=models/m/model.yaml,line=")
     assert outputs["diff"].code == 0 and "<!-- modelreg-diff -->" in outputs["diff"].out
+
+
+def test_the_workflow_checks_the_registry_on_linux_macos_and_windows() -> None:
+    workflow = load(TEMPLATES / "github-workflow.yml")
+    job = workflow["jobs"]["platforms"]
+    assert set(job["strategy"]["matrix"]["os"]) == {
+        "ubuntu-latest",
+        "macos-latest",
+        "windows-latest",
+    }
+    assert job["runs-on"] == "${{ matrix.os }}"
+    run = job["steps"][-1]["run"]
+    assert "validate" in run and "list" in run
 
 
 def test_registry_example_ships_the_same_files() -> None:

@@ -34,7 +34,7 @@ def feature(churn: Registry) -> Registry:
                 target="kserve",
                 version=2,
                 challenger=Challenger(version=3, traffic_percent=10),
-                hardware="gpu",
+                hardware="cpu-small",
                 deployed_at=NOW,
             ),
             message="deploy",
@@ -55,7 +55,8 @@ def test_text(feature: Registry, run_cli) -> None:  # type: ignore[no-untyped-de
         "  version 3 (v1.2.0) added, stage staging: accuracy 0.95 (+0.03), f1 0.9, "
         "deltas vs production v2\n"
         "  version 1: none → archived\n"
-        "  deployment: not deployed → version 2 on kserve (challenger 3 at 10 %, gpu, 1 replica)\n"
+        "  deployment: not deployed → version 2 on kserve "
+        "(challenger 3 at 10 %, cpu-small, 1 replica)\n"
         "  description: (none) → Now with more data\n"
         "  tags: [churn, xgboost] → [churn]\n"
         "new-model: added\n"

@@ -177,8 +177,9 @@ def test_a_registry_in_a_subfolder_reports_paths_from_the_repository_top(
     r = run_cli("validate", "--base", "main", "--format", "github", cwd=reg.root / "models")
     assert r.code == 3
     assert r.out.startswith("::error file=ml/registry/models/m/model.yaml,line=")
-    r = run_cli("-R", str(reg.root), "validate", cwd=tmp_path)
-    assert r.code == 0
+    r = run_cli("-R", str(reg.root), "validate", cwd=tmp_path)  # against HEAD, from outside
+    assert r.code == 3
+    assert r.out.startswith("ml/registry/models/m/model.yaml:")
 
 
 def test_the_new_side_can_be_a_commit(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -323,3 +324,18 @@ def test_a_pull_request_is_checked_for_what_it_changes(churn: Registry, run_cli:
     config.write_text(config.read_text() + "# a new policy would be checked against all\n")
     r = run_cli("validate", "--base", "main", cwd=root)
     assert r.code == 3 and "models/other/model.yaml:4:1: flavour" in r.out
+
+
+def test_plain_validate_checks_uncommitted_edits_against_head(churn: Registry, run_cli: RunCli) -> None:
+    root = churn.root
+    edit(root / MANIFEST, "accuracy: 0.92", "accuracy: 0.99")
+    r = run_cli("validate", "--json", cwd=root)
+    assert r.code == 3
+    report = json.loads(r.out)
+    assert report["base"] == "HEAD" and report["changed"] == ["churn-xgb"]
+    assert [p["field"] for p in report["problems"]] == ["versions[1].metrics.accuracy"]
+    # the commit as it stands (--ref) has nothing to compare with unless asked
+    assert run_cli("validate", "--ref", "HEAD", cwd=root).code == 0
+    edit(root / MANIFEST, "accuracy: 0.99", "accuracy: 0.92")
+    r = run_cli("validate", cwd=root)
+    assert r.code == 0 and "valid" in r.out
