@@ -43,9 +43,9 @@ __all__ = [
     "Registry",
     "RuleViolationError",
     "TargetError",
+    "UsageError",
     "fetch",
     "load",
-    "UsageError",
 ]
 
 

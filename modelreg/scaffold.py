@@ -69,7 +69,6 @@ deploy:
 """
 
 
-
 def check_install(spec: str) -> str:
     """``spec`` if it is a pip requirement the templates can hold. Raises ValueError."""
     if not _INSTALL.match(spec):

@@ -326,7 +326,9 @@ def test_a_pull_request_is_checked_for_what_it_changes(churn: Registry, run_cli:
     assert r.code == 3 and "models/other/model.yaml:4:1: flavour" in r.out
 
 
-def test_plain_validate_checks_uncommitted_edits_against_head(churn: Registry, run_cli: RunCli) -> None:
+def test_plain_validate_checks_uncommitted_edits_against_head(
+    churn: Registry, run_cli: RunCli
+) -> None:
     root = churn.root
     edit(root / MANIFEST, "accuracy: 0.92", "accuracy: 0.99")
     r = run_cli("validate", "--json", cwd=root)
