@@ -323,3 +323,18 @@ def test_a_pull_request_is_checked_for_what_it_changes(churn: Registry, run_cli:
     config.write_text(config.read_text() + "# a new policy would be checked against all\n")
     r = run_cli("validate", "--base", "main", cwd=root)
     assert r.code == 3 and "models/other/model.yaml:4:1: flavour" in r.out
+
+
+def test_a_scoped_check_still_resolves_lineage(churn: Registry, run_cli: RunCli) -> None:
+    root = churn.root
+    churn.create_model("churn-ft", name="Fine-tuned", framework="xgboost")
+    churn.register_version("churn-ft", lineage={"parent": "churn-xgb@1"})
+    churn.create_model("churn-eu", name="EU", framework="xgboost")
+    branch(root, "feature")
+    churn.register_version("churn-eu", lineage={"parent": "churn-ft@1"})
+    # the parent's manifest is untouched: it is read to resolve the new version's parent
+    assert run_cli("validate", "--base", "main", cwd=root).code == 0
+    git(root, "rm", "-q", "models/churn-xgb/model.yaml")
+    git(root, "commit", "-qm", "a parent deleted by hand")
+    r = run_cli("validate", "--base", "main", cwd=root)
+    assert r.code == 3 and "churn-ft/model.yaml" in r.out and "does not resolve" in r.out
