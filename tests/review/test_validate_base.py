@@ -341,3 +341,18 @@ def test_plain_validate_checks_uncommitted_edits_against_head(
     edit(root / MANIFEST, "accuracy: 0.99", "accuracy: 0.92")
     r = run_cli("validate", cwd=root)
     assert r.code == 0 and "valid" in r.out
+
+
+def test_a_scoped_check_still_resolves_lineage(churn: Registry, run_cli: RunCli) -> None:
+    root = churn.root
+    churn.create_model("churn-ft", name="Fine-tuned", framework="xgboost")
+    churn.register_version("churn-ft", lineage={"parent": "churn-xgb@1"})
+    churn.create_model("churn-eu", name="EU", framework="xgboost")
+    branch(root, "feature")
+    churn.register_version("churn-eu", lineage={"parent": "churn-ft@1"})
+    # the parent's manifest is untouched: it is read to resolve the new version's parent
+    assert run_cli("validate", "--base", "main", cwd=root).code == 0
+    git(root, "rm", "-q", "models/churn-xgb/model.yaml")
+    git(root, "commit", "-qm", "a parent deleted by hand")
+    r = run_cli("validate", "--base", "main", cwd=root)
+    assert r.code == 3 and "churn-ft/model.yaml" in r.out and "does not resolve" in r.out
