@@ -83,12 +83,12 @@ def compare(reg: Registry, base: str) -> Comparison:
     return Comparison(base, mb, head, tuple(pairs))
 
 
-def check(reg: Registry, base: str | None = None) -> Report:
+def check(reg: Registry, base: str | None = None, *, whole: bool = False) -> Report:
     """Everything ``validate`` checks, plus, with ``base``, the change rules on the
     models the change touches. With a base, only the manifests the change touches are
-    checked (the base was checked when it was merged), unless it changes modelreg.yaml:
-    a pull request costs what it changes. Raises :class:`GitError` for a base not in
-    this clone."""
+    checked (the base was checked when it was merged), unless it changes modelreg.yaml
+    or ``whole`` asks for every manifest: a pull request costs what it changes. Raises
+    :class:`GitError` for a base not in this clone."""
     if base is None:
         return Report(tuple(repo_relative(p) for p in reg.validate()), None)
     comparison = compare(reg, base)
@@ -96,7 +96,7 @@ def check(reg: Registry, base: str | None = None) -> Report:
     config_changed = reg.base.at(mb, mb[:12], reg.store).read_bytes(CONFIG_FILE) != (
         reg.base.read_bytes(CONFIG_FILE)
     )
-    scope = None if config_changed else {p.model_id for p in comparison.pairs}
+    scope = None if whole or config_changed else {p.model_id for p in comparison.pairs}
     problems = [repo_relative(p) for p in reg.validate(scope)]
     store = reg.store
     old_record, new_record, record_problems = _records(reg, comparison)

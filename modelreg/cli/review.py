@@ -54,9 +54,10 @@ def validate(base: str | None, fmt: str, ref: str | None) -> None:
     from modelreg.review import check
 
     reg = open_registry(ref)
+    whole = base is None  # plain validate checks every manifest, and edits against HEAD
     if base is None and ref is None and _has_commits(reg):
         base = "HEAD"
-    report = check(reg, base)
+    report = check(reg, base, whole=whole)
     problems = report.problems
     if fmt == "json":
         data: dict[str, Any] = {"valid": not problems, "problems": [p.to_dict() for p in problems]}
