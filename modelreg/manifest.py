@@ -246,13 +246,14 @@ class Status(str, Enum):
 _ID = TypeAdapter(ModelId)
 
 
-def id_problem(model_id: str) -> str | None:
-    """Why ``model_id`` cannot name a model (the manifest's own check), or None."""
+def id_errors(model_id: str) -> list[dict[str, Any]]:
+    """Why ``model_id`` cannot name a model (the manifest's own check): pydantic's error
+    items, none when it can (:func:`modelreg.wording.explain` words them)."""
     try:
         _ID.validate_python(model_id)
     except ValidationError as exc:
-        return "; ".join(e["msg"] for e in exc.errors(include_url=False))
-    return None
+        return [dict(e) for e in exc.errors(include_url=False)]
+    return []
 
 
 class _Frozen(BaseModel):

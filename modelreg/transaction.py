@@ -30,7 +30,7 @@ from modelreg.manifest import (
     Stage,
     Training,
     Version,
-    id_problem,
+    id_errors,
 )
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
@@ -198,7 +198,8 @@ class Transaction:
     def create_model(self, model_id: str, **fields: Unpack[ModelFields]) -> Model:
         """Add a new model manifest. Raises :class:`ConflictError` if it exists, and
         :class:`RuleViolationError` if ``model_id`` cannot name a model."""
-        if (bad_id := id_problem(model_id)) is not None:  # before the id names any file
+        # before the id names any file
+        if bad_id := "; ".join(explain(e) for e in id_errors(model_id)):
             raise RuleViolationError(f"id: {bad_id}")
         if self.exists(model_id):
             raise ConflictError(f"model {model_id!r} already exists")
