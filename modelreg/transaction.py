@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from modelreg import aliases, limits, lineage, render, retired, rules, yamlio
+from modelreg import aliases, cards, limits, lineage, render, retired, rules, yamlio
 from modelreg.config import RegistryConfig
 from modelreg.errors import ConflictError, NotFoundError, RuleViolationError
 from modelreg.gitstore import GitStore, blob_id
@@ -443,8 +443,10 @@ class Transaction:
             )
         highest = max(model.latest_version, (model.first_version or 1) - 1)
         numbers = retired.retire(self.retired_numbers() or {}, model_id, highest)
-        record = {retired.RETIRED_FILE: retired.dumps(numbers)}  # the first delete starts it
-        self.put(model_id, None, f"{model_id}: delete model", record)
+        files: dict[str, bytes | None] = {retired.RETIRED_FILE: retired.dumps(numbers)}
+        if self.read_bytes(cards.card_path(model_id)) is not None:
+            files[cards.card_path(model_id)] = None  # the card goes with its manifest
+        self.put(model_id, None, f"{model_id}: delete model", files)
 
     def set_deployment(
         self,
