@@ -22,7 +22,6 @@ here (downloads are :mod:`modelreg.artifacts`' business).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -33,7 +32,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelreg.errors import ArtifactError, ConflictError
+from modelreg import lockfile
+from modelreg.errors import ArtifactError
 
 LOCK_TIMEOUT_S = 3600.0  # a download of a large object may hold its lock this long
 TMP_MAX_AGE_S = 24 * 3600  # leftovers of a killed download, removed by prune
@@ -126,23 +126,8 @@ class CacheDir:
         downloads it while the others wait and then find it."""
         folder = self.root / "locks"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{sha256}.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise ConflictError(
-                            f"another fetch holds {path} (waited {timeout:.0f} s)"
-                        ) from None
-                    time.sleep(0.01)
+        with lockfile.exclusive(folder / f"{sha256}.lock", timeout, what="another fetch"):
             yield
-        finally:
-            os.close(fd)  # closing releases the lock
 
     @staticmethod
     def touch(path: Path) -> None:
