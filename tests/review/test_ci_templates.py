@@ -131,7 +131,7 @@ def test_init_writes_the_workflow_and_pre_commit_config(
 
 
 def test_the_workflow_checks_the_registry_on_linux_macos_and_windows() -> None:
-    workflow = load(TEMPLATES / "github-workflow.yml")
+    workflow = yaml.safe_load(render_workflow("github-workflow.yml", "modelreg==0.1.0"))
     job = workflow["jobs"]["platforms"]
     assert set(job["strategy"]["matrix"]["os"]) == {
         "ubuntu-latest",
