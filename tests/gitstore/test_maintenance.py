@@ -46,10 +46,12 @@ def test_writes_run_git_auto_maintenance_as_configured(churn: Registry) -> None:
     root = churn.root
     git(root, "config", "gc.auto", "600")  # due past 3 loose objects in the 17/ folder
     git(root, "config", "gc.autoDetach", "false")  # the repack happens before the write returns
-    loose_in_17(root, 3)
+    # two below the limit: the write's own few objects land in 17/ only by chance (1 in
+    # 256 each), and would need two of them there to make it due
+    loose_in_17(root, 2)
     write_many(churn, 1)
     assert packs(root) == [], "not due yet, but maintenance ran"
-    loose_in_17(root, 1)
+    loose_in_17(root, 2)  # four fillers: due whatever the write adds
     write_many(churn, 1)
     assert packs(root), "git's automatic maintenance never ran"
     assert count(root, "count") == 4  # every commit packed; only the unreachable fillers left
