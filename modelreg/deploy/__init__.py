@@ -11,12 +11,11 @@ too.
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from typing import Any, Protocol
 
-from modelreg import rules
+from modelreg import plugins, rules
 from modelreg.config import RegistryConfig
 from modelreg.deploy.target import (
     ENTRY_POINT_GROUP,
@@ -89,29 +88,10 @@ class TargetInfo:
         }
 
 
-# Scanning every installed distribution costs ~10 ms: done once per sys.path, as a process
-# sees the modules on its path (a plugin put on the path later is found, as it changes it).
-_SCANNED: dict[tuple[str, ...], dict[str, metadata.EntryPoint]] = {}
-
-
-def _entry_points() -> dict[str, metadata.EntryPoint]:
-    key = tuple(sys.path)
-    cached = _SCANNED.get(key)
-    if cached is not None:
-        return cached
-    found: dict[str, metadata.EntryPoint] = {}
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        found.setdefault(ep.name, ep)  # the first on sys.path wins, as for imports
-    _SCANNED.clear()
-    _SCANNED[key] = dict(sorted(found.items()))
-    return _SCANNED[key]
-
-
 def _load(ep: metadata.EntryPoint) -> Target:
-    where = f"entry point {ep.name} = {ep.value} (group {ENTRY_POINT_GROUP})"
+    where = plugins.where(ep)
     try:
-        obj = ep.load()
-        target = obj() if isinstance(obj, type) else obj
+        target = plugins.instance(ep)
     except Exception as exc:
         raise TargetError(f"target {ep.name!r} cannot be loaded: {where}: {exc}") from None
     if not isinstance(target, Target):
@@ -126,7 +106,7 @@ def installed_targets() -> list[TargetInfo]:
     """Every target installed in this environment, sorted by name. A broken plugin is
     listed with its error instead of raising."""
     out = []
-    for name, ep in _entry_points().items():
+    for name, ep in plugins.entry_points(ENTRY_POINT_GROUP).items():
         dist = ep.dist
         dist_name = f"{dist.name} {dist.version}" if dist is not None else None
         try:
@@ -141,7 +121,7 @@ def installed_targets() -> list[TargetInfo]:
 def load_target(name: str) -> Target:
     """The installed target called ``name``. Raises :class:`NotFoundError` when none is,
     :class:`TargetError` when its plugin cannot be loaded."""
-    eps = _entry_points()
+    eps = plugins.entry_points(ENTRY_POINT_GROUP)
     if name not in eps:
         known = ", ".join(eps) or "none"
         raise NotFoundError(f"no deploy target {name!r} is installed (installed: {known})")

@@ -15,12 +15,12 @@ gets registered, no safer; never point it at a registry you do not trust.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from modelreg import plugins
 from modelreg.errors import LoaderError, ModelregError, NotFoundError
 
 ENTRY_POINT_GROUP = "modelreg.loaders"
@@ -55,25 +55,10 @@ class LoaderInfo:
         }
 
 
-_SCANNED: dict[tuple[str, ...], dict[str, metadata.EntryPoint]] = {}
-
-
-def _entry_points() -> dict[str, metadata.EntryPoint]:
-    key = tuple(sys.path)
-    if key not in _SCANNED:
-        found: dict[str, metadata.EntryPoint] = {}
-        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            found.setdefault(ep.name, ep)  # the first on sys.path wins, as for imports
-        _SCANNED.clear()
-        _SCANNED[key] = dict(sorted(found.items()))
-    return _SCANNED[key]
-
-
 def _load(ep: metadata.EntryPoint) -> Loader:
-    where = f"entry point {ep.name} = {ep.value} (group {ENTRY_POINT_GROUP})"
+    where = plugins.where(ep)
     try:
-        obj = ep.load()
-        loader = obj() if isinstance(obj, type) else obj
+        loader = plugins.instance(ep)
     except Exception as exc:
         raise LoaderError(f"loader {ep.name!r} cannot be loaded: {where}: {exc}") from None
     if not isinstance(loader, Loader):
@@ -87,7 +72,7 @@ def _load(ep: metadata.EntryPoint) -> Loader:
 def installed_loaders() -> list[LoaderInfo]:
     """Every loader installed, sorted by name; a broken plugin is listed with its error."""
     out = []
-    for name, ep in _entry_points().items():
+    for name, ep in plugins.entry_points(ENTRY_POINT_GROUP).items():
         try:
             loader = _load(ep)
         except LoaderError as exc:
@@ -99,7 +84,7 @@ def installed_loaders() -> list[LoaderInfo]:
 
 def loader_named(name: str) -> Loader:
     """Raises :class:`NotFoundError` when no loader of that name is installed."""
-    eps = _entry_points()
+    eps = plugins.entry_points(ENTRY_POINT_GROUP)
     if name not in eps:
         known = ", ".join(eps) or "none"
         raise NotFoundError(f"no loader {name!r} is installed (installed: {known})")
@@ -109,14 +94,14 @@ def loader_named(name: str) -> Loader:
 def loader_for(framework: str) -> Loader:
     """The installed loader serving a manifest framework (``sklearn``, ``onnx``...).
     Raises :class:`NotFoundError` naming the loaders there are."""
-    for ep in _entry_points().values():
+    for ep in plugins.entry_points(ENTRY_POINT_GROUP).values():
         try:
             loader = _load(ep)
         except LoaderError:
             continue  # a broken plugin does not hide a working one
         if framework in loader.frameworks:
             return loader
-    known = ", ".join(_entry_points()) or "none"
+    known = ", ".join(plugins.entry_points(ENTRY_POINT_GROUP)) or "none"
     raise NotFoundError(
         f"no loader serves framework {framework!r} (installed: {known}); "
         "name one with loader=..., or install one (pip install 'modelreg[loaders]')"
