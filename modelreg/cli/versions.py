@@ -17,6 +17,8 @@ from modelreg.cli._common import (
     run_write,
     write_options,
 )
+from modelreg.manifest import Stage
+from modelreg.where import MODEL_FIELDS
 
 if TYPE_CHECKING:
     from modelreg.lineage import Node
@@ -24,17 +26,8 @@ if TYPE_CHECKING:
     from modelreg.registry import Registry
 
 F = TypeVar("F", bound=Callable[..., Any])
-STAGES = ["none", "staging", "challenger", "production", "archived"]
-MODEL_FILTERS = (
-    "framework",
-    "source",
-    "type",
-    "status",
-    "owner",
-    "organization",
-    "workspace",
-    "customer",
-)
+STAGES = [s.value for s in Stage]
+MODEL_FILTERS = tuple(f for f in MODEL_FIELDS if f != "name")  # name is searched, not filtered
 
 
 def _filters(f: F) -> F:
