@@ -8,8 +8,13 @@ names a deployed version is not removed without ``force``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from modelreg.errors import NotFoundError, RuleViolationError
-from modelreg.manifest import Model, check_alias_name
+from modelreg.vocabulary import check_alias_name
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Model
 
 
 def deployed_as(model: Model, number: int) -> str | None:

@@ -13,10 +13,12 @@ import contextlib
 import marshal
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelreg.manifest import Model
 from modelreg.query import Summary
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Model
 
 # Bump when parsing or the models change, so old entries are never trusted.
 CACHE_VERSION = "modelreg-cache-8"
@@ -74,6 +76,8 @@ class ManifestCache:
         self.used.add(blob)
         model = self.models.get(blob)
         if model is None:
+            from modelreg.manifest import Model  # pydantic's models only when one is asked for
+
             try:
                 model = Model.model_validate_json(found[0])
             except ValueError:  # written by other code: parse the YAML again

@@ -19,11 +19,14 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydantic_core
 
-from modelreg.manifest import Model, Stage, Version
+from modelreg.vocabulary import Stage
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Model, Version
 
 SCHEMA_FILE = Path(__file__).parent / "schemas" / "catalog.schema.json"
 

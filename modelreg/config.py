@@ -6,12 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from modelreg.manifest import Stage
-
-CONFIG_FILE = "modelreg.yaml"
-MODELS_DIR = "models"
-MANIFEST_FILE = "model.yaml"
-DEFAULT_ARTIFACT_ROOT = "artifacts"
+from modelreg.layout import DEFAULT_ARTIFACT_ROOT
+from modelreg.vocabulary import Stage
 
 
 class _Frozen(BaseModel):

@@ -9,10 +9,13 @@ and metadata edits with their old and new values.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelreg.events import Event, between
-from modelreg.manifest import METADATA_FIELDS, Deployment, Model
+from modelreg.vocabulary import METADATA_FIELDS
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Deployment, Model
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelreg.manifest import METADATA_FIELDS, Model, Stage
+from modelreg.vocabulary import METADATA_FIELDS, Stage
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Model
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelreg.config import MANIFEST_FILE, MODELS_DIR
 from modelreg.errors import InvalidManifestError, ModelregError, NotFoundError
 from modelreg.events import Event, StagePeriod, alias_periods, between, stage_periods
 from modelreg.gitstore import CommitInfo, GitStore
 from modelreg.gitstore.logindex import LogIndex
-from modelreg.manifest import Model, Stage
-from modelreg.snapshot import Snapshot, manifest_path
+from modelreg.layout import MANIFEST_FILE, MODELS_DIR, manifest_path
+from modelreg.snapshot import Snapshot
+from modelreg.vocabulary import Stage
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Model
 
 
 @dataclass(frozen=True)

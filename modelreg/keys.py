@@ -20,12 +20,14 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from modelreg.errors import ConflictError, InvalidManifestError, NotFoundError, Problem
-from modelreg.manifest import Model
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Model
 
 READ_SCOPE = "model-registry:read"
 WRITE_SCOPE = "model-registry:write"

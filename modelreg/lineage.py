@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelreg.errors import NotFoundError
-from modelreg.manifest import Model, Version
 from modelreg.rules import Violation
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Model, Version
 
 
 def parse_parent(text: str) -> tuple[str, int]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modelreg.config import CONFIG_FILE
 from modelreg.errors import NotFoundError
 from modelreg.gitstore import find_worktree
+from modelreg.layout import CONFIG_FILE
 
 CACHE_FILE = "modelreg/manifests.cache"  # inside the repository's .git folder
 

@@ -10,8 +10,6 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-import filelock
-
 from modelreg.errors import ConflictError
 
 
@@ -21,6 +19,8 @@ def exclusive(path: Path, timeout: float, what: str = "another modelreg write") 
 
     Raises :class:`ConflictError` naming the file when the lock stays held longer.
     """
+    import filelock  # on first use: reads never lock
+
     lock = filelock.FileLock(path, timeout=timeout, thread_local=False)
     try:
         lock.acquire(poll_interval=0.005)

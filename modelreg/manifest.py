@@ -6,7 +6,6 @@ generated from them (see :mod:`modelreg.schema`). Pure: no git, no I/O.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Any, Literal
@@ -29,13 +28,25 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from modelreg import limits
-
-API_VERSION = "modelreg/v1"
-# ``_`` is allowed (the seed catalog's ``customer_validation_lstm``); deploy targets whose
-# platform forbids it map ids to valid names themselves (see ``deploy.target.dns_name``).
-ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
-ROLE_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
-LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+from modelreg.vocabulary import (
+    ALIAS_PATTERN,
+    ID_PATTERN,
+    LABEL_KEY_PATTERN,
+    LABEL_PATTERN,
+    LABEL_VALUE_PATTERN,
+    PARENT_PATTERN,
+    RESERVED_NAMES,
+    ROLE_PATTERN,
+    VERSION_MUTABLE_FIELDS,
+    DatasetRole,
+    Framework,
+    Source,
+    Stage,
+    Status,
+    check_alias_name,
+    check_label_key,
+    check_label_value,
+)
 
 
 def _within(check: Callable[[Any], str | None]) -> Callable[[Any], Any]:
@@ -82,71 +93,9 @@ Sha256 = Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
 JsonValue = Any
 
 
-class Stage(str, Enum):
-    NONE = "none"
-    STAGING = "staging"
-    CHALLENGER = "challenger"
-    PRODUCTION = "production"
-    ARCHIVED = "archived"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-# names a version selector already means: an alias cannot take one of them
-RESERVED_NAMES = frozenset({*(s.value for s in Stage), "latest"})
-
-
-# Kubernetes-style label keys and values: ``[prefix/]name``, the prefix a DNS subdomain.
-_DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-_LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
-LABEL_KEY_PATTERN = rf"^({_DNS_SUBDOMAIN}/)?{_LABEL_NAME}$"
-LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
-ALIAS_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
-# a version reference that never moves: ``MODEL@NUMBER``
-PARENT_PATTERN = r"^[a-z0-9][a-z0-9._-]*@[1-9][0-9]*$"
-
-
-def _label_key(key: str) -> str:
-    prefix, _, name = key.rpartition("/")
-    if not re.match(LABEL_KEY_PATTERN, key) or len(prefix) > 253:
-        raise ValueError(
-            f"key {key!r} is not a Kubernetes-style key: [prefix/]name, the name 1-63 "
-            "letters, digits, '-', '_' or '.' starting and ending with a letter or digit, "
-            "the optional prefix a lower-case DNS subdomain"
-        )
-    del name
-    return key
-
-
-def _label_value(value: str) -> str:
-    if not re.match(LABEL_VALUE_PATTERN, value):
-        raise ValueError(
-            f"label value {value!r} is not valid: at most 63 letters, digits, '-', '_' or "
-            "'.', starting and ending with a letter or digit (or empty)"
-        )
-    return value
-
-
-def check_alias_name(name: str) -> str:
-    """``name`` if it may be an alias, else :class:`ValueError` saying why."""
-    if name in RESERVED_NAMES:
-        what = "the word for the newest version" if name == "latest" else "a stage"
-        raise ValueError(
-            f"alias {name!r} is {what}; an alias cannot have that name (choose another, "
-            "e.g. champion, shadow, eu-prod)"
-        )
-    if not re.match(ALIAS_PATTERN, name):
-        raise ValueError(
-            f"alias {name!r} is not valid: a lower-case letter, then up to 62 lower-case "
-            "letters, digits, '-' or '_'"
-        )
-    return name
-
-
 _KEY_SCHEMA = {"type": "string", "pattern": LABEL_KEY_PATTERN, "maxLength": 317}
-LabelKey = Annotated[StrictStr, AfterValidator(_label_key)]
-LabelValue = Annotated[StrictStr, AfterValidator(_label_value)]
+LabelKey = Annotated[StrictStr, AfterValidator(check_label_key)]
+LabelValue = Annotated[StrictStr, AfterValidator(check_label_value)]
 AliasName = Annotated[StrictStr, AfterValidator(check_alias_name)]
 # the schemas are spelled out: pydantic's patternProperties would let other keys through
 Labels = Annotated[
@@ -189,58 +138,6 @@ Aliases = Annotated[
         }
     ),
 ]
-
-
-# The fields of a model a person may edit after creation (not id, versions or deployment).
-METADATA_FIELDS = (
-    "name",
-    "description",
-    "type",
-    "framework",
-    "source",
-    "owner",
-    "organization",
-    "workspace",
-    "customer",
-    "tags",
-    "labels",
-    "annotations",
-)
-# the fields of a version that may change after release (all others are immutable)
-VERSION_MUTABLE_FIELDS = ("stage", "description", "labels", "annotations")
-
-
-class Framework(str, Enum):
-    PYTORCH = "pytorch"
-    TENSORFLOW = "tensorflow"
-    XGBOOST = "xgboost"
-    SKLEARN = "sklearn"
-    ONNX = "onnx"
-    CUSTOM = "custom"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-class Source(str, Enum):
-    AUTOML = "automl"
-    FINE_TUNING = "fine-tuning"
-    EXPERIMENT = "experiment"
-    MANUAL = "manual"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-class Status(str, Enum):
-    """A model's status, as in the registry API: derived, never stored."""
-
-    REGISTERED = "registered"
-    DEPLOYED = "deployed"
-    ARCHIVED = "archived"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 _ID = TypeAdapter(ModelId)
@@ -311,16 +208,6 @@ class Code(_Frozen):
     commit: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{7,64}$")] | None = None
     path: Annotated[StrictStr, Field(min_length=1, max_length=1024)] | None = None
     dirty: StrictBool | None = None  # the checkout had uncommitted changes when it was recorded
-
-
-class DatasetRole(str, Enum):
-    TRAIN = "train"
-    VALIDATION = "validation"
-    TEST = "test"
-    OTHER = "other"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class Dataset(_Frozen):

@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from modelreg.backoff import Backoff
 from modelreg.errors import ArtifactExistsError, ConflictError, GitError, ModelregError
 from modelreg.gitstore import GitStore, remote
-from modelreg.manifest import Model
-from modelreg.transaction import Transaction
 
 if TYPE_CHECKING:
     from modelreg.artifacts import ArtifactBatch
     from modelreg.config import GitConfig
+    from modelreg.manifest import Model
+    from modelreg.transaction import Transaction
 
 T = TypeVar("T")
 

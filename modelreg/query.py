@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from modelreg.errors import UsageError
-from modelreg.manifest import Framework, Model, Source, Stage, Status
+from modelreg.vocabulary import Framework, Source, Stage, Status
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Model
 
 T = TypeVar("T")
 
@@ -134,7 +137,7 @@ def _time(t: float | None) -> dt.datetime | None:
     return None if t is None else dt.datetime.fromtimestamp(t, dt.timezone.utc)
 
 
-Listable = TypeVar("Listable", Model, Summary)
+Listable = TypeVar("Listable", "Model", "Summary")
 
 FILTERS = (
     "framework",

@@ -6,9 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modelreg.errors import NotFoundError, UsageError
-from modelreg.manifest import Artifact, Model, Stage, Version
+from modelreg.vocabulary import Stage
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Artifact, Model, Version
 
 
 @dataclass(frozen=True)

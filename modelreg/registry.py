@@ -11,30 +11,32 @@ import contextlib
 import datetime as dt
 import functools
 import os
+import types
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from modelreg import deploy as deploying
 from modelreg import publish as publishing
-from modelreg import refs, scaffold
+from modelreg import refs
 from modelreg.errors import ConflictError, InvalidManifestError, ReadOnlyError
 from modelreg.events import StagePeriod
 from modelreg.gitstore import GitStore
 from modelreg.history import Change, History
 from modelreg.lineage import Graph, graph
-from modelreg.manifest import Artifact, Model, Stage, Version
 from modelreg.query import Page, Query, Summary
 from modelreg.snapshot import Snapshot
-from modelreg.transaction import Transaction
 from modelreg.versions import Hit, VersionQuery, find
+from modelreg.vocabulary import Stage
 
 if TYPE_CHECKING:
     from modelreg import artifacts as stored
+    from modelreg.config import RegistryConfig
     from modelreg.deploy import DeployRequest, DeployResult, UndeployResult
     from modelreg.errors import Problem
+    from modelreg.manifest import Artifact, Model, Version
     from modelreg.publish import Published
+    from modelreg.transaction import Transaction
 
 List = list  # the builtin, where Registry.list shadows it
 T = TypeVar("T")
@@ -55,13 +57,29 @@ def _one_commit(
     return call
 
 
+class _OneCommit:
+    """The registry's method ``name``: :func:`_one_commit` of the transaction's method of
+    that name, built on first use so that reading never imports the writing code."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.call: Callable[..., Any] | None = None
+
+    def __get__(self, reg: Registry | None, owner: type | None = None) -> Callable[..., Any]:
+        if self.call is None:
+            from modelreg.transaction import Transaction
+
+            self.call = _one_commit(getattr(Transaction, self.name))
+        return self.call if reg is None else types.MethodType(self.call, reg)
+
+
 class Registry:
     """A model registry in a git working tree (or, read-only, at a commit), read through
     ``base``. Build one with :meth:`open` or :meth:`init`."""
 
     def __init__(self, base: Snapshot) -> None:
         self.base = base
-        self.root, self.config, self.ref, self.cache = base.root, base.config, base.ref, base.cache
+        self.root, self.ref, self.cache = base.root, base.ref, base.cache
         self.read_only = base.ref is not None
         self._tx: Transaction | None = None
         self._artifact_store: stored.ArtifactStore | None = None
@@ -79,6 +97,8 @@ class Registry:
         with CI workflows installing modelreg from ``install_from`` (a pip requirement;
         default: where this modelreg came from, when known) and the other examples of
         :mod:`modelreg.scaffold`. Raises ValueError for a bad ``install_from``."""
+        from modelreg import scaffold  # the templates only when creating a registry
+
         return cls.open(scaffold.create(Path(path), name, artifact_root, install_from))
 
     @classmethod
@@ -102,6 +122,11 @@ class Registry:
     def _writable(self) -> None:
         if self.read_only:
             raise ReadOnlyError(f"the registry is open read-only at {self.ref}")
+
+    @property
+    def config(self) -> RegistryConfig:
+        """The registry's config (``modelreg.yaml``)."""
+        return self.base.config
 
     @property
     def store(self) -> GitStore:
@@ -196,6 +221,8 @@ class Registry:
             yield self._tx
             return
         self._writable()
+        from modelreg.transaction import Transaction  # the writing code, on the first write
+
         # a fresh view, read once the lock is held: another writer may have committed
         with (
             self.store.lock(),
@@ -240,17 +267,30 @@ class Registry:
 
     # Each write below is one commit (none of its own inside a larger transaction), with
     # the arguments and documentation of the transaction's method of the same name.
-    create_model = _one_commit(Transaction.create_model)
-    register_version = _one_commit(Transaction.register_version)
-    add_version = _one_commit(Transaction.add_version)
-    update = _one_commit(Transaction.update)
-    set_stage = _one_commit(Transaction.set_stage)
-    set_alias = _one_commit(Transaction.set_alias)
-    remove_alias = _one_commit(Transaction.remove_alias)
-    update_version = _one_commit(Transaction.update_version)
-    archive = _one_commit(Transaction.archive)
-    unarchive = _one_commit(Transaction.unarchive)
-    delete = _one_commit(Transaction.delete)
+    if TYPE_CHECKING:
+        create_model = _one_commit(Transaction.create_model)
+        register_version = _one_commit(Transaction.register_version)
+        add_version = _one_commit(Transaction.add_version)
+        update = _one_commit(Transaction.update)
+        set_stage = _one_commit(Transaction.set_stage)
+        set_alias = _one_commit(Transaction.set_alias)
+        remove_alias = _one_commit(Transaction.remove_alias)
+        update_version = _one_commit(Transaction.update_version)
+        archive = _one_commit(Transaction.archive)
+        unarchive = _one_commit(Transaction.unarchive)
+        delete = _one_commit(Transaction.delete)
+    else:  # the same, with the transaction module imported on the first write
+        create_model = _OneCommit("create_model")
+        register_version = _OneCommit("register_version")
+        add_version = _OneCommit("add_version")
+        update = _OneCommit("update")
+        set_stage = _OneCommit("set_stage")
+        set_alias = _OneCommit("set_alias")
+        remove_alias = _OneCommit("remove_alias")
+        update_version = _OneCommit("update_version")
+        archive = _OneCommit("archive")
+        unarchive = _OneCommit("unarchive")
+        delete = _OneCommit("delete")
 
     def deploy(
         self,
@@ -262,12 +302,16 @@ class Registry:
     ) -> DeployResult:
         """Render ``spec``'s deployment for a target into ``deploy/<target>/<model-id>/`` and
         record it, one commit (none with ``dry_run``). See :func:`modelreg.deploy.deploy`."""
+        from modelreg import deploy as deploying  # its targets' templates only when deploying
+
         if dry_run:
             return deploying.plan(self.reader, spec, request, target=target)
         return self._recorded(lambda tx: deploying.deploy(tx, spec, request, target=target))
 
     def undeploy(self, model_id: str) -> UndeployResult:
         """Remove the deployment block and the spec files, in one commit."""
+        from modelreg import deploy as deploying
+
         return self._recorded(lambda tx: deploying.undeploy(tx, model_id))
 
     def _recorded(self, write: Callable[[Transaction], R]) -> R:

@@ -13,15 +13,17 @@ annotations land on the right file also when the registry is a sub-folder.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from modelreg import retired, yamlio
-from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR
 from modelreg.delta import ModelDelta, delta
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
-from modelreg.manifest import Model
+from modelreg.layout import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, manifest_path
 from modelreg.registry import Registry
 from modelreg.rules import Violation, check_change, check_model, check_renames, problems_at
-from modelreg.snapshot import manifest_path
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Model
 
 
 @dataclass(frozen=True)

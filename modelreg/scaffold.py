@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from modelreg import retired, yamlio
-from modelreg.config import CONFIG_FILE, MODELS_DIR
 from modelreg.errors import ConflictError
 from modelreg.gitstore import GitStore
+from modelreg.layout import CONFIG_FILE, MODELS_DIR
 from modelreg.schema import SCHEMAS, parse_config, render
 
 TEMPLATES = Path(__file__).parent / "templates"

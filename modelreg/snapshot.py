@@ -13,31 +13,39 @@ import errno
 import json
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelreg import cards, retired, yamlio
 from modelreg.cache import ManifestCache
-from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, RegistryConfig
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import GitStore, blob_id
+from modelreg.layout import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, manifest_path
 from modelreg.lineage import check_parents, parent_of
 from modelreg.location import cache_file, find_registry, prefix
-from modelreg.manifest import Model, Version
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
 from modelreg.rules import check_model, problems_at
-from modelreg.schema import load_manifest, parse_config
 from modelreg.versions import document
 from modelreg.wording import did_you_mean
 
+if TYPE_CHECKING:
+    from modelreg.config import RegistryConfig
+    from modelreg.manifest import Model, Version
+
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ConfigText:
+    """``modelreg.yaml`` as read, not yet parsed, and how messages name it."""
+
+    data: bytes
+    shown: str
+
+
 Point = tuple[int, int] | None
-
-
-def manifest_path(model_id: str) -> str:
-    return f"{MODELS_DIR}/{model_id}/{MANIFEST_FILE}"
 
 
 class Snapshot:
@@ -47,7 +55,7 @@ class Snapshot:
     def __init__(
         self,
         root: Path,
-        config: RegistryConfig,
+        config: RegistryConfig | ConfigText,
         cache: ManifestCache,
         *,
         store: GitStore | None = None,
@@ -59,7 +67,8 @@ class Snapshot:
             raise ValueError("a snapshot at a commit needs the git store")
         self.prefix = prefix  # where the registry sits in its git repository: "" or "sub/"
         self.root = root
-        self.config = config
+        # parsed on first use: a listing served from the cache needs no config
+        self._config = config
         self.cache = cache
         self.store = store
         self.commit = commit
@@ -73,15 +82,15 @@ class Snapshot:
         root = find_registry(path)
         cache = ManifestCache(cache_file(root))
         if ref is None:
-            config = parse_config((root / CONFIG_FILE).read_bytes(), CONFIG_FILE)
-            return cls(root, config, cache, prefix=prefix(root))
+            text = ConfigText((root / CONFIG_FILE).read_bytes(), CONFIG_FILE)
+            return cls(root, text, cache, prefix=prefix(root))
         store = GitStore.open(root)
         commit = store.resolve(ref)
         blob = store.blob_at(commit, CONFIG_FILE)
         if blob is None:
             raise NotFoundError(f"no {CONFIG_FILE} at {ref} ({commit[:12]})")
-        config = parse_config(store.read_blob(blob), f"{CONFIG_FILE}@{ref}")
-        return cls(root, config, cache, store=store, commit=commit, ref=ref, prefix=store.prefix)
+        text = ConfigText(store.read_blob(blob), f"{CONFIG_FILE}@{ref}")
+        return cls(root, text, cache, store=store, commit=commit, ref=ref, prefix=store.prefix)
 
     def at(
         self, commit: str | None, ref: str | None = None, store: GitStore | None = None
@@ -91,13 +100,23 @@ class Snapshot:
         store = store or self.store
         return Snapshot(
             self.root,
-            self.config,
+            self._config,
             self.cache,
             store=store,
             commit=commit,
             ref=ref,
             prefix=self.prefix,
         )
+
+    @property
+    def config(self) -> RegistryConfig:
+        """The registry's config (``modelreg.yaml``), parsed on first use. Raises
+        :class:`InvalidManifestError` naming the line of what is wrong."""
+        if isinstance(self._config, ConfigText):
+            from modelreg.schema import parse_config  # pydantic's models only when needed
+
+            self._config = parse_config(self._config.data, self._config.shown)
+        return self._config
 
     def git(self) -> GitStore:
         """The git store (opened on first use: reading the working tree needs none)."""
@@ -184,6 +203,8 @@ class Snapshot:
         cached = self.cache.get(blob)
         if cached is not None and cached[0].id == model_id:
             return cached
+        from modelreg.schema import load_manifest  # pydantic's models only when parsing
+
         path = manifest_path(model_id)
         try:
             model, loaded = load_manifest(

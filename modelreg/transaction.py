@@ -21,26 +21,19 @@ from modelreg.config import RegistryConfig
 from modelreg.errors import ConflictError, NotFoundError, RuleViolationError
 from modelreg.gitstore import GitStore, blob_id
 from modelreg.history import History
-from modelreg.manifest import (
-    METADATA_FIELDS,
-    Artifact,
-    Deployment,
-    Lineage,
-    Model,
-    Stage,
-    Training,
-    Version,
-    id_errors,
-)
+from modelreg.layout import manifest_path
+from modelreg.manifest import Artifact, Lineage, Model, Version, id_errors
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
-from modelreg.snapshot import Snapshot, dump, manifest_path
+from modelreg.snapshot import Snapshot, dump
+from modelreg.vocabulary import METADATA_FIELDS, Stage
 from modelreg.wording import explain
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from modelreg.artifacts import ArtifactBatch, ArtifactStore, ProgressFactory
+    from modelreg.manifest import Deployment, Training
 
 MAX_MESSAGE_LINES = 50
 

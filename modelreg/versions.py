@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from modelreg.manifest import Model, Stage, Version
 from modelreg.query import ROW_FIELDS, Page, Summary
+from modelreg.vocabulary import Stage
 from modelreg.where import MODEL_FIELDS, Condition, WhereError, check_field, lookup
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Model, Version
 
 # the filters of a version search besides --where; values of one filter are OR-ed,
 # different filters AND-ed; ``label`` values are all required (a label selector)

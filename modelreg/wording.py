@@ -7,7 +7,7 @@ import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from modelreg.manifest import ID_PATTERN, LABEL_PATTERN, ROLE_PATTERN
+from modelreg.vocabulary import ID_PATTERN, LABEL_PATTERN, ROLE_PATTERN
 
 PATTERNS = {
     ID_PATTERN: "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit "

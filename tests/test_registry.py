@@ -17,8 +17,9 @@ from modelreg import (
     RuleViolationError,
     UsageError,
 )
-from modelreg.manifest import Deployment, Stage, Status
+from modelreg.manifest import Deployment
 from modelreg.query import Query, QueryError
+from modelreg.vocabulary import Stage, Status
 from tests.conftest import git, head
 
 

@@ -230,13 +230,13 @@ def models_json_bytes(
 ) -> bytes:
     """``{**head, "models": [...]}`` as compact JSON from each model's JSON bytes (as the
     registry's cache keeps them: no model is built or serialised again)."""
-    from pydantic_core import to_json
+    import json
 
     parts = [
         b'{"status":"%s","latest_version":%d,' % (s.status.encode(), s.latest_version) + raw[1:]
         for s, raw in zip(summaries, blobs, strict=True)
     ]
-    return to_json(head)[:-1] + b',"models":[' + b",".join(parts) + b"]}"
+    return json.dumps(head, separators=(",", ":")).encode()[:-1] + b',"models":[' + b",".join(parts) + b"]}"
 
 
 def emit_json_bytes(data: bytes) -> None:

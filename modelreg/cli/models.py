@@ -27,8 +27,8 @@ from modelreg.cli._common import (
     version_json,
     write_options,
 )
-from modelreg.manifest import Framework, Source, Stage
 from modelreg.query import FILTERS
+from modelreg.vocabulary import Framework, Source, Stage
 
 if TYPE_CHECKING:
     from modelreg.manifest import Model, Version

@@ -17,7 +17,7 @@ from modelreg.cli._common import (
     run_write,
     write_options,
 )
-from modelreg.manifest import Stage
+from modelreg.vocabulary import Stage
 from modelreg.where import MODEL_FIELDS
 
 if TYPE_CHECKING:

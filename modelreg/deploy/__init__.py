@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from importlib import metadata
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from modelreg import plugins, rules
 from modelreg.config import RegistryConfig
@@ -25,9 +25,12 @@ from modelreg.deploy.target import (
     Target,
 )
 from modelreg.errors import ModelregError, NotFoundError, RuleViolationError, TargetError
-from modelreg.manifest import Deployment, Model, Version
+from modelreg.manifest import Deployment
 from modelreg.refs import VersionRef, select
 from modelreg.transaction import Transaction
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Model, Version
 
 
 class Reader(Protocol):

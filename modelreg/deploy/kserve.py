@@ -19,7 +19,7 @@ from typing import Any
 from modelreg.deploy.kubernetes import placement, resources, yaml_file
 from modelreg.deploy.target import Rendered, RenderRequest, artifact_uri, dns_name
 from modelreg.errors import RuleViolationError
-from modelreg.manifest import Framework
+from modelreg.vocabulary import Framework
 
 FORMATS = {
     Framework.PYTORCH: "pytorch",

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelreg import yamlio
 from modelreg.deploy.target import Rendered, RenderRequest, artifact_uri, dns_name
 from modelreg.errors import RuleViolationError
-from modelreg.manifest import Version
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Version
 
 DEFAULT_IMAGE = "docker.io/seldonio/mlserver:1.6.1"
 DEFAULT_GATEWAY = "modelreg-gateway"

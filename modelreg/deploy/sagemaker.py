@@ -15,11 +15,13 @@ profile, ``ml.m5.large``), ``region`` (for the endpoint URL).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelreg.deploy.target import Rendered, RenderRequest, artifact_uri, dns_name
 from modelreg.errors import RuleViolationError
-from modelreg.manifest import Version
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Version
 
 FILE = "template.json"
 DEFAULT_INSTANCE = "ml.m5.large"

@@ -12,11 +12,14 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from modelreg.config import HardwareProfile
 from modelreg.errors import RuleViolationError
-from modelreg.manifest import Autoscaling, Challenger, Deployment, Model, Version
+from modelreg.manifest import Autoscaling, Challenger
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Deployment, Model, Version
 
 ENTRY_POINT_GROUP = "modelreg.targets"
 

@@ -25,19 +25,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-import pygit2
-
 from modelreg.errors import ConflictError, GitError, NotFoundError
 from modelreg.gitstore import identity, maintenance, worktree
 from modelreg.gitstore.executable import Done, Git
 from modelreg.gitstore.features import CONFIG_KEYS, Features, features
-from modelreg.gitstore.inprocess import InProcess
 from modelreg.gitstore.journal import Journal, Pending
 from modelreg.gitstore.plumbing import Plumbing
 from modelreg.lockfile import exclusive
 
 if TYPE_CHECKING:
     import git
+
+    from modelreg.gitstore.inprocess import InProcess
 
 LOCK_TIMEOUT_S = 120.0
 _PLACEHOLDER = b"modelreg holds the index, pid "
@@ -120,14 +119,11 @@ class GitStore:
         """The repository holding ``registry_root``. Raises :class:`GitError` when there
         is none."""
         registry_root = registry_root.resolve()
-        engine: InProcess | None
-        try:
-            repo = pygit2.Repository(str(registry_root))
-        except (pygit2.GitError, ValueError, KeyError):
-            repo = None
-        if repo is not None and repo.workdir is not None:
-            engine = InProcess(repo)
-            top, git_dir = Path(repo.workdir).resolve(), Path(repo.path).resolve()
+        from modelreg.gitstore.inprocess import InProcess  # libgit2 only when git is read
+
+        engine = InProcess.open(registry_root)
+        if engine is not None:
+            top, git_dir = engine.worktree, engine.git_dir
         else:  # libgit2 cannot open it (SHA-256 objects, an unknown extension): ask git
             engine = None
             done = Git(registry_root).run("rev-parse", "--show-toplevel", "--absolute-git-dir")
@@ -643,8 +639,7 @@ class GitStore:
             else:
                 self._git_paths("rm", "--quiet", "--cached", "--ignore-unmatch", paths=index_only)
         if self._engine is not None:
-            with contextlib.suppress(pygit2.GitError):
-                self._engine.repo.index.read(True)
+            self._engine.reread_index()
         self._journal.clear()
 
     def _remove_placeholder(self) -> None:

@@ -8,7 +8,9 @@ reflog lines git writes).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
+from pathlib import Path
 
 import pygit2
 
@@ -36,6 +38,30 @@ class InProcess:
         self._trees: dict[str, pygit2.Tree] = {}
         self._listings: dict[pygit2.Oid, dict[str, tuple[str, bool]]] = {}
         self._builders: dict[str, tuple[pygit2.Oid, pygit2.TreeBuilder]] = {}
+
+    @classmethod
+    def open(cls, path: Path) -> InProcess | None:
+        """The repository holding ``path``, None when libgit2 cannot open it as one with a
+        working tree (SHA-256 objects, an unknown extension, a bare repository)."""
+        try:
+            repo = pygit2.Repository(str(path))
+        except (pygit2.GitError, ValueError, KeyError):
+            return None
+        return cls(repo) if repo.workdir is not None else None
+
+    @property
+    def worktree(self) -> Path:
+        assert self.repo.workdir is not None
+        return Path(self.repo.workdir).resolve()
+
+    @property
+    def git_dir(self) -> Path:
+        return Path(self.repo.path).resolve()
+
+    def reread_index(self) -> None:
+        """Read the index again from disk (after git changed it)."""
+        with contextlib.suppress(pygit2.GitError):
+            self.repo.index.read(True)
 
     # ------------------------------------------------------------- reading
 

@@ -19,8 +19,8 @@ from modelreg.export import content_type
 from modelreg.http.openapi import openapi_document
 from modelreg.http.snapshot import GZIP_MIN, Follower, Item, Snapshot, gz
 from modelreg.keys import ANYONE, READ_SCOPE, Tenant
-from modelreg.manifest import Framework, Source, Status
 from modelreg.query import Query, QueryError, matches
+from modelreg.vocabulary import Framework, Source, Status
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

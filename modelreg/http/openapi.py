@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from modelreg.catalog import load_schema
-from modelreg.manifest import Framework, Source, Status
+from modelreg.vocabulary import Framework, Source, Status
 
 
 def _refs(value: Any) -> Any:

@@ -51,20 +51,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelreg.errors import ArtifactError, MlflowImportError, NotFoundError
-from modelreg.manifest import (
+from modelreg.manifest import Artifact, Version
+from modelreg.vocabulary import (
     ID_PATTERN,
     LABEL_KEY_PATTERN,
     LABEL_VALUE_PATTERN,
     ROLE_PATTERN,
-    Artifact,
-    Model,
     Stage,
-    Version,
     check_alias_name,
 )
 
 if TYPE_CHECKING:
     from modelreg.artifacts import ProgressFactory
+    from modelreg.manifest import Model
     from modelreg.registry import Registry
 
 ID_MAX = 100

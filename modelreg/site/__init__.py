@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
@@ -29,9 +29,12 @@ from markupsafe import Markup
 from modelreg import cards
 from modelreg.catalog import Catalog, Entry, dumps, iso
 from modelreg.events import StagePeriod
-from modelreg.manifest import ID_PATTERN, Model, Stage
 from modelreg.site import tables
 from modelreg.site.chart import line_chart, split_bar
+from modelreg.vocabulary import ID_PATTERN, Stage
+
+if TYPE_CHECKING:
+    from modelreg.manifest import Model
 
 ASSETS = ("assets/site.css", "assets/site.js")
 TIMELINE_STAGES = (Stage.PRODUCTION, Stage.CHALLENGER, Stage.STAGING)

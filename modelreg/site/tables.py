@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
-from modelreg.manifest import Model
+if TYPE_CHECKING:
+    from modelreg.manifest import Model
 
 
 def when(value: dt.datetime | int | None) -> str:

@@ -14,7 +14,8 @@ from modelreg import Registry
 from modelreg.deploy import DeployRequest
 from modelreg.deploy.target import dns_name
 from modelreg.errors import ModelregError, NotFoundError, ReadOnlyError, RuleViolationError
-from modelreg.manifest import Autoscaling, Challenger, Status
+from modelreg.manifest import Autoscaling, Challenger
+from modelreg.vocabulary import Status
 from tests.conftest import git, head
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from modelreg import Registry
 from modelreg.importers.mlflow import model_ids, role_of, slug
-from modelreg.manifest import Model, Stage, Version
+from modelreg.manifest import Model, Version
+from modelreg.vocabulary import Stage
 from tests.artifacts.stores import Store, registry_on
 from tests.conftest import RunCli, git, head
 from tests.importers.mlflowstore import MlflowStore, make_mlflow
