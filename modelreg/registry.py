@@ -17,12 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from modelreg import publish as publishing
 from modelreg import refs
 from modelreg.errors import ConflictError, InvalidManifestError, ReadOnlyError
 from modelreg.events import StagePeriod
 from modelreg.gitstore import GitStore
-from modelreg.history import Change, History
 from modelreg.lineage import Graph, graph
 from modelreg.query import Page, Query, Summary
 from modelreg.snapshot import Snapshot
@@ -34,6 +32,7 @@ if TYPE_CHECKING:
     from modelreg.config import RegistryConfig
     from modelreg.deploy import DeployRequest, DeployResult, UndeployResult
     from modelreg.errors import Problem
+    from modelreg.history import Change, History
     from modelreg.manifest import Artifact, Model, Version
     from modelreg.publish import Published
     from modelreg.transaction import Transaction
@@ -194,6 +193,8 @@ class Registry:
 
     def past(self, rev: str | None = None) -> History:
         """The history of ``rev`` (default: the commit read at, else HEAD), from git."""
+        from modelreg.history import History  # git's log, when history is asked for
+
         return History(self.store, self.base, rev or self.base.commit or "HEAD")
 
     def history(self, model_id: str) -> List[Change]:
@@ -254,6 +255,8 @@ class Registry:
         self._writable()
         if self._tx is not None:
             raise ConflictError("publish runs its own transaction: call it outside of one")
+        from modelreg import publish as publishing  # remotes, when publishing
+
         writer = publishing.Writer(
             self.store,
             self.config.git,
