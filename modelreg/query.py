@@ -40,7 +40,7 @@ class Summary:
     # fields as JSON data (see ``ROW_FIELDS``), so no manifest is parsed to search them
     labels: Mapping[str, str] = field(default_factory=dict)
     aliases: Mapping[str, int] = field(default_factory=dict)
-    rows: tuple[dict[str, Any], ...] = ()
+    rows: tuple[dict[str, Any], ...] = field(default=(), compare=False)
 
     @classmethod
     def of(cls, model: Model) -> Summary:
@@ -67,8 +67,9 @@ class Summary:
             tuple(rows["versions"]),
         )
 
-    def to_tuple(self) -> tuple[Any, ...]:
-        """Plain values only (for ``marshal``): times as epoch seconds."""
+    def to_tuple(self, rows: bool = True) -> tuple[Any, ...]:
+        """Plain values only (for ``marshal``): times as epoch seconds; without the version
+        rows unless ``rows``."""
         return (
             *(getattr(self, f) for f in _PLAIN),
             tuple(self.tags),
@@ -78,7 +79,7 @@ class Summary:
             self.latest_version,
             dict(self.labels),
             dict(self.aliases),
-            list(self.rows),
+            list(self.rows) if rows else [],
         )
 
     @classmethod

@@ -22,7 +22,7 @@ from modelreg.errors import ConflictError, InvalidManifestError, ReadOnlyError
 from modelreg.events import StagePeriod
 from modelreg.gitstore import GitStore
 from modelreg.lineage import Graph, graph
-from modelreg.query import Page, Query, Summary
+from modelreg.query import Page, Query
 from modelreg.snapshot import Snapshot
 from modelreg.versions import Hit, VersionQuery, find
 from modelreg.vocabulary import Stage
@@ -163,8 +163,11 @@ class Registry:
         """One page of the models that match ``query``, with the total count."""
         return self.reader.page(query)
 
-    def list_json(self, query: Query | None = None) -> tuple[Page[Summary], List[bytes]]:
-        """Like :meth:`list`, with each model of the page as JSON bytes (by alias, no nulls)."""
+    def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes]:
+        """Like :meth:`list`: the ids of the page, and the page's models as ``list --json``
+        prints them (status and latest version first, then the manifest by alias, no
+        nulls), joined by commas: ``b"[" + body + b"]"`` is a JSON array. Served from the
+        listing index and the cache, without building the models."""
         return self.reader.list_json(query)
 
     def resolve(self, spec: str) -> tuple[Model, Version]:

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelreg import cards, retired, yamlio
-from modelreg.cache import ManifestCache
+from modelreg.cache import CACHE_VERSION, ManifestCache
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import GitStore, blob_id
 from modelreg.layout import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, manifest_path
 from modelreg.lineage import check_parents, parent_of
+from modelreg.listing import Entry, ListingIndex, Table, stat_of
 from modelreg.location import cache_file, find_registry, prefix
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
@@ -265,11 +266,14 @@ class Snapshot:
         """Every model, sorted by id."""
         return [m for _, m in sorted(self.all().items())]
 
-    def each(self, read: Callable[[str], T | None]) -> dict[str, T]:
-        """``read`` for every model folder; every broken manifest is reported, not the first."""
+    def each(
+        self, read: Callable[[str], T | None], ids: Iterable[str] | None = None
+    ) -> dict[str, T]:
+        """``read`` for every model folder (or those of ``ids``); every broken manifest is
+        reported, not the first."""
         out: dict[str, T] = {}
         problems: list[Problem] = []
-        for model_id in self.model_ids():
+        for model_id in self.model_ids() if ids is None else ids:
             try:
                 found = read(model_id)
             except InvalidManifestError as exc:
@@ -296,20 +300,91 @@ class Snapshot:
         page = apply((s for s, _ in self.listing().values()), query or Query())
         return Page([self.get(s.id) for s in page.items], page.total, page.limit, page.offset)
 
-    def list_json(self, query: Query | None = None) -> tuple[Page[Summary], list[bytes]]:
-        """Like :meth:`list`, with each model of the page as JSON bytes (by alias, no
-        nulls), served from the cache without building the models."""
+    def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes]:
+        """The ids of one page of the models that match ``query`` (with the total), and
+        their JSON as ``list --json`` prints each (status and latest version first, then
+        the manifest by alias, no nulls) joined by commas: from the listing index or the
+        cache, without building the models."""
+        query = query or Query()
+        if self._indexable() and is_plain(query):
+            table = self._table()
+            if table.complete:
+                end = None if query.limit is None else query.offset + query.limit
+                ids = table.ids[query.offset : end]
+                if len(ids) == len(table.ids):
+                    body = table.body
+                else:
+                    body = b",".join(
+                        table.json(n) or b"" for n in range(query.offset, query.offset + len(ids))
+                    )
+                return Page(ids, len(table.ids), query.limit, query.offset), body
         listing = self.listing()
-        page = apply((s for s, _ in listing.values()), query or Query())
-        return page, [listing[s.id][1] or dump(self.get(s.id)) for s in page.items]
+        page = apply((s for s, _ in listing.values()), query)
+        parts = [listing[s.id][1] or listed(s, dump(self.get(s.id))) for s in page.items]
+        return Page([s.id for s in page.items], page.total, page.limit, page.offset), b",".join(
+            parts
+        )
 
-    def listing(self) -> dict[str, tuple[Summary, bytes | None]]:
-        """Every model's summary, with its cached JSON when the cache has it."""
+    def listing(self, rows: bool = False) -> dict[str, tuple[Summary, bytes | None]]:
+        """Every model's summary, with its JSON as listed when the cache has it; the
+        summaries hold their version rows (for version search) when ``rows`` is asked for."""
         if self._models is not None:
             return {m.id: (Summary.of(m), None) for m in self._models.values()}
-        return self.each(self._entry)
+        if self._indexable() and not rows:
+            table = self._table()
+            return {
+                model_id: (Summary.from_tuple(table.summaries[n]), table.json(n))
+                for n, model_id in enumerate(table.ids)
+            }
+        found = self.each(self._entry)
+        return {i: (s, None if raw is None else listed(s, raw)) for i, (_, s, raw) in found.items()}
 
-    def _entry(self, model_id: str) -> tuple[Summary, bytes | None] | None:
+    def _indexable(self) -> bool:
+        return self.commit is None and self._models is None and self.cache.path is not None
+
+    def _table(self) -> Table:
+        """Every model of the working tree through the listing index: only manifests whose
+        file status changed since it was saved are read (see :mod:`modelreg.listing`)."""
+        assert self.cache.path is not None
+        index = ListingIndex(self.cache.path.with_name("listing"), self.root, CACHE_VERSION)
+        saved = index.load()
+        taken = index.now()
+        folder = os.path.join(self.root, MODELS_DIR)
+        ids = self.model_ids()
+        stats = {i: stat_of(os.path.join(folder, i, MANIFEST_FILE)) for i in ids}
+        at = {model_id: n for n, model_id in enumerate(saved.ids)}
+
+        def trusted(model_id: str) -> bool:
+            stat, n = stats[model_id], at.get(model_id)
+            return stat is not None and n is not None and index.trusted(stat, saved.stats[n])
+
+        changed = [i for i in ids if not trusted(i)]
+        if not changed and len(ids) == len(saved.ids):
+            return saved
+        entries = {i: e for i, e in saved.entries().items() if i in stats}
+
+        def read(model_id: str) -> Entry | None:
+            found = self._entry(model_id)
+            if found is None:
+                return None
+            blob, summary, raw = found
+            stat = stats[model_id] or (0, 0, 0, 0)
+            old = entries.get(model_id)
+            if old is not None and old.blob == blob:  # the same bytes, touched
+                return Entry(blob, stat, old.summary, old.json)
+            json = None if raw is None else listed(summary, raw)
+            return Entry(blob, stat, summary.to_tuple(rows=False), json)
+
+        fresh = self.each(read, changed)
+        for model_id in changed:
+            entries.pop(model_id, None)
+        entries.update(fresh)
+        table = Table.of(entries)
+        index.save(table, taken)
+        return table
+
+    def _entry(self, model_id: str) -> tuple[str, Summary, bytes | None] | None:
+        """The manifest's blob id, summary and cached JSON (None when not cached)."""
         path = manifest_path(model_id)
         data: bytes | None = None
         if self.commit is not None:
@@ -322,11 +397,13 @@ class Snapshot:
             return None
         cached = self.cache.entry(blob)
         if cached is not None and cached[1].id == model_id:
-            return cached[1], cached[0]
+            return blob, cached[1], cached[0]
         if data is None:
             assert self.store is not None
             data = self.store.read_blob(blob)
-        return Summary.of(self.parse(model_id, data)), None
+        model = self.parse(model_id, data)
+        cached = self.cache.entry(blob)  # parsing filled it, when it may keep the model
+        return blob, Summary.of(model), None if cached is None else cached[0]
 
     # ------------------------------------------------------------- checks
 
@@ -422,11 +499,23 @@ class Snapshot:
     def search_documents(self, full: bool) -> Iterator[Mapping[str, Any]]:
         """Every model as the JSON data version search reads, sorted by id: from the
         listing summaries, or (``full``) the whole manifests, both from the cache."""
-        for model_id, (summary, raw) in sorted(self.listing().items()):
+        for model_id, (summary, raw) in sorted(self.listing(rows=not full).items()):
             if not full:
                 yield document(summary)
             else:
                 yield json.loads(raw or dump(self.get(model_id)))
+
+
+def is_plain(query: Query) -> bool:
+    """Whether ``query`` lists the models as they are sorted (by id), unfiltered."""
+    return not query.search and not any(query.filters.values()) and query.sort in ("id", "id:asc")
+
+
+def listed(summary: Summary, raw: bytes) -> bytes:
+    """A model's JSON as ``list --json`` prints it: its status and latest version first,
+    then the manifest's JSON ``raw``."""
+    head = b'{"status":"%s","latest_version":%d' % (summary.status.encode(), summary.latest_version)
+    return head + (b"}" if raw == b"{}" else b"," + raw[1:])
 
 
 def dump(model: Model) -> bytes:

@@ -25,7 +25,7 @@ from modelreg.layout import manifest_path
 from modelreg.manifest import Artifact, Lineage, Model, Version, id_errors
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
-from modelreg.snapshot import Snapshot, dump
+from modelreg.snapshot import Snapshot, dump, listed
 from modelreg.vocabulary import METADATA_FIELDS, Stage
 from modelreg.wording import explain
 
@@ -153,10 +153,11 @@ class Transaction:
     def page(self, query: Query | None = None) -> Page[Model]:
         return apply(self.all().values(), query or Query())
 
-    def list_json(self, query: Query | None = None) -> tuple[Page[Summary], list[bytes]]:
+    def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes]:
         models = self.all()
         page = apply((Summary.of(m) for m in models.values()), query or Query())
-        return page, [dump(models[s.id]) for s in page.items]
+        body = b",".join(listed(s, dump(models[s.id])) for s in page.items)
+        return Page([s.id for s in page.items], page.total, page.limit, page.offset), body
 
     def search_documents(self, full: bool) -> Iterator[Mapping[str, Any]]:
         """Every model, pending writes included, as the JSON data version search reads."""

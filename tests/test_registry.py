@@ -445,12 +445,19 @@ def test_listing_from_summaries_matches_the_models(churn: Registry) -> None:
     fresh.models()  # fills the cache
     fresh.close()
     again = Registry.open(churn.root)
-    page, blobs = again.list_json(Query(sort="name:desc"))
-    assert [s.id for s in page.items] == ["lstm", "churn-xgb"]
-    for summary, raw in zip(page.items, blobs, strict=True):
-        model = fresh.get(summary.id)
-        assert json.loads(raw) == model.model_dump(mode="json", by_alias=True, exclude_none=True)
-        assert summary == Summary.of(model) == Summary.from_tuple(summary.to_tuple())
+    page, body = again.list_json(Query(sort="name:desc"))
+    assert page.items == ["lstm", "churn-xgb"] and page.total == 2
+    for model_id, data in zip(page.items, json.loads(b"[" + body + b"]"), strict=True):
+        model = fresh.get(model_id)
+        dumped = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+        status = {"status": model.status.value, "latest_version": model.latest_version}
+        assert data == {**status, **dumped} and list(data)[:2] == list(status)
+        summary = Summary.of(model)
+        assert summary == Summary.from_tuple(summary.to_tuple())
+    # unfiltered, sorted by id: served from the listing index, in pages too
+    page, body = Registry.open(churn.root).list_json(Query(limit=1, offset=1))
+    assert page.items == ["lstm"] and page.total == 2
+    assert json.loads(b"[" + body + b"]")[0]["id"] == "lstm"
     assert [m.id for m in again.list(Query(filters={"stage": ("production",)})).items] == [
         "churn-xgb"
     ]

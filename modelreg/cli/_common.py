@@ -14,7 +14,6 @@ import click
 if TYPE_CHECKING:
     from modelreg.manifest import Model, Version
     from modelreg.publish import Published
-    from modelreg.query import Summary
     from modelreg.registry import Registry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -225,28 +224,17 @@ def model_json(model: Model) -> dict[str, Any]:
     return data
 
 
-def models_json_bytes(
-    summaries: Sequence[Summary], blobs: Sequence[bytes], head: dict[str, Any]
-) -> bytes:
-    """``{**head, "models": [...]}`` as compact JSON from each model's JSON bytes (as the
-    registry's cache keeps them: no model is built or serialised again)."""
-    import json
-
-    parts = [
-        b'{"status":"%s","latest_version":%d,' % (s.status.encode(), s.latest_version) + raw[1:]
-        for s, raw in zip(summaries, blobs, strict=True)
-    ]
-    return json.dumps(head, separators=(",", ":")).encode()[:-1] + b',"models":[' + b",".join(parts) + b"]}"
-
-
-def emit_json_bytes(data: bytes) -> None:
-    """Compact JSON for scripts; indented when a person reads it at a terminal."""
+def emit_json_bytes(*parts: bytes) -> None:
+    """JSON made of ``parts`` (written one after the other, not joined first): compact for
+    scripts, indented when a person reads it at a terminal."""
     if is_tty():
         import json
 
-        emit_json(json.loads(data))
+        emit_json(json.loads(b"".join(parts)))
         return
-    click.echo(data.decode("utf-8"))
+    for part in parts:
+        click.echo(part, nl=False)  # bytes: written as they are
+    click.echo()
 
 
 def version_json(model: Model, version: Version) -> dict[str, Any]:

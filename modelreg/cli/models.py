@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,7 +19,6 @@ from modelreg.cli._common import (
     emit_table,
     json_option,
     model_json,
-    models_json_bytes,
     open_registry,
     parse_pairs,
     registry_options,
@@ -616,9 +616,10 @@ def list_(
     )
     reg = open_registry(ref)
     if as_json:
-        summaries, blobs = reg.list_json(query)
-        head = {"count": summaries.total, "limit": summaries.limit, "offset": summaries.offset}
-        emit_json_bytes(models_json_bytes(summaries.items, blobs, head))
+        ids, body = reg.list_json(query)
+        head = {"count": ids.total, "limit": ids.limit, "offset": ids.offset}
+        start = json.dumps(head, separators=(",", ":")).encode()[:-1]
+        emit_json_bytes(start, b',"models":[', body, b"]}")
         return
     page = reg.list(query)
     if not page.total:
