@@ -94,9 +94,12 @@ class ManifestCache:
         self.used.add(blob)
         return found[0], Summary.from_tuple(found[2])
 
-    def put(self, blob: str, model: Model, append_at: Point) -> None:
+    def put(self, blob: str, model: Model, append_at: Point, keep: bool = True) -> None:
+        """Cache ``model`` parsed from ``blob``; ``keep`` the model object too (else only
+        its JSON: listing thousands of manifests must not hold them all)."""
         data = model.model_dump_json(by_alias=True, exclude_none=True).encode()
-        self.models[blob] = model
+        if keep:
+            self.models[blob] = model
         self.used.add(blob)
         # only what reads back as the same manifest may be served from the cache: typed
         # fields always do; free-form hyperparameters only when they hold plain JSON values

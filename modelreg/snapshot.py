@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelreg import cards, retired, yamlio
 from modelreg.cache import CACHE_VERSION, ManifestCache
+from modelreg.checked import Checked, CheckedRecord
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import GitStore, blob_id
 from modelreg.layout import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, manifest_path
@@ -193,16 +194,18 @@ class Snapshot:
 
     # ------------------------------------------------------------- manifests
 
-    def parse(self, model_id: str, data: bytes) -> Model:
+    def parse(self, model_id: str, data: bytes, keep: bool = True) -> Model:
         """The manifest in ``data``. Raises :class:`InvalidManifestError`."""
-        return self.parse_full(model_id, data)[0]
+        return self.parse_full(model_id, data, keep)[0]
 
-    def parse_full(self, model_id: str, data: bytes) -> tuple[Model, Point]:
+    def parse_full(self, model_id: str, data: bytes, keep: bool = True) -> tuple[Model, Point]:
         """The manifest in ``data`` (from the cache when these exact bytes were seen), and
-        where appended versions go in its text."""
+        where appended versions go in its text; the cache keeps the model if ``keep``."""
         blob = blob_id(data)
         cached = self.cache.get(blob)
-        if cached is not None and cached[0].id == model_id:
+        # a manifest over the size limit is refused by loading it, cached or not
+        big = len(data) > self.config.policy.max_manifest_bytes
+        if cached is not None and cached[0].id == model_id and not big:
             return cached
         from modelreg.schema import load_manifest  # pydantic's models only when parsing
 
@@ -217,7 +220,7 @@ class Snapshot:
         except InvalidManifestError as exc:
             raise InvalidManifestError(self.located(exc.problems, path)) from None
         point = yamlio.append_point(loaded.text, loaded.root, ("versions",))
-        self.cache.put(blob, model, point)
+        self.cache.put(blob, model, point, keep)
         return model, point
 
     def reparse(self, model_id: str) -> Callable[[bytes], Model | None]:
@@ -401,7 +404,7 @@ class Snapshot:
         if data is None:
             assert self.store is not None
             data = self.store.read_blob(blob)
-        model = self.parse(model_id, data)
+        model = self.parse(model_id, data, keep=False)
         cached = self.cache.entry(blob)  # parsing filled it, when it may keep the model
         return blob, Summary.of(model), None if cached is None else cached[0]
 
@@ -414,6 +417,11 @@ class Snapshot:
         problems: list[Problem] = []
         parsed: dict[str, Model] = {}
         ids = self.model_ids()
+        record = self._checked_record() if only is None else None
+        known = record.load() if record is not None else {}
+        if not known:  # else the config is as a run found it valid (the record's key)
+            self.config  # noqa: B018  (parsed: a broken config raises here)
+        clean: dict[str, Checked] = {}
         for model_id in ids if only is None else [m for m in ids if m in only]:
             path = manifest_path(model_id)
             data = self.read_bytes(path)
@@ -422,6 +430,12 @@ class Snapshot:
                 where, located = self.display(folder), self.prefix + folder
                 message = f"folder has no {MANIFEST_FILE}"
                 problems.append(Problem(where, None, None, "", message, located))
+                continue
+            blob, before = blob_id(data), len(problems)
+            prior = known.get(model_id)
+            if prior is not None and prior.blob == blob:  # found valid, and unchanged since
+                problems += self._card_problems(model_id)
+                clean[model_id] = prior
                 continue
             try:
                 model = self.parse(model_id, data)
@@ -432,33 +446,65 @@ class Snapshot:
             if violations:
                 loaded = yamlio.loads(data, self.display(path))
                 problems.extend(self.located(problems_at(loaded, violations), path))
-            card = self.read_bytes(cards.card_path(model_id))
-            wrong = cards.size_problem(card) if card is not None else None
-            if wrong is not None:
-                where = cards.card_path(model_id)
-                problems += self.located(
-                    [Problem(self.display(where), None, None, "", wrong)], where
-                )
+            problems += self._card_problems(model_id)
             parsed[model_id] = model
-        if only is None:
+            if len(problems) == before:
+                parents = frozenset(p[0] for v in model.versions if (p := parent_of(v)))
+                clean[model_id] = Checked(blob, parents)
+        if only is None and known and not known.keys() - set(ids):
+            # only what changed, and the models naming a changed one as parent, again
+            changed = {m for m in ids if known.get(m) is not clean.get(m)}
+            dependents = {m for m, c in clean.items() if c.parents & changed}
+            targets = {**parsed, **self._loadable(dependents - parsed.keys())}
+            problems += self._lineage_problems(self._with_parents(targets), targets)
+        elif only is None and known:  # a model gone may have been the parent of any other
+            problems += self._lineage_problems(self._loadable(ids))
+        elif only is None:
             problems += self._lineage_problems(parsed)
         elif set(only) <= set(ids):
             problems += self._lineage_problems(self._with_parents(parsed), parsed)
-        else:  # a model gone may have been the parent of any other
+        else:
             problems += self._lineage_problems(self._loadable(ids))
         try:
             self.retired_numbers()
         except InvalidManifestError as exc:
             problems.extend(self.located(exc.problems, retired.RETIRED_FILE))
         self.cache.save()
-        with contextlib.suppress(ImportError):
-            from modelreg.artifacts import check_storage_options  # its fsspec only when needed
-
-            for message in check_storage_options(self.config.artifacts.storage_options):
-                where, located = self.display(CONFIG_FILE), self.prefix + CONFIG_FILE
-                field = "artifacts.storage_options"
-                problems.append(Problem(where, None, None, field, message, located))
+        if not known:  # (else checked with this config already)
+            problems += self._storage_problems()
+        if record is not None and not problems:
+            record.save(clean)
         return problems
+
+    def _storage_problems(self) -> list[Problem]:
+        """What is wrong with the artifact store's options (fsspec's own check)."""
+        if not self.config.artifacts.storage_options:
+            return []
+        try:
+            from modelreg.artifacts import check_storage_options  # its fsspec only when needed
+        except ImportError:
+            return []
+        where, located = self.display(CONFIG_FILE), self.prefix + CONFIG_FILE
+        return [
+            Problem(where, None, None, "artifacts.storage_options", message, located)
+            for message in check_storage_options(self.config.artifacts.storage_options)
+        ]
+
+    def _card_problems(self, model_id: str) -> list[Problem]:
+        where = cards.card_path(model_id)
+        card = self.read_bytes(where)
+        wrong = cards.size_problem(card) if card is not None else None
+        if wrong is None:
+            return []
+        return self.located([Problem(self.display(where), None, None, "", wrong)], where)
+
+    def _checked_record(self) -> CheckedRecord | None:
+        """The record of manifests found valid (None: none is kept for this snapshot)."""
+        if self.commit is not None or self.cache.path is None:
+            return None
+        config = blob_id((self.root / CONFIG_FILE).read_bytes())
+        key = (str(self.root), config, CACHE_VERSION)
+        return CheckedRecord(self.cache.path.with_name("checked"), key)
 
     def _loadable(self, ids: Iterable[str]) -> dict[str, Model]:
         """The models of ``ids`` that load (validate reports the others)."""

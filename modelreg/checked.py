@@ -1,0 +1,73 @@
+"""The record of manifests found valid, so that ``validate`` checks again only what changed.
+
+A manifest's problems depend on its bytes (its blob id), the registry's config and the
+code that checks it; a manifest with the same three as when it was last found valid is
+valid still, and is not parsed or checked again. Lineage reaches across manifests: each
+entry keeps the models its versions name as parents, so that a changed model's dependents
+are checked again with it. The record is derived data in the git folder (deleting it costs
+one slower ``validate``), saved only by a run that found no problem at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+VERSION = "modelreg-checked-1"
+
+
+def code_stamp() -> str:
+    """A fingerprint of the checking code installed: modelreg's modules' names, sizes and
+    modification times (a new version or an edited checkout changes it)."""
+    package = Path(__file__).parent
+    h = hashlib.sha1()
+    for folder, _, files in sorted(os.walk(package)):
+        for name in sorted(files):
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(folder, name))
+                h.update(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A model found valid: its manifest's blob id, and the models its versions name as
+    parents."""
+
+    blob: str
+    parents: frozenset[str]
+
+
+class CheckedRecord:
+    """The record in ``path`` (None: none is kept), valid under ``key`` (the registry, its
+    config's blob id and the manifest cache's version: :meth:`key_of`)."""
+
+    def __init__(self, path: Path | None, key: tuple[str, ...]) -> None:
+        self.path = path
+        self.key = (VERSION, code_stamp(), *key)
+
+    def load(self) -> dict[str, Checked]:
+        """The models found valid, by id (none when there is no record for this key)."""
+        if self.path is None:
+            return {}
+        try:
+            data = marshal.loads(self.path.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return {}
+        if not (isinstance(data, tuple) and len(data) == 2 and data[0] == self.key):
+            return {}
+        return {m: Checked(blob, frozenset(parents)) for m, (blob, parents) in data[1].items()}
+
+    def save(self, entries: dict[str, Checked]) -> None:
+        if self.path is None:
+            return
+        data = (self.key, {m: (c.blob, tuple(sorted(c.parents))) for m, c in entries.items()})
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps(data))
+            os.replace(tmp, self.path)
