@@ -14,10 +14,13 @@ import contextlib
 import hashlib
 import marshal
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-VERSION = "modelreg-checked-1"
+from modelreg.listing import RACY_NS, Stat
+
+VERSION = "modelreg-checked-2"
 
 
 def code_stamp() -> str:
@@ -35,11 +38,13 @@ def code_stamp() -> str:
 
 @dataclass(frozen=True)
 class Checked:
-    """A model found valid: its manifest's blob id, and the models its versions name as
-    parents."""
+    """A model found valid: its manifest's blob id, the models its versions name as
+    parents, and the file status of its manifest and of its card (None: no card)."""
 
     blob: str
     parents: frozenset[str]
+    stat: Stat | None = None
+    card: Stat | None = None
 
 
 class CheckedRecord:
@@ -49,6 +54,7 @@ class CheckedRecord:
     def __init__(self, path: Path | None, key: tuple[str, ...]) -> None:
         self.path = path
         self.key = (VERSION, code_stamp(), *key)
+        self.taken_ns = 0  # when the saved statuses were taken
 
     def load(self) -> dict[str, Checked]:
         """The models found valid, by id (none when there is no record for this key)."""
@@ -58,14 +64,31 @@ class CheckedRecord:
             data = marshal.loads(self.path.read_bytes())
         except (OSError, EOFError, ValueError, TypeError):
             return {}
-        if not (isinstance(data, tuple) and len(data) == 2 and data[0] == self.key):
+        if not (isinstance(data, tuple) and len(data) == 3 and data[0] == self.key):
             return {}
-        return {m: Checked(blob, frozenset(parents)) for m, (blob, parents) in data[1].items()}
+        self.taken_ns = data[1]
+        return {
+            m: Checked(blob, frozenset(parents), stat, card)
+            for m, (blob, parents, stat, card) in data[2].items()
+        }
 
-    def save(self, entries: dict[str, Checked]) -> None:
+    def unchanged(self, stat: Stat | None, known: Stat | None) -> bool:
+        """Whether a file with ``stat`` holds what it held when ``known`` was taken (both
+        None: there is still no such file), without reading it (as :mod:`modelreg.listing`)."""
+        if stat is None or known is None:
+            return stat is None and known is None
+        return stat == known and stat[0] < self.taken_ns - RACY_NS
+
+    @staticmethod
+    def now() -> int:
+        """The moment to pass to :meth:`save`: taken before the statuses saved."""
+        return time.time_ns()
+
+    def save(self, entries: dict[str, Checked], taken_ns: int) -> None:
         if self.path is None:
             return
-        data = (self.key, {m: (c.blob, tuple(sorted(c.parents))) for m, c in entries.items()})
+        rows = {m: (c.blob, tuple(sorted(c.parents)), c.stat, c.card) for m, c in entries.items()}
+        data = (self.key, taken_ns, rows)
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")

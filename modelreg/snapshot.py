@@ -24,7 +24,7 @@ from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import GitStore, blob_id
 from modelreg.layout import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, manifest_path
 from modelreg.lineage import check_parents, parent_of
-from modelreg.listing import Entry, ListingIndex, Table, stat_of
+from modelreg.listing import Entry, ListingIndex, Stat, Table, stat_of
 from modelreg.location import cache_file, find_registry, prefix
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
@@ -422,8 +422,17 @@ class Snapshot:
         if not known:  # else the config is as a run found it valid (the record's key)
             self.config  # noqa: B018  (parsed: a broken config raises here)
         clean: dict[str, Checked] = {}
+        taken = CheckedRecord.now()
         for model_id in ids if only is None else [m for m in ids if m in only]:
             path = manifest_path(model_id)
+            stat, card = self._stats(model_id) if record is not None else (None, None)
+            prior = known.get(model_id)
+            if prior is not None and record is not None and record.unchanged(stat, prior.stat):
+                # found valid, and not touched since
+                if not record.unchanged(card, prior.card):
+                    problems += self._card_problems(model_id)
+                clean[model_id] = prior if prior.card == card else replace(prior, card=card)
+                continue
             data = self.read_bytes(path)
             if data is None:
                 folder = f"{MODELS_DIR}/{model_id}"
@@ -432,10 +441,9 @@ class Snapshot:
                 problems.append(Problem(where, None, None, "", message, located))
                 continue
             blob, before = blob_id(data), len(problems)
-            prior = known.get(model_id)
-            if prior is not None and prior.blob == blob:  # found valid, and unchanged since
+            if prior is not None and prior.blob == blob:  # found valid, and the same bytes
                 problems += self._card_problems(model_id)
-                clean[model_id] = prior
+                clean[model_id] = replace(prior, stat=stat, card=card)
                 continue
             try:
                 model = self.parse(model_id, data)
@@ -450,7 +458,7 @@ class Snapshot:
             parsed[model_id] = model
             if len(problems) == before:
                 parents = frozenset(p[0] for v in model.versions if (p := parent_of(v)))
-                clean[model_id] = Checked(blob, parents)
+                clean[model_id] = Checked(blob, parents, stat, card)
         if only is None and known and not known.keys() - set(ids):
             # only what changed, and the models naming a changed one as parent, again
             changed = {m for m in ids if known.get(m) is not clean.get(m)}
@@ -472,8 +480,9 @@ class Snapshot:
         self.cache.save()
         if not known:  # (else checked with this config already)
             problems += self._storage_problems()
-        if record is not None and not problems:
-            record.save(clean)
+        same = clean.keys() == known.keys() and all(clean[m] is known[m] for m in clean)
+        if record is not None and not problems and not same:
+            record.save(clean, taken)
         return problems
 
     def _storage_problems(self) -> list[Problem]:
@@ -489,6 +498,12 @@ class Snapshot:
             Problem(where, None, None, "artifacts.storage_options", message, located)
             for message in check_storage_options(self.config.artifacts.storage_options)
         ]
+
+    def _stats(self, model_id: str) -> tuple[Stat | None, Stat | None]:
+        """The file status of a model's manifest and of its card (working tree)."""
+        folder = os.path.join(self.root, MODELS_DIR, model_id)
+        card = os.path.join(self.root, cards.card_path(model_id))
+        return stat_of(os.path.join(folder, MANIFEST_FILE)), stat_of(card)
 
     def _card_problems(self, model_id: str) -> list[Problem]:
         where = cards.card_path(model_id)

@@ -275,6 +275,11 @@ class GitStore:
         """The commit where ``head`` forked from ``base`` (the old side of a pull request,
         as in ``git diff base...head``). Raises :class:`GitError` when either is not in
         this clone, saying how to fetch it (CI clones are often shallow)."""
+        if self._engine is not None:  # the usual check of a working tree against HEAD
+            with contextlib.suppress(NotFoundError):
+                found = self._engine.resolve(base)
+                if found == self._engine.resolve(head):
+                    return found
         shallow = (self._common_dir / "shallow").exists()
         fetch = (
             "run `git fetch --unshallow` (or `git fetch origin BRANCH`), or set "
