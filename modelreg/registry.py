@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import os
-import types
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from modelreg import refs
+from modelreg import refs, writes
 from modelreg.errors import ConflictError, InvalidManifestError, ReadOnlyError
 from modelreg.events import StagePeriod
 from modelreg.gitstore import GitStore
@@ -36,40 +34,12 @@ if TYPE_CHECKING:
     from modelreg.manifest import Artifact, Model, Version
     from modelreg.publish import Published
     from modelreg.transaction import Transaction
+    from modelreg.writes import one_commit
 
 List = list  # the builtin, where Registry.list shadows it
 T = TypeVar("T")
 R = TypeVar("R", "DeployResult", "UndeployResult")
 P = ParamSpec("P")
-
-
-def _one_commit(
-    write: Callable[Concatenate[Transaction, P], T],
-) -> Callable[Concatenate[Registry, P], T]:
-    """The registry's call of a transaction's ``write``: the same, as one commit."""
-
-    @functools.wraps(write)
-    def call(reg: Registry, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        with reg.transaction() as tx:
-            return write(tx, *args, **kwargs)
-
-    return call
-
-
-class _OneCommit:
-    """The registry's method ``name``: :func:`_one_commit` of the transaction's method of
-    that name, built on first use so that reading never imports the writing code."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.call: Callable[..., Any] | None = None
-
-    def __get__(self, reg: Registry | None, owner: type | None = None) -> Callable[..., Any]:
-        if self.call is None:
-            from modelreg.transaction import Transaction
-
-            self.call = _one_commit(getattr(Transaction, self.name))
-        return self.call if reg is None else types.MethodType(self.call, reg)
 
 
 class Registry:
@@ -272,31 +242,20 @@ class Registry:
         )
 
     # Each write below is one commit (none of its own inside a larger transaction), with
-    # the arguments and documentation of the transaction's method of the same name.
+    # the arguments and documentation of the transaction's method of the same name (made
+    # by :func:`modelreg.writes.install`, below, importing the writing code on first use).
     if TYPE_CHECKING:
-        create_model = _one_commit(Transaction.create_model)
-        register_version = _one_commit(Transaction.register_version)
-        add_version = _one_commit(Transaction.add_version)
-        update = _one_commit(Transaction.update)
-        set_stage = _one_commit(Transaction.set_stage)
-        set_alias = _one_commit(Transaction.set_alias)
-        remove_alias = _one_commit(Transaction.remove_alias)
-        update_version = _one_commit(Transaction.update_version)
-        archive = _one_commit(Transaction.archive)
-        unarchive = _one_commit(Transaction.unarchive)
-        delete = _one_commit(Transaction.delete)
-    else:  # the same, with the transaction module imported on the first write
-        create_model = _OneCommit("create_model")
-        register_version = _OneCommit("register_version")
-        add_version = _OneCommit("add_version")
-        update = _OneCommit("update")
-        set_stage = _OneCommit("set_stage")
-        set_alias = _OneCommit("set_alias")
-        remove_alias = _OneCommit("remove_alias")
-        update_version = _OneCommit("update_version")
-        archive = _OneCommit("archive")
-        unarchive = _OneCommit("unarchive")
-        delete = _OneCommit("delete")
+        create_model = one_commit(Transaction.create_model)
+        register_version = one_commit(Transaction.register_version)
+        add_version = one_commit(Transaction.add_version)
+        update = one_commit(Transaction.update)
+        set_stage = one_commit(Transaction.set_stage)
+        set_alias = one_commit(Transaction.set_alias)
+        remove_alias = one_commit(Transaction.remove_alias)
+        update_version = one_commit(Transaction.update_version)
+        archive = one_commit(Transaction.archive)
+        unarchive = one_commit(Transaction.unarchive)
+        delete = one_commit(Transaction.delete)
 
     def deploy(
         self,
@@ -375,3 +334,6 @@ class Registry:
         with contextlib.suppress(InvalidManifestError):
             uris.update(a.uri for _, a in self.artifacts())
         return self.artifact_store.orphans(uris, min_age=min_age)
+
+
+writes.install(Registry)
