@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from modelreg.errors import Problem
 from modelreg.events import Event, between
 from modelreg.manifest import METADATA_FIELDS, Deployment, Model
 
@@ -62,7 +63,7 @@ class ModelDelta:
     deployment: tuple[str | None, str | None] | None = None  # described before/after
     metadata: tuple[Edit, ...] = ()
     events: tuple[Event, ...] = ()  # every audit line, in order
-    problems: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
     aliases: tuple[Event, ...] = ()  # alias events: name, version before, after
 
     @property
@@ -88,7 +89,7 @@ class ModelDelta:
                 for e in self.aliases
             ],
             "events": [str(e) for e in self.events],
-            "problems": list(self.problems),
+            "problems": [str(p) for p in self.problems],
         }
 
 

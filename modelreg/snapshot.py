@@ -28,7 +28,7 @@ from modelreg.manifest import Model, Version
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
 from modelreg.rules import check_model, problems_at
-from modelreg.schema import load_manifest, parse_config
+from modelreg.schema import load_manifest, parse_config, read_manifest
 from modelreg.versions import document
 from modelreg.wording import did_you_mean
 
@@ -73,14 +73,18 @@ class Snapshot:
         root = find_registry(path)
         cache = ManifestCache(cache_file(root))
         if ref is None:
-            config = parse_config((root / CONFIG_FILE).read_bytes(), CONFIG_FILE)
-            return cls(root, config, cache, prefix=prefix(root))
+            where = prefix(root)
+            data = (root / CONFIG_FILE).read_bytes()
+            with _located(root, where, None):
+                config = parse_config(data, where + CONFIG_FILE)
+            return cls(root, config, cache, prefix=where)
         store = GitStore.open(root)
         commit = store.resolve(ref)
         blob = store.blob_at(commit, CONFIG_FILE)
         if blob is None:
             raise NotFoundError(f"no {CONFIG_FILE} at {ref} ({commit[:12]})")
-        config = parse_config(store.read_blob(blob), f"{CONFIG_FILE}@{ref}")
+        with _located(root, store.prefix, ref):
+            config = parse_config(store.read_blob(blob), store.prefix + CONFIG_FILE)
         return cls(root, config, cache, store=store, commit=commit, ref=ref, prefix=store.prefix)
 
     def at(
@@ -128,7 +132,8 @@ class Snapshot:
         data = self.read_bytes(retired.RETIRED_FILE)
         if data is None:
             return None
-        return retired.load(data, self.display(retired.RETIRED_FILE))[0]
+        with _located(self.root, self.prefix, self.ref if self.commit else None):
+            return retired.load(data, self.prefix + retired.RETIRED_FILE)[0]
 
     def files_under(self, folder: str) -> list[str]:
         """The files below ``folder`` (relative to the registry root), sorted."""
@@ -159,17 +164,21 @@ class Snapshot:
         except FileNotFoundError:
             return []
 
-    def located(self, problems: Iterable[Problem], relpath: str) -> list[Problem]:
-        """``problems`` of the file ``relpath`` with its path in the git repository."""
-        return [replace(p, path=self.prefix + relpath) for p in problems]
+    def located(self, problems: Iterable[Problem]) -> list[Problem]:
+        """``problems`` of files read here, with the ref they were read at."""
+        ref = self.ref if self.commit is not None else None
+        return list(problems) if ref is None else [replace(p, ref=ref) for p in problems]
 
-    def display(self, relpath: str) -> str:
-        """How a file is named in messages: relative to the current folder when inside it."""
-        full = self.root / relpath
-        try:
-            return str(full.relative_to(Path.cwd()))
-        except ValueError:
-            return str(full) if self.ref is None else f"{relpath}@{self.ref}"
+    def repo_path(self, relpath: str) -> str:
+        """A file of the registry named by its path in the git repository, as problems
+        name it."""
+        return self.prefix + relpath
+
+    @property
+    def top(self) -> Path:
+        """The top of the git repository (the registry folder outside git): where the
+        paths of problems start."""
+        return repository_top(self.root, self.prefix)
 
     # ------------------------------------------------------------- manifests
 
@@ -188,12 +197,12 @@ class Snapshot:
         try:
             model, loaded = load_manifest(
                 data,
-                self.display(path),
+                self.repo_path(path),
                 folder_id=model_id,
                 max_bytes=self.config.policy.max_manifest_bytes,
             )
         except InvalidManifestError as exc:
-            raise InvalidManifestError(self.located(exc.problems, path)) from None
+            raise InvalidManifestError(self.located(exc.problems), self.top) from None
         point = yamlio.append_point(loaded.text, loaded.root, ("versions",))
         self.cache.put(blob, model, point)
         return model, point
@@ -258,7 +267,7 @@ class Snapshot:
                 out[model_id] = found
         self.cache.save()
         if problems:
-            raise InvalidManifestError(problems)
+            raise InvalidManifestError(problems, self.top)
         return out
 
     def resolve(self, spec: str) -> tuple[Model, Version]:
@@ -320,27 +329,24 @@ class Snapshot:
             path = manifest_path(model_id)
             data = self.read_bytes(path)
             if data is None:
-                folder = f"{MODELS_DIR}/{model_id}"
-                where, located = self.display(folder), self.prefix + folder
+                where = self.repo_path(f"{MODELS_DIR}/{model_id}")
                 message = f"folder has no {MANIFEST_FILE}"
-                problems.append(Problem(where, None, None, "", message, located))
+                problems += self.located([Problem(where, None, None, "", message)])
                 continue
             try:
                 model = self.parse(model_id, data)
-            except InvalidManifestError as exc:
-                problems.extend(exc.problems)
+            except InvalidManifestError:
+                problems += self.located(self.check_broken(model_id, data))
                 continue
             violations = check_model(model, self.config)
             if violations:
-                loaded = yamlio.loads(data, self.display(path))
-                problems.extend(self.located(problems_at(loaded, violations), path))
+                loaded = yamlio.loads(data, self.repo_path(path))
+                problems.extend(self.located(problems_at(loaded, violations)))
             card = self.read_bytes(cards.card_path(model_id))
             wrong = cards.size_problem(card) if card is not None else None
             if wrong is not None:
-                where = cards.card_path(model_id)
-                problems += self.located(
-                    [Problem(self.display(where), None, None, "", wrong)], where
-                )
+                where = self.repo_path(cards.card_path(model_id))
+                problems += self.located([Problem(where, None, None, "", wrong)])
             parsed[model_id] = model
         if only is None:
             problems += self._lineage_problems(parsed)
@@ -351,15 +357,29 @@ class Snapshot:
         try:
             self.retired_numbers()
         except InvalidManifestError as exc:
-            problems.extend(self.located(exc.problems, retired.RETIRED_FILE))
+            problems.extend(exc.problems)
         self.cache.save()
         with contextlib.suppress(ImportError):
             from modelreg.artifacts import check_storage_options  # its fsspec only when needed
 
             for message in check_storage_options(self.config.artifacts.storage_options):
-                where, located = self.display(CONFIG_FILE), self.prefix + CONFIG_FILE
-                field = "artifacts.storage_options"
-                problems.append(Problem(where, None, None, field, message, located))
+                where, field = self.repo_path(CONFIG_FILE), "artifacts.storage_options"
+                problems += self.located([Problem(where, None, None, field, message)])
+        return problems
+
+    def check_broken(self, model_id: str, data: bytes) -> list[Problem]:
+        """Every problem of a manifest that does not load: its text's, its schema's, and
+        the rules' on the part of it that can be read."""
+        reading = read_manifest(
+            data,
+            self.repo_path(manifest_path(model_id)),
+            folder_id=model_id,
+            max_bytes=self.config.policy.max_manifest_bytes,
+        )
+        problems = list(reading.problems)
+        if reading.partial is not None and reading.loaded is not None:
+            violations = check_model(reading.partial.model, self.config)
+            problems += problems_at(reading.loaded, violations, reading.partial)
         return problems
 
     def _loadable(self, ids: Iterable[str]) -> dict[str, Model]:
@@ -394,8 +414,8 @@ class Snapshot:
             path = manifest_path(model_id)
             data = self.read_bytes(path)
             assert data is not None
-            loaded = yamlio.loads(data, self.display(path))
-            out += self.located(problems_at(loaded, [violation]), path)
+            loaded = yamlio.loads(data, self.repo_path(path))
+            out += self.located(problems_at(loaded, [violation]))
         return out
 
     def search_documents(self, full: bool) -> Iterator[Mapping[str, Any]]:
@@ -411,3 +431,20 @@ class Snapshot:
 def dump(model: Model) -> bytes:
     """A model as the JSON ``list --json`` prints (by alias, no nulls)."""
     return model.model_dump_json(by_alias=True, exclude_none=True).encode()
+
+
+@contextlib.contextmanager
+def _located(root: Path, prefix: str, ref: str | None) -> Iterator[None]:
+    """Problems raised inside, of files of the registry in ``root`` read at ``ref``, with
+    that ref and the top of the repository."""
+    try:
+        yield
+    except InvalidManifestError as exc:
+        problems = exc.problems if ref is None else [replace(p, ref=ref) for p in exc.problems]
+        raise InvalidManifestError(problems, repository_top(root, prefix)) from None
+
+
+def repository_top(root: Path, prefix: str) -> Path:
+    """The top of the git repository holding the registry in ``root`` at ``prefix``."""
+    depth = prefix.count("/")
+    return root.parents[depth - 1] if depth else root

@@ -125,7 +125,7 @@ class Transaction:
         data = self.read_bytes(retired.RETIRED_FILE)
         if data is None:
             return None
-        return retired.load(data, self.base.display(retired.RETIRED_FILE))[0]
+        return retired.load(data, self.base.repo_path(retired.RETIRED_FILE))[0]
 
     def files_under(self, folder: str) -> list[str]:
         """The files below ``folder`` as the working tree has them."""
