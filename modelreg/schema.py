@@ -141,8 +141,11 @@ def read_manifest(
         model = Model.model_validate(loaded.value)
     except ValidationError as exc:
         problems += problems_from(exc, loaded)
-    if model is not None and folder_id is not None and model.id != folder_id:
-        message = f"id {model.id!r} must equal its folder name {folder_id!r}"
+    value = loaded.value
+    ident = model.id if model is not None else value.get("id") if isinstance(value, dict) else None
+    named = any(p.field == "id" for p in problems)  # an id the schema refuses: said once
+    if folder_id is not None and isinstance(ident, str) and ident != folder_id and not named:
+        message = f"id {ident!r} must equal its folder name {folder_id!r}"
         problems.append(loaded.problem(("id",), message))
     if not problems:
         return Reading((), loaded, model)
