@@ -22,7 +22,7 @@ from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.manifest import Model
 from modelreg.registry import Registry
 from modelreg.rules import Violation, check_change, check_model, check_renames, problems_at
-from modelreg.schema import Reading, read_manifest
+from modelreg.schema import Reading
 from modelreg.snapshot import manifest_path
 
 
@@ -196,14 +196,8 @@ def diff(reg: Registry, base: str) -> tuple[Comparison, list[ModelDelta]]:
 
 def _reading(reg: Registry, model_id: str) -> Reading:
     """What can be read of a manifest of ``reg`` that does not load."""
-    path = manifest_path(model_id)
-    reading = read_manifest(
-        reg.reader.read_bytes(path) or b"",
-        reg.base.repo_path(path),
-        folder_id=model_id,
-        max_bytes=reg.config.policy.max_manifest_bytes,
-    )
-    return replace(reading, problems=tuple(reg.base.located(reading.problems)))
+    data = reg.reader.read_bytes(manifest_path(model_id)) or b""
+    return reg.base.reading(model_id, data)
 
 
 def _loaded(reg: Registry, path: str) -> yamlio.Loaded:

@@ -28,7 +28,7 @@ from modelreg.manifest import Model, Version
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
 from modelreg.rules import check_model, problems_at
-from modelreg.schema import load_manifest, parse_config, read_manifest
+from modelreg.schema import Reading, parse_config, read_manifest
 from modelreg.versions import document
 from modelreg.wording import did_you_mean
 
@@ -65,6 +65,7 @@ class Snapshot:
         self.commit = commit
         self.ref = ref
         self._models: dict[str, Model] | None = None
+        self._broken: dict[tuple[str, str], Reading] = {}  # (model id, blob) -> reading
 
     @classmethod
     def open(cls, path: Path, ref: str | None = None) -> Snapshot:
@@ -193,16 +194,11 @@ class Snapshot:
         cached = self.cache.get(blob)
         if cached is not None and cached[0].id == model_id:
             return cached
-        path = manifest_path(model_id)
-        try:
-            model, loaded = load_manifest(
-                data,
-                self.repo_path(path),
-                folder_id=model_id,
-                max_bytes=self.config.policy.max_manifest_bytes,
-            )
-        except InvalidManifestError as exc:
-            raise InvalidManifestError(self.located(exc.problems), self.top) from None
+        reading = self.reading(model_id, data, blob)
+        if reading.problems:
+            raise InvalidManifestError(reading.problems, self.top)
+        model, loaded = reading.model, reading.loaded
+        assert model is not None and loaded is not None
         point = yamlio.append_point(loaded.text, loaded.root, ("versions",))
         self.cache.put(blob, model, point)
         return model, point
@@ -336,7 +332,7 @@ class Snapshot:
             try:
                 model = self.parse(model_id, data)
             except InvalidManifestError:
-                problems += self.located(self.check_broken(model_id, data))
+                problems += self.check_broken(model_id, data)
                 continue
             violations = check_model(model, self.config)
             if violations:
@@ -367,19 +363,34 @@ class Snapshot:
                 problems += self.located([Problem(where, None, None, field, message)])
         return problems
 
-    def check_broken(self, model_id: str, data: bytes) -> list[Problem]:
-        """Every problem of a manifest that does not load: its text's, its schema's, and
-        the rules' on the part of it that can be read."""
+    def reading(self, model_id: str, data: bytes, blob: str | None = None) -> Reading:
+        """The manifest of ``model_id`` in ``data`` read as far as it can be (see
+        :func:`modelreg.schema.read_manifest`), its problems located here. The reading
+        of a broken manifest is kept for the snapshot's life: validate and the change
+        rules ask for it again."""
+        key = (model_id, blob or blob_id(data))
+        found = self._broken.get(key)
+        if found is not None:
+            return found
         reading = read_manifest(
             data,
             self.repo_path(manifest_path(model_id)),
             folder_id=model_id,
             max_bytes=self.config.policy.max_manifest_bytes,
         )
+        if reading.problems:
+            reading = replace(reading, problems=tuple(self.located(reading.problems)))
+            self._broken[key] = reading
+        return reading
+
+    def check_broken(self, model_id: str, data: bytes) -> list[Problem]:
+        """Every problem of a manifest that does not load: its text's, its schema's, and
+        the rules' on the part of it that can be read."""
+        reading = self.reading(model_id, data)
         problems = list(reading.problems)
         if reading.partial is not None and reading.loaded is not None:
             violations = check_model(reading.partial.model, self.config)
-            problems += problems_at(reading.loaded, violations, reading.partial)
+            problems += self.located(problems_at(reading.loaded, violations, reading.partial))
         return problems
 
     def _loadable(self, ids: Iterable[str]) -> dict[str, Model]:

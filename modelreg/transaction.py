@@ -511,7 +511,8 @@ class Transaction:
         Raises :class:`InvalidManifestError` when a file is over the size that reading it
         back would refuse (a write must never break the next read)."""
         changes = self.rendered()
-        limits.check_files(changes, self.config.policy.max_manifest_bytes)
+        named = {self.base.repo_path(path): data for path, data in changes.items()}
+        limits.check_files(named, self.config.policy.max_manifest_bytes)
         if changes:
             self.committed = self.store.commit(changes, self.message())
         return self.committed
