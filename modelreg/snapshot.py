@@ -320,6 +320,7 @@ class Snapshot:
         the manifests of those model ids alone."""
         problems: list[Problem] = []
         parsed: dict[str, Model] = {}
+        readable: dict[str, Model] = {}  # what can be read of those that do not load
         ids = self.model_ids()
         for model_id in ids if only is None else [m for m in ids if m in only]:
             path = manifest_path(model_id)
@@ -330,22 +331,24 @@ class Snapshot:
                 problems += self.located([Problem(where, None, None, "", message)])
                 continue
             try:
-                model = self.parse(model_id, data)
+                parsed[model_id] = model = self.parse(model_id, data)
             except InvalidManifestError:
                 problems += self.check_broken(model_id, data)
-                continue
-            violations = check_model(model, self.config)
-            if violations:
-                loaded = yamlio.loads(data, self.repo_path(path))
-                problems.extend(self.located(problems_at(loaded, violations)))
+                partial = self.reading(model_id, data).partial
+                if partial is not None:
+                    readable[model_id] = partial.model
+            else:
+                violations = check_model(model, self.config)
+                if violations:
+                    loaded = yamlio.loads(data, self.repo_path(path))
+                    problems.extend(self.located(problems_at(loaded, violations)))
             card = self.read_bytes(cards.card_path(model_id))
             wrong = cards.size_problem(card) if card is not None else None
             if wrong is not None:
                 where = self.repo_path(cards.card_path(model_id))
                 problems += self.located([Problem(where, None, None, "", wrong)])
-            parsed[model_id] = model
-        if only is None:
-            problems += self._lineage_problems(parsed)
+        if only is None:  # parents resolve also among what can be read of broken manifests
+            problems += self._lineage_problems({**readable, **parsed}, parsed)
         elif set(only) <= set(ids):
             problems += self._lineage_problems(self._with_parents(parsed), parsed)
         else:  # a model gone may have been the parent of any other

@@ -144,3 +144,22 @@ def test_diff_and_errors_name_files_from_where_the_user_is(
     commit(root, "broken")
     r = run_cli("show", "churn-xgb", "--ref", "feature", cwd=root / "models")
     assert r.err.splitlines()[0].startswith(f"error: {MANIFEST}@feature:{line}:12: framework:")
+
+
+def test_a_broken_parent_manifest_still_resolves_its_children(
+    churn: Registry, run_cli: RunCli
+) -> None:
+    churn.create_model("churn-ft", name="Fine-tuned", framework="xgboost")
+    churn.register_version("churn-ft", lineage={"parent": "churn-xgb@2"})
+    text = edit(churn.root / MANIFEST, *BAD_FRAMEWORK)
+    # the parent's own problems, and no "parent does not resolve" for its child
+    assert found(run_cli, churn.root) == {
+        ("framework", line_of(text, "framework: sklern")),
+        ("labels.team", line_of(text, "team: 1.10")),
+    }
+    edit(churn.root / MANIFEST, "- version: 2\n", "- version: '2'\n")
+    r = run_cli("validate", "--json", cwd=churn.root)
+    child = [p for p in json.loads(r.out)["problems"] if p["path"] != MANIFEST]
+    assert [(p["path"], p["field"]) for p in child] == [
+        ("models/churn-ft/model.yaml", "versions[0].lineage.parent")
+    ]
