@@ -9,11 +9,13 @@ and metadata edits with their old and new values.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelreg.errors import Problem
 from modelreg.events import Event, between
 from modelreg.manifest import METADATA_FIELDS, Deployment, Model
+
+if TYPE_CHECKING:
+    from modelreg.errors import Problem
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ registry is a sub-folder; the CLI names them as the user sees them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from modelreg import retired, yamlio
 from modelreg.config import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR
@@ -22,8 +23,10 @@ from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.manifest import Model
 from modelreg.registry import Registry
 from modelreg.rules import Violation, check_change, check_model, check_renames, problems_at
-from modelreg.schema import Reading
 from modelreg.snapshot import manifest_path
+
+if TYPE_CHECKING:
+    from modelreg.schema import Reading
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelreg.config import RegistryConfig
 from modelreg.errors import Problem, RuleViolationError
 from modelreg.manifest import Model, Stage, Version
-from modelreg.partial import Partial
 from modelreg.yamlio import Loaded
+
+if TYPE_CHECKING:
+    from modelreg.partial import Partial
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelreg import cards, retired, yamlio
 from modelreg.cache import ManifestCache
@@ -28,9 +28,12 @@ from modelreg.manifest import Model, Version
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
 from modelreg.rules import check_model, problems_at
-from modelreg.schema import Reading, parse_config, read_manifest
+from modelreg.schema import parse_config
 from modelreg.versions import document
 from modelreg.wording import did_you_mean
+
+if TYPE_CHECKING:
+    from modelreg.schema import Reading
 
 T = TypeVar("T")
 Point = tuple[int, int] | None
@@ -375,6 +378,8 @@ class Snapshot:
         found = self._broken.get(key)
         if found is not None:
             return found
+        from modelreg.schema import read_manifest  # pydantic's models only when parsing
+
         reading = read_manifest(
             data,
             self.repo_path(manifest_path(model_id)),
