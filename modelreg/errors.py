@@ -6,6 +6,7 @@ into a message and the exit code named on the class.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ class Problem:
     column: int | None
     field: str
     message: str
-    ref: str | None = None
+    ref: str | None = dataclasses.field(default=None, kw_only=True)  # after `field`, by name
 
     @property
     def name(self) -> str:
