@@ -17,6 +17,9 @@ from modelreg.vocabulary import METADATA_FIELDS
 if TYPE_CHECKING:
     from modelreg.manifest import Deployment, Model
 
+if TYPE_CHECKING:
+    from modelreg.errors import Problem
+
 
 @dataclass(frozen=True)
 class AddedVersion:
@@ -65,7 +68,7 @@ class ModelDelta:
     deployment: tuple[str | None, str | None] | None = None  # described before/after
     metadata: tuple[Edit, ...] = ()
     events: tuple[Event, ...] = ()  # every audit line, in order
-    problems: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
     aliases: tuple[Event, ...] = ()  # alias events: name, version before, after
 
     @property
@@ -91,7 +94,7 @@ class ModelDelta:
                 for e in self.aliases
             ],
             "events": [str(e) for e in self.events],
-            "problems": list(self.problems),
+            "problems": [str(p) for p in self.problems],
         }
 
 

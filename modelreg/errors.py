@@ -6,27 +6,37 @@ into a message and the exit code named on the class.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one file, at a place a person can find.
 
-    ``file`` is how the file is shown to the person reading (relative to their folder,
-    or ``path@ref``); ``path`` is the file relative to the top of the git repository
-    (None when not known): what CI annotations and other programs use."""
+    ``path`` is the file relative to the top of its git repository (of the registry
+    folder outside git; as given for a file outside any registry, such as a keys file),
+    ``ref`` the commit, tag or branch it was read at (None: the working tree). How a
+    path is shown (relative to a person's folder, to the repository) is for the edges
+    to decide: :meth:`format` takes the name to show."""
 
-    file: str
+    path: str
     line: int | None
     column: int | None
     field: str
     message: str
-    path: str | None = None
+    ref: str | None = dataclasses.field(default=None, kw_only=True)  # after `field`, by name
 
-    def __str__(self) -> str:
-        where = self.file
+    @property
+    def name(self) -> str:
+        """The file as the repository knows it: ``path``, or ``path@ref`` at a ref."""
+        return self.path if self.ref is None else f"{self.path}@{self.ref}"
+
+    def format(self, file: str | None = None) -> str:
+        """``file:line:column: field: message``, the file named ``file`` (default: :attr:`name`)."""
+        where = self.name if file is None else file
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
@@ -35,14 +45,19 @@ class Problem:
             f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         )
 
+    def __str__(self) -> str:
+        return self.format()
+
     def to_dict(self) -> dict[str, object]:
+        """The problem as JSON data; ``file`` and ``path`` are both the repository path."""
         return {
-            "file": self.file,
+            "file": self.path,
             "line": self.line,
             "column": self.column,
             "field": self.field,
             "message": self.message,
             "path": self.path,
+            "ref": self.ref,
         }
 
 
@@ -57,8 +72,11 @@ class InvalidManifestError(ModelregError):
 
     exit_code = 3
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], root: Path | None = None) -> None:
         self.problems = tuple(problems)
+        # the folder the problems' paths are relative to (the top of the git repository),
+        # for the edges to name the files relative to a person's folder; None: unknown
+        self.root = root
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -6,8 +6,9 @@ as a pull request page shows it); the new side is a commit or the working tree.
 Only the manifests that differ are read on both sides, so a change to one model
 in a registry of thousands costs one model's work (plus git's own diff).
 
-Problem paths here are relative to the top of the git repository, so that CI
-annotations land on the right file also when the registry is a sub-folder.
+Problems name their files by the path from the top of the git repository (and the
+ref a file was read at), so that CI annotations land on the right file also when the
+registry is a sub-folder; the CLI names them as the user sees them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from modelreg.rules import Violation, check_change, check_model, check_renames, 
 if TYPE_CHECKING:
     from modelreg.manifest import Model
 
+if TYPE_CHECKING:
+    from modelreg.schema import Reading
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -34,6 +38,16 @@ class Pair:
     old: Model | None
     new: Model | None
     problems: tuple[Problem, ...] = ()  # a side that could not be read
+    # what can be read of a side that does not load (None: it loads, or is absent)
+    readings: tuple[Reading | None, Reading | None] = (None, None)
+
+    def side(self, i: int) -> tuple[Model | None, bool]:
+        """Side ``i`` (0: old, 1: new) as far as the rules can check it, and whether
+        it can be checked at all (False: a side that does not load shows too little)."""
+        reading = self.readings[i]
+        if reading is None:
+            return (self.old, self.new)[i], True
+        return (reading.partial.model, True) if reading.partial is not None else (None, False)
 
 
 @dataclass(frozen=True)
@@ -73,7 +87,9 @@ def compare(reg: Registry, base: str) -> Comparison:
     for model_id in ids:
         problems: list[Problem] = []
         sides: list[Model | None] = []
+        readings: list[Reading | None] = []
         for side in (old_reg, reg):
+            reading = None
             try:
                 sides.append(side.get(model_id))
             except NotFoundError:
@@ -81,7 +97,11 @@ def compare(reg: Registry, base: str) -> Comparison:
             except InvalidManifestError as exc:
                 problems.extend(exc.problems)
                 sides.append(None)
-        pairs.append(Pair(model_id, sides[0], sides[1], tuple(problems)))
+                reading = _reading(side, model_id)
+            readings.append(reading)
+        pairs.append(
+            Pair(model_id, sides[0], sides[1], tuple(problems), (readings[0], readings[1]))
+        )
     return Comparison(base, mb, head, tuple(pairs))
 
 
@@ -92,45 +112,43 @@ def check(reg: Registry, base: str | None = None, *, whole: bool = False) -> Rep
     or ``whole`` asks for every manifest: a pull request costs what it changes. Raises
     :class:`GitError` for a base not in this clone."""
     if base is None:
-        return Report(tuple(repo_relative(p) for p in reg.validate()), None)
+        return Report(tuple(reg.validate()), None)
     comparison = compare(reg, base)
     mb = comparison.merge_base
     config_changed = reg.base.at(mb, mb[:12], reg.store).read_bytes(CONFIG_FILE) != (
         reg.base.read_bytes(CONFIG_FILE)
     )
     scope = None if whole or config_changed else {p.model_id for p in comparison.pairs}
-    problems = [repo_relative(p) for p in reg.validate(scope)]
-    store = reg.store
+    problems = list(reg.validate(scope))
     old_record, new_record, record_problems = _records(reg, comparison)
+    old_reg = Registry(reg.base.at(mb, mb[:12], reg.store))
     for pair in comparison.pairs:
-        if pair.problems:
-            continue  # a broken manifest: validate already reports it
+        (old, old_readable), (new, new_readable) = pair.side(0), pair.side(1)
+        if not (old_readable and new_readable):
+            continue  # too little of a side can be read: validate reports why
         retired = (
             max(old_record.get(pair.model_id, 0), new_record.get(pair.model_id, 0))
-            if pair.old is None
+            if old is None
             else 0
         )
-        violations = check_change(pair.old, pair.new, reg.config, retired=retired)
+        violations = check_change(old, new, reg.config, retired=retired)
         path = manifest_path(pair.model_id)
-        shown = store.prefix + path
         if violations:
             on_base = [v for v in violations if v.in_base]
             on_head = [v for v in violations if not v.in_base]
             if on_head:
-                problems += _placed(_loaded(reg, path, shown), on_head)
+                problems += _placed(reg, path, on_head, pair.readings[1])
             if on_base:
-                old_reg = Registry(reg.base.at(comparison.merge_base, base, reg.store))
                 problems += [
                     replace(p, message=f"{p.message} (line of the base version of the file)")
-                    for p in _placed(_loaded(old_reg, path, shown), on_base)
+                    for p in _placed(old_reg, path, on_base, pair.readings[0])
                 ]
         if pair.new is not None:
-            problems = _with_origins(reg, pair.new, path, shown, problems)
+            problems = _with_origins(reg, pair.new, path, problems)
     removed = [p.old for p in comparison.pairs if p.new is None and p.old is not None]
     added = [p.new for p in comparison.pairs if p.old is None and p.new is not None]
     for model_id, violation in check_renames(removed, added) if removed and added else ():
-        path = manifest_path(model_id)
-        problems += _placed(_loaded(reg, path, store.prefix + path), [violation])
+        problems += _placed(reg, manifest_path(model_id), [violation])
     return Report(tuple(problems + record_problems), comparison)
 
 
@@ -156,7 +174,7 @@ def _records(
         old = {k: v for k, v in old.items() if v}
         if new is None:
             return old, {}, []
-    shown = reg.store.prefix + retired.RETIRED_FILE
+    shown = reg.base.repo_path(retired.RETIRED_FILE)
     loaded = yamlio.loads(reg.base.read_bytes(retired.RETIRED_FILE) or b"", shown)
     deleted = {
         p.model_id: max(p.old.latest_version, (p.old.first_version or 1) - 1)
@@ -164,7 +182,7 @@ def _records(
         if p.old is not None and p.new is None and not p.problems
     }
     found = retired.check(old, new or {}, deleted, loaded)
-    return old, new or {}, [replace(q, path=loaded.file) for q in found]
+    return old, new or {}, reg.base.located(found)
 
 
 def diff(reg: Registry, base: str) -> tuple[Comparison, list[ModelDelta]]:
@@ -172,7 +190,7 @@ def diff(reg: Registry, base: str) -> tuple[Comparison, list[ModelDelta]]:
     does not load on either side is a delta of kind ``invalid`` with its problems)."""
     comparison = compare(reg, base)
     deltas = [
-        ModelDelta(p.model_id, "invalid", problems=tuple(str(repo_relative(q)) for q in p.problems))
+        ModelDelta(p.model_id, "invalid", problems=p.problems)
         if p.problems
         else delta(p.old, p.new, p.model_id)
         for p in comparison.pairs
@@ -180,25 +198,36 @@ def diff(reg: Registry, base: str) -> tuple[Comparison, list[ModelDelta]]:
     return comparison, deltas
 
 
-def _loaded(reg: Registry, path: str, shown: str) -> yamlio.Loaded:
+def _reading(reg: Registry, model_id: str) -> Reading:
+    """What can be read of a manifest of ``reg`` that does not load."""
+    data = reg.reader.read_bytes(manifest_path(model_id)) or b""
+    return reg.base.reading(model_id, data)
+
+
+def _loaded(reg: Registry, path: str) -> yamlio.Loaded:
     data = reg.reader.read_bytes(path)
-    return yamlio.loads(data or b"", shown)
+    return yamlio.load(data or b"", reg.base.repo_path(path))
 
 
-def _placed(loaded: yamlio.Loaded, violations: list[Violation]) -> list[Problem]:
-    """Violations at their line in ``loaded``, a file named by its repository path."""
-    return [replace(p, path=loaded.file) for p in problems_at(loaded, violations)]
-
-
-def _with_origins(
-    reg: Registry, model: Model, path: str, shown: str, problems: list[Problem]
+def _placed(
+    reg: Registry, path: str, violations: list[Violation], reading: Reading | None = None
 ) -> list[Problem]:
+    """Violations at their line in the manifest ``path`` of ``reg`` (of the part of it
+    that can be read, for a manifest that does not load)."""
+    if reading is not None and reading.loaded is not None:
+        found = problems_at(reading.loaded, violations, reading.partial)
+    else:
+        found = problems_at(_loaded(reg, path), violations)
+    return reg.base.located(found)
+
+
+def _with_origins(reg: Registry, model: Model, path: str, problems: list[Problem]) -> list[Problem]:
     """Duplicate version numbers (two branches that each registered "version 4", merged)
     get the commit that wrote each of the two entries."""
     duplicates = [v for v in check_model(model, reg.config) if v.also is not None]
     if not duplicates:
         return problems
-    loaded = _loaded(reg, path, shown)
+    loaded = _loaded(reg, path)
     out = list(problems)
     for v in duplicates:
         assert v.also is not None
@@ -210,11 +239,6 @@ def _with_origins(
                 f"line {at} from {info.sha[:10]} ({info.message})" if info else f"line {at}"
             )
         for i, p in enumerate(out):
-            if p.file == shown and p.line == line and p.field == yamlio.format_path(v.path):
+            if p.path == loaded.path and p.line == line and p.field == yamlio.format_path(v.path):
                 out[i] = replace(p, message=f"{p.message}; {' and '.join(origins)}")
     return out
-
-
-def repo_relative(problem: Problem) -> Problem:
-    """The problem named by its path from the top of the git repository (its ``path``)."""
-    return problem if problem.path is None else replace(problem, file=problem.path)

@@ -22,6 +22,7 @@ from modelreg.yamlio import Loaded
 if TYPE_CHECKING:
     from modelreg.config import RegistryConfig
     from modelreg.manifest import Model, Version
+    from modelreg.partial import Partial
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,24 @@ class Violation:
     in_base: bool = False
 
 
-def problems_at(loaded: Loaded, violations: Iterable[Violation]) -> list[Problem]:
-    """Violations placed at the line and column of their field in ``loaded``."""
+def problems_at(
+    loaded: Loaded, violations: Iterable[Violation], partial: Partial[Any] | None = None
+) -> list[Problem]:
+    """Violations placed at the line and column of their field in ``loaded``. With
+    ``partial`` (the violations were found in the part of the file the schema accepts),
+    their paths are mapped back into the file, and those about a part left out dropped."""
     out = []
     for v in violations:
+        path, also = v.path, v.also
+        if partial is not None:
+            placed = partial.place(path)
+            if placed is None:
+                continue
+            path, also = placed, None if also is None else partial.place(also)
         message = v.message
-        if v.also is not None:
-            message += f" (the other is at line {loaded.locate(v.also)[0]})"
-        out.append(loaded.problem(v.path, message))
+        if also is not None:
+            message += f" (the other is at line {loaded.locate(also)[0]})"
+        out.append(loaded.problem(path, message))
     return out
 
 
@@ -59,7 +70,7 @@ def check_model(model: Model, config: RegistryConfig | None = None) -> list[Viol
             out.append(
                 Violation(
                     ("versions", i, "version"),
-                    f"version {v.version} appears twice (also versions[{seen[v.version]}]);"
+                    f"version {v.version} appears twice;"
                     " two changes registered the same number: renumber one",
                     also=("versions", seen[v.version], "version"),
                 )

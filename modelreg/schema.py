@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,8 +18,10 @@ from pydantic import BaseModel, ValidationError
 from modelreg.config import RegistryConfig
 from modelreg.errors import InvalidManifestError, Problem
 from modelreg.manifest import Model
+from modelreg.partial import Partial, salvage
+from modelreg.vocabulary import Framework
 from modelreg.wording import article, explain, sibling_typos
-from modelreg.yamlio import Loaded, is_plain, loads
+from modelreg.yamlio import Loaded, is_plain, load
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -81,8 +84,10 @@ def problems_from(exc: ValidationError, loaded: Loaded) -> list[Problem]:
     for err in errors:
         path = [p for p in err["loc"] if isinstance(p, (str, int))]
         if not path and loaded.value is None:
-            out.append(Problem(loaded.file, 1, 1, "", "the file is empty"))
+            out.append(Problem(loaded.path, 1, 1, "", "the file is empty"))
             continue
+        if any(tuple(path[: len(gap)]) == gap for gap in loaded.gaps):
+            continue  # a value the YAML dialect refused: said once, by the dialect
         # pydantic marks a bad mapping key with a "[key]" step: point at the key itself
         bad_key = bool(path) and path[-1] == "[key]"
         if bad_key:
@@ -101,9 +106,59 @@ def problems_from(exc: ValidationError, loaded: Loaded) -> list[Problem]:
 def validate(model: type[M], loaded: Loaded) -> M:
     """Validate loaded YAML against ``model``; every problem located in the file."""
     try:
-        return model.model_validate(loaded.value)
+        result = model.model_validate(loaded.value)
     except ValidationError as exc:
-        raise InvalidManifestError(problems_from(exc, loaded)) from None
+        raise InvalidManifestError([*loaded.problems, *problems_from(exc, loaded)]) from None
+    if loaded.problems:
+        raise InvalidManifestError(loaded.problems)
+    return result
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A manifest read as far as it can be: every problem of its text and schema, and
+    ``partial``, the part the schema accepts (None: too little to check, or nothing
+    wrong); ``model`` is the whole manifest when the schema accepts it."""
+
+    problems: tuple[Problem, ...]
+    loaded: Loaded | None  # None: the text could not be read at all
+    model: Model | None = None
+    partial: Partial[Model] | None = None
+
+
+def read_manifest(
+    data: str | bytes, file: str, *, folder_id: str | None = None, max_bytes: int | None = None
+) -> Reading:
+    """Every problem of one manifest (the YAML dialect's, the schema's, an id that is not
+    its folder's), and what the rules can still check of it; never raises for the file's
+    content. ``file`` is the path the problems name."""
+    try:
+        loaded = load(data, file, **({"max_bytes": max_bytes} if max_bytes else {}))
+    except InvalidManifestError as exc:
+        return Reading(exc.problems, None)
+    problems = list(loaded.problems)
+    model = None
+    try:
+        model = Model.model_validate(loaded.value)
+    except ValidationError as exc:
+        problems += problems_from(exc, loaded)
+    value = loaded.value
+    ident = model.id if model is not None else value.get("id") if isinstance(value, dict) else None
+    named = any(p.field == "id" for p in problems)  # an id the schema refuses: said once
+    if folder_id is not None and isinstance(ident, str) and ident != folder_id and not named:
+        message = f"id {ident!r} must equal its folder name {folder_id!r}"
+        problems.append(loaded.problem(("id",), message))
+    if not problems:
+        return Reading((), loaded, model)
+    problems.sort(key=lambda p: (p.line or 0, p.column or 0))  # in file order
+    partial: Partial[Model] | None
+    if model is not None:
+        partial = Partial(model, loaded.gaps)
+    else:
+        # a required field of the model refused: a stand-in the rules do not look at
+        stand_ins = {"id": folder_id or "-", "name": "-", "framework": Framework.CUSTOM.value}
+        partial = salvage(Model, loaded.value, loaded.gaps, stand_ins)
+    return Reading(tuple(problems), loaded, model, partial)
 
 
 def parse_manifest(
@@ -116,18 +171,20 @@ def parse_manifest(
 def load_manifest(
     data: str | bytes, file: str, *, folder_id: str | None = None, max_bytes: int | None = None
 ) -> tuple[Model, Loaded]:
-    """Like :func:`parse_manifest`, also returning the loaded document (text and nodes)."""
-    loaded = loads(data, file, **({"max_bytes": max_bytes} if max_bytes else {}))
-    model = validate(Model, loaded)
-    if folder_id is not None and model.id != folder_id:
-        raise InvalidManifestError(
-            [loaded.problem(("id",), f"id {model.id!r} must equal its folder name {folder_id!r}")]
-        )
-    return model, loaded
+    """Like :func:`parse_manifest`, also returning the loaded document (text and nodes).
+    Raises :class:`InvalidManifestError` with every problem of the file (see
+    :func:`read_manifest`)."""
+    reading = read_manifest(data, file, folder_id=folder_id, max_bytes=max_bytes)
+    if reading.problems:
+        raise InvalidManifestError(reading.problems)
+    assert reading.model is not None and reading.loaded is not None
+    return reading.model, reading.loaded
 
 
 def parse_config(data: str | bytes, file: str) -> RegistryConfig:
-    return validate(RegistryConfig, loads(data, file))
+    """The registry config in ``data``. Raises :class:`InvalidManifestError` with every
+    problem (of the YAML dialect and of the schema alike)."""
+    return validate(RegistryConfig, load(data, file))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,6 +35,7 @@ from modelreg.wording import did_you_mean
 if TYPE_CHECKING:
     from modelreg.config import RegistryConfig
     from modelreg.manifest import Model, Version
+    from modelreg.schema import Reading
 
 T = TypeVar("T")
 
@@ -76,6 +77,7 @@ class Snapshot:
         self.commit = commit
         self.ref = ref
         self._models: dict[str, Model] | None = None
+        self._broken: dict[tuple[str, str], Reading] = {}  # (model id, blob) -> reading
 
     @classmethod
     def open(cls, path: Path, ref: str | None = None) -> Snapshot:
@@ -84,14 +86,15 @@ class Snapshot:
         root = find_registry(path)
         cache = ManifestCache(cache_file(root))
         if ref is None:
-            text = ConfigText((root / CONFIG_FILE).read_bytes(), CONFIG_FILE)
-            return cls(root, text, cache, prefix=prefix(root))
+            where = prefix(root)
+            text = ConfigText((root / CONFIG_FILE).read_bytes(), where + CONFIG_FILE)
+            return cls(root, text, cache, prefix=where)
         store = GitStore.open(root)
         commit = store.resolve(ref)
         blob = store.blob_at(commit, CONFIG_FILE)
         if blob is None:
             raise NotFoundError(f"no {CONFIG_FILE} at {ref} ({commit[:12]})")
-        text = ConfigText(store.read_blob(blob), f"{CONFIG_FILE}@{ref}")
+        text = ConfigText(store.read_blob(blob), store.prefix + CONFIG_FILE)
         return cls(root, text, cache, store=store, commit=commit, ref=ref, prefix=store.prefix)
 
     def at(
@@ -117,7 +120,8 @@ class Snapshot:
         if isinstance(self._config, ConfigText):
             from modelreg.schema import parse_config  # pydantic's models only when needed
 
-            self._config = parse_config(self._config.data, self._config.shown)
+            with _located(self.root, self.prefix, self.ref if self.commit else None):
+                self._config = parse_config(self._config.data, self._config.shown)
         return self._config
 
     def git(self) -> GitStore:
@@ -149,7 +153,8 @@ class Snapshot:
         data = self.read_bytes(retired.RETIRED_FILE)
         if data is None:
             return None
-        return retired.load(data, self.display(retired.RETIRED_FILE))[0]
+        with _located(self.root, self.prefix, self.ref if self.commit else None):
+            return retired.load(data, self.prefix + retired.RETIRED_FILE)[0]
 
     def files_under(self, folder: str) -> list[str]:
         """The files below ``folder`` (relative to the registry root), sorted."""
@@ -180,17 +185,21 @@ class Snapshot:
         except FileNotFoundError:
             return []
 
-    def located(self, problems: Iterable[Problem], relpath: str) -> list[Problem]:
-        """``problems`` of the file ``relpath`` with its path in the git repository."""
-        return [replace(p, path=self.prefix + relpath) for p in problems]
+    def located(self, problems: Iterable[Problem]) -> list[Problem]:
+        """``problems`` of files read here, with the ref they were read at."""
+        ref = self.ref if self.commit is not None else None
+        return list(problems) if ref is None else [replace(p, ref=ref) for p in problems]
 
-    def display(self, relpath: str) -> str:
-        """How a file is named in messages: relative to the current folder when inside it."""
-        full = self.root / relpath
-        try:
-            return str(full.relative_to(Path.cwd()))
-        except ValueError:
-            return str(full) if self.ref is None else f"{relpath}@{self.ref}"
+    def repo_path(self, relpath: str) -> str:
+        """A file of the registry named by its path in the git repository, as problems
+        name it."""
+        return self.prefix + relpath
+
+    @property
+    def top(self) -> Path:
+        """The top of the git repository (the registry folder outside git): where the
+        paths of problems start."""
+        return repository_top(self.root, self.prefix)
 
     # ------------------------------------------------------------- manifests
 
@@ -207,18 +216,11 @@ class Snapshot:
         big = len(data) > self.config.policy.max_manifest_bytes
         if cached is not None and cached[0].id == model_id and not big:
             return cached
-        from modelreg.schema import load_manifest  # pydantic's models only when parsing
-
-        path = manifest_path(model_id)
-        try:
-            model, loaded = load_manifest(
-                data,
-                self.display(path),
-                folder_id=model_id,
-                max_bytes=self.config.policy.max_manifest_bytes,
-            )
-        except InvalidManifestError as exc:
-            raise InvalidManifestError(self.located(exc.problems, path)) from None
+        reading = self.reading(model_id, data, blob)
+        if reading.problems:
+            raise InvalidManifestError(reading.problems, self.top)
+        model, loaded = reading.model, reading.loaded
+        assert model is not None and loaded is not None
         point = yamlio.append_point(loaded.text, loaded.root, ("versions",))
         self.cache.put(blob, model, point, keep)
         return model, point
@@ -286,7 +288,7 @@ class Snapshot:
                 out[model_id] = found
         self.cache.save()
         if problems:
-            raise InvalidManifestError(problems)
+            raise InvalidManifestError(problems, self.top)
         return out
 
     def resolve(self, spec: str) -> tuple[Model, Version]:
@@ -416,6 +418,7 @@ class Snapshot:
         the manifests of those model ids alone."""
         problems: list[Problem] = []
         parsed: dict[str, Model] = {}
+        readable: dict[str, Model] = {}  # what can be read of those that do not load
         ids = self.model_ids()
         record = self._checked_record() if only is None else None
         known = record.load() if record is not None else {}
@@ -435,10 +438,9 @@ class Snapshot:
                 continue
             data = self.read_bytes(path)
             if data is None:
-                folder = f"{MODELS_DIR}/{model_id}"
-                where, located = self.display(folder), self.prefix + folder
+                where = self.repo_path(f"{MODELS_DIR}/{model_id}")
                 message = f"folder has no {MANIFEST_FILE}"
-                problems.append(Problem(where, None, None, "", message, located))
+                problems += self.located([Problem(where, None, None, "", message)])
                 continue
             blob, before = blob_id(data), len(problems)
             if prior is not None and prior.blob == blob:  # found valid, and the same bytes
@@ -446,16 +448,19 @@ class Snapshot:
                 clean[model_id] = replace(prior, stat=stat, card=card)
                 continue
             try:
-                model = self.parse(model_id, data)
-            except InvalidManifestError as exc:
-                problems.extend(exc.problems)
+                parsed[model_id] = model = self.parse(model_id, data)
+            except InvalidManifestError:
+                problems += self.check_broken(model_id, data)
+                partial = self.reading(model_id, data).partial
+                if partial is not None:
+                    readable[model_id] = partial.model
+                problems += self._card_problems(model_id)
                 continue
             violations = check_model(model, self.config)
             if violations:
-                loaded = yamlio.loads(data, self.display(path))
-                problems.extend(self.located(problems_at(loaded, violations), path))
+                loaded = yamlio.loads(data, self.repo_path(path))
+                problems.extend(self.located(problems_at(loaded, violations)))
             problems += self._card_problems(model_id)
-            parsed[model_id] = model
             if len(problems) == before:
                 parents = frozenset(p[0] for v in model.versions if (p := parent_of(v)))
                 clean[model_id] = Checked(blob, parents, stat, card)
@@ -464,11 +469,12 @@ class Snapshot:
             changed = {m for m in ids if known.get(m) is not clean.get(m)}
             dependents = {m for m, c in clean.items() if c.parents & changed}
             targets = {**parsed, **self._loadable(dependents - parsed.keys())}
-            problems += self._lineage_problems(self._with_parents(targets), targets)
+            among = {**readable, **self._with_parents(targets)}
+            problems += self._lineage_problems(among, targets)
         elif only is None and known:  # a model gone may have been the parent of any other
             problems += self._lineage_problems(self._loadable(ids))
-        elif only is None:
-            problems += self._lineage_problems(parsed)
+        elif only is None:  # parents resolve also among what can be read of broken manifests
+            problems += self._lineage_problems({**readable, **parsed}, parsed)
         elif set(only) <= set(ids):
             problems += self._lineage_problems(self._with_parents(parsed), parsed)
         else:
@@ -476,13 +482,45 @@ class Snapshot:
         try:
             self.retired_numbers()
         except InvalidManifestError as exc:
-            problems.extend(self.located(exc.problems, retired.RETIRED_FILE))
+            problems.extend(exc.problems)
         self.cache.save()
         if not known:  # (else checked with this config already)
             problems += self._storage_problems()
         same = clean.keys() == known.keys() and all(clean[m] is known[m] for m in clean)
         if record is not None and not problems and not same:
             record.save(clean, taken)
+        return problems
+
+    def reading(self, model_id: str, data: bytes, blob: str | None = None) -> Reading:
+        """The manifest of ``model_id`` in ``data`` read as far as it can be (see
+        :func:`modelreg.schema.read_manifest`), its problems located here. The reading
+        of a broken manifest is kept for the snapshot's life: validate and the change
+        rules ask for it again."""
+        key = (model_id, blob or blob_id(data))
+        found = self._broken.get(key)
+        if found is not None:
+            return found
+        from modelreg.schema import read_manifest  # pydantic's models only when parsing
+
+        reading = read_manifest(
+            data,
+            self.repo_path(manifest_path(model_id)),
+            folder_id=model_id,
+            max_bytes=self.config.policy.max_manifest_bytes,
+        )
+        if reading.problems:
+            reading = replace(reading, problems=tuple(self.located(reading.problems)))
+            self._broken[key] = reading
+        return reading
+
+    def check_broken(self, model_id: str, data: bytes) -> list[Problem]:
+        """Every problem of a manifest that does not load: its text's, its schema's, and
+        the rules' on the part of it that can be read."""
+        reading = self.reading(model_id, data)
+        problems = list(reading.problems)
+        if reading.partial is not None and reading.loaded is not None:
+            violations = check_model(reading.partial.model, self.config)
+            problems += self.located(problems_at(reading.loaded, violations, reading.partial))
         return problems
 
     def _storage_problems(self) -> list[Problem]:
@@ -493,11 +531,11 @@ class Snapshot:
             from modelreg.artifacts import check_storage_options  # its fsspec only when needed
         except ImportError:
             return []
-        where, located = self.display(CONFIG_FILE), self.prefix + CONFIG_FILE
-        return [
-            Problem(where, None, None, "artifacts.storage_options", message, located)
+        where, field = self.repo_path(CONFIG_FILE), "artifacts.storage_options"
+        return self.located(
+            Problem(where, None, None, field, message)
             for message in check_storage_options(self.config.artifacts.storage_options)
-        ]
+        )
 
     def _stats(self, model_id: str) -> tuple[Stat | None, Stat | None]:
         """The file status of a model's manifest and of its card (working tree)."""
@@ -511,7 +549,7 @@ class Snapshot:
         wrong = cards.size_problem(card) if card is not None else None
         if wrong is None:
             return []
-        return self.located([Problem(self.display(where), None, None, "", wrong)], where)
+        return self.located([Problem(self.repo_path(where), None, None, "", wrong)])
 
     def _checked_record(self) -> CheckedRecord | None:
         """The record of manifests found valid (None: none is kept for this snapshot)."""
@@ -553,8 +591,8 @@ class Snapshot:
             path = manifest_path(model_id)
             data = self.read_bytes(path)
             assert data is not None
-            loaded = yamlio.loads(data, self.display(path))
-            out += self.located(problems_at(loaded, [violation]), path)
+            loaded = yamlio.loads(data, self.repo_path(path))
+            out += self.located(problems_at(loaded, [violation]))
         return out
 
     def search_documents(self, full: bool) -> Iterator[Mapping[str, Any]]:
@@ -582,3 +620,20 @@ def listed(summary: Summary, raw: bytes) -> bytes:
 def dump(model: Model) -> bytes:
     """A model as the JSON ``list --json`` prints (by alias, no nulls)."""
     return model.model_dump_json(by_alias=True, exclude_none=True).encode()
+
+
+@contextlib.contextmanager
+def _located(root: Path, prefix: str, ref: str | None) -> Iterator[None]:
+    """Problems raised inside, of files of the registry in ``root`` read at ``ref``, with
+    that ref and the top of the repository."""
+    try:
+        yield
+    except InvalidManifestError as exc:
+        problems = exc.problems if ref is None else [replace(p, ref=ref) for p in exc.problems]
+        raise InvalidManifestError(problems, repository_top(root, prefix)) from None
+
+
+def repository_top(root: Path, prefix: str) -> Path:
+    """The top of the git repository holding the registry in ``root`` at ``prefix``."""
+    depth = prefix.count("/")
+    return root.parents[depth - 1] if depth else root

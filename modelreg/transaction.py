@@ -118,7 +118,7 @@ class Transaction:
         data = self.read_bytes(retired.RETIRED_FILE)
         if data is None:
             return None
-        return retired.load(data, self.base.display(retired.RETIRED_FILE))[0]
+        return retired.load(data, self.base.repo_path(retired.RETIRED_FILE))[0]
 
     def files_under(self, folder: str) -> list[str]:
         """The files below ``folder`` as the working tree has them."""
@@ -505,7 +505,8 @@ class Transaction:
         Raises :class:`InvalidManifestError` when a file is over the size that reading it
         back would refuse (a write must never break the next read)."""
         changes = self.rendered()
-        limits.check_files(changes, self.config.policy.max_manifest_bytes)
+        named = {self.base.repo_path(path): data for path, data in changes.items()}
+        limits.check_files(named, self.config.policy.max_manifest_bytes)
         if changes:
             self.committed = self.store.commit(changes, self.message())
         return self.committed

@@ -76,12 +76,18 @@ def format_path(path: Sequence[str | int]) -> str:
 
 @dataclass
 class Loaded:
-    """A loaded document: the plain value, and the nodes to find places in the text."""
+    """A loaded document: the plain value, and the nodes to find places in the text.
 
-    file: str
+    ``path`` names the file in the problems found in it. ``problems`` are what the
+    dialect refuses (duplicate keys, YAML 1.1 forms, tags, ...); ``gaps`` the paths of
+    the values it left out of ``value`` for that reason (a list item left out is None)."""
+
+    path: str
     text: str
     value: Any
     root: yaml.Node | None = field(repr=False)
+    problems: tuple[Problem, ...] = ()
+    gaps: tuple[Path_, ...] = ()
 
     def locate(self, path: Sequence[str | int], *, key: bool = False) -> tuple[int, int]:
         """1-based line and column of the value at ``path`` (of its key with ``key=True``).
@@ -113,21 +119,35 @@ class Loaded:
 
     def problem(self, path: Sequence[str | int], message: str, *, key: bool = False) -> Problem:
         line, col = self.locate(path, key=key)
-        return Problem(self.file, line, col, format_path(path), message)
+        return Problem(self.path, line, col, format_path(path), message)
+
+
+class _Left:
+    """A value the dialect refuses: left out of its mapping (None in a list)."""
+
+
+_LEFT_OUT = _Left()
 
 
 class _Builder:
-    def __init__(self, file: str, limit: int) -> None:
-        self.file = file
+    def __init__(self, path: str, limit: int) -> None:
+        self.path = path
         self.limit = limit
         self.count = 0
         self.problems: list[Problem] = []
+        self.gaps: list[Path_] = []
 
     def fail(self, node: yaml.Node, path: Path_, message: str) -> None:
         m = node.start_mark
         self.problems.append(
-            Problem(self.file, m.line + 1, m.column + 1, format_path(path), message)
+            Problem(self.path, m.line + 1, m.column + 1, format_path(path), message)
         )
+
+    def refuse(self, node: yaml.Node, path: Path_, message: str) -> _Left:
+        """A value that cannot be read: a problem, and a gap in the value built."""
+        self.fail(node, path, message)
+        self.gaps.append(path)
+        return _LEFT_OUT
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.count += 1
@@ -136,12 +156,14 @@ class _Builder:
         if len(path) > limits.MAX_DOCUMENT_DEPTH:  # also ends an alias to itself
             raise _TooDeep(node, path)
         if node.tag not in _ALLOWED_TAGS:
-            self.fail(node, path, f"tag {node.tag!r} is not allowed (plain YAML data only)")
-            return None
+            return self.refuse(
+                node, path, f"tag {node.tag!r} is not allowed (plain YAML data only)"
+            )
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            items = [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            return [None if item is _LEFT_OUT else item for item in items]
         assert isinstance(node, yaml.ScalarNode)
         return self._scalar(node, path)
 
@@ -161,7 +183,9 @@ class _Builder:
                 self.fail(knode, (*path, k), f"duplicate key (first at line {seen[k]})")
                 continue
             seen[k] = knode.start_mark.line + 1
-            out[k] = self.build(vnode, (*path, k))
+            value = self.build(vnode, (*path, k))
+            if value is not _LEFT_OUT:
+                out[k] = value
         return out
 
     def _scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
@@ -175,37 +199,34 @@ class _Builder:
             return None
         if tag == _BOOL:
             if plain and text not in ("true", "false"):
-                self.fail(
+                return self.refuse(
                     node,
                     path,
                     f"`{text}` is a YAML 1.1 boolean; write true or false, "
                     f"or quote it ('{text}') if you mean the text",
                 )
-                return None
             return text.lower() == "true"
         if tag == _INT:
             if plain and _HEX_OCT.match(text):
                 return int(text, 0)
             if plain and not _PLAIN_INT.match(text):
-                self.fail(
+                return self.refuse(
                     node,
                     path,
                     f"`{text}` is a YAML 1.1 number form (octal, binary, "
                     f"sexagesimal or with _); write a plain decimal or quote it",
                 )
-                return None
             return int(text)
         if tag == _FLOAT:
             low = text.lower()
             if low in (".inf", "+.inf", "-.inf", ".nan"):
                 return float(low.replace(".", ""))
             if plain and not _PLAIN_FLOAT.match(text):
-                self.fail(
+                return self.refuse(
                     node,
                     path,
                     f"`{text}` is a YAML 1.1 number form; write a plain decimal or quote it",
                 )
-                return None
             return float(text)
         if tag == _TS:
             return _TIMESTAMP_CONSTRUCTOR.construct_yaml_timestamp(node)
@@ -245,6 +266,20 @@ def loads(data: str | bytes, file: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -
     Raises :class:`InvalidManifestError` naming file, line, column and field for
     every problem found (not just the first).
     """
+    loaded = load(data, file, max_bytes=max_bytes)
+    if loaded.problems:
+        raise InvalidManifestError(loaded.problems)
+    return loaded
+
+
+def load(data: str | bytes, file: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Loaded:
+    """Load one YAML document as far as it can be read: what the dialect refuses is in
+    the result's ``problems`` and left out of its value (see :class:`Loaded`), so the
+    rest can still be checked. ``file`` is the path the problems name.
+
+    Raises :class:`InvalidManifestError` when nothing can be read: a file over
+    ``max_bytes``, not UTF-8, not YAML, or aliases expanding past every bound.
+    """
     too_big = limits.size(len(data.encode() if isinstance(data, str) else data), max_bytes)
     if too_big is not None:
         raise InvalidManifestError([Problem(file, None, None, "", too_big)])
@@ -280,9 +315,9 @@ def loads(data: str | bytes, file: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -
                 )
             ]
         ) from None
-    if builder.problems:
-        raise InvalidManifestError(builder.problems)
-    return Loaded(file, text, value, root)
+    if value is _LEFT_OUT:
+        value = None
+    return Loaded(file, text, value, root, tuple(builder.problems), tuple(builder.gaps))
 
 
 # ---------------------------------------------------------------- dumping

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from modelreg.cli._common import Ctx
+from modelreg.cli._common import Ctx, problem_line
 
 # name -> "module:attribute" candidates (the first that imports wins)
 COMMANDS: dict[str, tuple[str, ...]] = {
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         if isinstance(exc, InvalidManifestError):
             for problem in exc.problems:
-                click.echo(f"error: {problem}", err=True)
+                click.echo(f"error: {problem_line(problem, exc.root)}", err=True)
         else:
             click.echo(f"error: {exc}", err=True)
         return exc.exit_code

@@ -7,11 +7,13 @@ import functools
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
 if TYPE_CHECKING:
+    from modelreg.errors import Problem
     from modelreg.manifest import Model, Version
     from modelreg.publish import Published
     from modelreg.registry import Registry
@@ -36,6 +38,21 @@ def open_registry(ref: str | None = None) -> Registry:
     reg = Registry.open(path, ref=ref)
     ctx.call_on_close(reg.close)  # save what was parsed, for the next command
     return reg
+
+
+def problem_line(problem: Problem, top: Path | None = None) -> str:
+    """A problem as the CLI prints it. Its file, in the repository whose top is ``top``,
+    is named relative to the current folder when it is inside it (as compilers name
+    files, for a terminal or an editor to open), else by its full path; a file read at
+    a ref, or of an unknown repository, by its path in the repository (``path@ref``)."""
+    if problem.ref is not None or top is None:
+        return problem.format()
+    full = top / problem.path
+    try:
+        shown = str(full.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(full)
+    return problem.format(shown)
 
 
 def json_option(f: F) -> F:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from modelreg.cli._common import emit_json, format_option, open_registry, ref_option
+from modelreg.cli._common import (
+    emit_json,
+    format_option,
+    open_registry,
+    problem_line,
+    ref_option,
+)
 
 if TYPE_CHECKING:
     from modelreg.delta import ModelDelta
@@ -31,8 +38,9 @@ TITLE = "modelreg validate"
     "text",
     "json",
     "github",
-    help="text: file:line:col: message; json: for scripts; github: workflow-command "
-    "annotations shown on the changed lines of a pull request.",
+    help="text: file:line:col: field: message, the file relative to the current folder; "
+    "json: for scripts; github: workflow-command annotations shown on the changed lines "
+    "of a pull request (json and github name files from the top of the repository).",
 )
 @ref_option
 def validate(base: str | None, fmt: str, ref: str | None) -> None:
@@ -41,8 +49,8 @@ def validate(base: str | None, fmt: str, ref: str | None) -> None:
     The change rules check what a change does to each manifest it touches, compared
     with the merge-base of --base REF and HEAD (three dots, like a pull request page).
     The new side is the working tree (compared with HEAD unless --base says otherwise),
-    or the commit given with --ref (change rules only with --base).
-    Paths are relative to the top of the git repository.
+    or the commit given with --ref (change rules only with --base). Every problem of
+    a file is reported, also when it does not load: the rules check what can be read.
 
     \b
     Examples:
@@ -67,8 +75,9 @@ def validate(base: str | None, fmt: str, ref: str | None) -> None:
             data["changed"] = [p.model_id for p in report.comparison.pairs]
         emit_json(data)
     else:
+        top = reg.base.top
         for p in problems:
-            click.echo(github_annotation(p) if fmt == "github" else str(p))
+            click.echo(github_annotation(p) if fmt == "github" else problem_line(p, top))
         summary = f"{len(problems)} problem(s)" if problems else "valid"
         if report.comparison is not None:
             n = len(report.comparison.pairs)
@@ -100,7 +109,7 @@ def _escape_property(text: str) -> str:
 
 def github_annotation(problem: Problem) -> str:
     """A GitHub Actions workflow command that shows the problem on its line of the PR."""
-    props = [f"file={_escape_property(problem.path or problem.file)}"]
+    props = [f"file={_escape_property(problem.path)}"]
     if problem.line is not None:
         props.append(f"line={problem.line}")
         if problem.column is not None:
@@ -148,7 +157,7 @@ def diff(base: str, head: str | None, fmt: str) -> None:
     elif fmt == "markdown":
         click.echo(markdown(comparison, deltas))
     else:
-        click.echo(text(comparison, deltas))
+        click.echo(text(comparison, deltas, reg.base.top))
     if any(d.kind == "invalid" for d in deltas):
         raise SystemExit(3)
 
@@ -178,9 +187,9 @@ def _value(value: Any) -> str:
     return "(none)" if value is None or value == "" else str(value)
 
 
-def _lines(d: ModelDelta, markdown: bool) -> list[str]:
+def _lines(d: ModelDelta, markdown: bool, top: Path | None = None) -> list[str]:
     """The bullet lines of one model (the same facts in both renderings; Markdown shows
-    the added versions as a table instead)."""
+    the added versions as a table instead, and names files from the repository's top)."""
     code = "`" if markdown else ""
     out = []
     for v in () if markdown else d.added:
@@ -200,16 +209,16 @@ def _lines(d: ModelDelta, markdown: bool) -> list[str]:
         out.append(str(e))
     for e in d.version_edits:
         out.append(str(e))
-    out += [f"{code}{p}{code}" for p in d.problems]
+    out += [f"{code}{p}{code}" if markdown else problem_line(p, top) for p in d.problems]
     return out
 
 
-def text(comparison: Comparison, deltas: Sequence[ModelDelta]) -> str:
+def text(comparison: Comparison, deltas: Sequence[ModelDelta], top: Path | None = None) -> str:
     head = comparison.head[:10] if comparison.head else "working tree"
     lines = [f"{len(deltas)} model(s) changed since {comparison.merge_base[:10]} ({head})"]
     for d in deltas:
         lines.append(f"{d.model_id}: {d.kind}")
-        lines.extend(f"  {line}" for line in _lines(d, markdown=False))
+        lines.extend(f"  {line}" for line in _lines(d, markdown=False, top=top))
     return "\n".join(lines)
 
 

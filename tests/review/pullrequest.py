@@ -47,3 +47,8 @@ def line_of(text: str, needle: str, start: int = 0) -> int:
         if i > start and needle in line:
             return i
     raise AssertionError(f"{needle!r} not found")
+
+
+def branch(root: Path, name: str) -> None:
+    """Check out a new branch ``name`` from the current one."""
+    git(root, "checkout", "-qb", name)

@@ -63,6 +63,7 @@ def test_formats_json_and_github(churn: Registry, run_cli) -> None:  # type: ign
     assert problem == {
         "file": MANIFEST,
         "path": MANIFEST,  # from the top of the git repository, for programs
+        "ref": None,  # read from the working tree, not from a commit
         "line": line_of(text, "v1.0.1"),
         "column": 10,
         "field": "versions[0].label",
@@ -121,7 +122,9 @@ def test_a_deployed_model_cannot_be_deleted(churn: Registry, run_cli) -> None:  
     r = run_cli("validate", "--base", "main", cwd=root)
     assert r.code == 3
     line = line_of(base_text, "target: kserve")
-    assert f"{MANIFEST}:{line}:" in r.out
+    merge_base = git(root, "merge-base", "main", "HEAD").strip()
+    # the file is gone: its line is in the base version, named by the merge-base commit
+    assert f"{MANIFEST}@{merge_base[:12]}:{line}:" in r.out
     assert "deleted while deployed (version 2 on kserve)" in r.out
     assert "base version of the file" in r.out
 
@@ -177,9 +180,17 @@ def test_a_registry_in_a_subfolder_reports_paths_from_the_repository_top(
     r = run_cli("validate", "--base", "main", "--format", "github", cwd=reg.root / "models")
     assert r.code == 3
     assert r.out.startswith("::error file=ml/registry/models/m/model.yaml,line=")
-    r = run_cli("-R", str(reg.root), "validate", cwd=tmp_path)  # against HEAD, from outside
+    r = run_cli("-R", str(reg.root), "validate", "--json", cwd=tmp_path)  # from outside
     assert r.code == 3
-    assert r.out.startswith("ml/registry/models/m/model.yaml:")
+    (problem,) = json.loads(r.out)["problems"]
+    assert problem["file"] == problem["path"] == "ml/registry/models/m/model.yaml"
+    # text names the file as a compiler does: from the folder the command runs in
+    r = run_cli("-R", str(reg.root), "validate", cwd=tmp_path)
+    assert r.out.startswith(f"mono/ml/registry/models/m/model.yaml:{problem['line']}:")
+    r = run_cli("validate", cwd=reg.root / "models")
+    assert r.out.startswith(f"m/model.yaml:{problem['line']}:")
+    r = run_cli("-R", "registry", "validate", cwd=mono / "ml")
+    assert r.out.startswith(f"registry/models/m/model.yaml:{problem['line']}:")
 
 
 def test_the_new_side_can_be_a_commit(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
