@@ -298,12 +298,16 @@ def test_healthz_and_openapi_need_no_key(server: Server) -> None:
     assert set(doc["paths"]) == {
         API,
         f"{API}/{{id}}",
-        f"{API}/{{id}}/deploy",
         "/api/v1/model-registry/versions",
         "/terminal/ml-models",
         "/catalog.json",
         "/healthz",
         "/openapi.json",
+        "/",
+        "/index.html",
+        "/models/{id}.html",
+        "/assets/site.css",
+        "/assets/site.js",
     }
 
 
