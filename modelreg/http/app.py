@@ -33,12 +33,14 @@ MAX_BODY = 64 * 1024
 MAX_LIMIT = 1000
 DEFAULT_SORT = "createdAt:desc"
 # The API's names for what :class:`query.Query` filters and sorts on, and the values a
-# filter accepts (None: any); repeated parameters mean OR, as on the command line.
+# filter accepts (None: any); repeated parameters mean OR (label: all must hold), as on
+# the command line.
 FILTER_PARAMS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "framework": ("framework", tuple(f.value for f in Framework)),
     "source": ("source", tuple(s.value for s in Source)),
     "status": ("status", tuple(s.value for s in Status)),
     "tag": ("tag", None),
+    "label": ("label", None),
     "workspaceId": ("workspace", None),
 }
 SORT_PARAMS = {

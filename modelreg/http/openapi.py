@@ -111,6 +111,12 @@ def openapi_document() -> dict[str, Any]:
         _query("source", {"enum": [s.value for s in Source]}, "Filter by source" + OR),
         _query("status", {"enum": [s.value for s in Status]}, "Filter by status" + OR),
         _query("tag", {"type": "string"}, "Filter by tag" + OR),
+        _query(
+            "label",
+            {"type": "string", "pattern": "^[^=]+(=.*)?$"},
+            "KEY=VALUE, or KEY for any value, on the model's labels "
+            "(repeat the parameter: all must hold)",
+        ),
         _query("workspaceId", {"type": "string"}, "Filter by workspace" + OR),
         _query(
             "limit", {"type": "integer", "minimum": 0, "maximum": 1000, "default": 20}, "Page size"
