@@ -252,7 +252,7 @@ def create(
     is_flag=True,
     help="Record artifact URLs as given, without reading their store (no size, no "
     "sha256): for a CI job with no credentials for that store. `modelreg artifacts "
-    "verify` checks them later from where the store can be read.",
+    "verify --fill`, run where the store can be read, records them later.",
 )
 @click.option("--trained-at", metavar="TIME", help="When training finished (ISO 8601).")
 @click.option("--data-window", metavar="START..END", help="Training data window (ISO 8601).")
@@ -445,8 +445,8 @@ def register(
             )
         if as_given and sources:
             click.echo(
-                "note: --as-given: URLs recorded without size or sha256; "
-                "`modelreg artifacts verify` checks that they exist"
+                "note: --as-given: URLs recorded without size or sha256; where the store "
+                "can be read, `modelreg artifacts verify --fill` records them"
             )
 
     with spool:
