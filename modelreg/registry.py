@@ -11,14 +11,14 @@ import contextlib
 import datetime as dt
 import functools
 import os
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
-from modelreg import backfill, refs, scaffold
 from modelreg import deploy as deploying
 from modelreg import publish as publishing
+from modelreg import refs, scaffold
 from modelreg.errors import ConflictError, InvalidManifestError, ReadOnlyError
 from modelreg.events import StagePeriod
 from modelreg.gitstore import GitStore
@@ -301,12 +301,14 @@ class Registry:
             self.artifacts(spec), quick=quick, measure=measure, workers=workers, checked=checked
         )
 
-    def fill_artifacts(self, results: Iterable[stored.VerifyResult]) -> List[str]:
+    def fill_artifacts(self, results: Collection[stored.VerifyResult]) -> List[str]:
         """Record the size and sha256 that :meth:`verify_artifacts` (``measure=True``)
         read for artifacts that lacked them (registered as given), one commit; returns
         the labels filled (none: no commit). Raises :class:`RuleViolationError` where the
         manifest records a size or sha256 other than the one read, :class:`ConflictError`
         where it changed since (nothing is written then)."""
+        from modelreg import backfill  # a write: its code loads with it, not with the reads
+
         found = {r.label: a for r in results if (a := r.measured) is not None}
         with self.transaction() as tx:
             return backfill.record(tx, found)
