@@ -97,6 +97,26 @@ SITE_ERRORS = {
 }
 
 
+# Operations grouped as a reader of the document looks for them.
+TAGS = {
+    "models": "Registered models, in the shape of the seed model-registry API",
+    "versions": "Versions across models: search by stage, alias, label, metrics",
+    "terminal": "The shared catalog of model versions, in the shape of the seed terminal API",
+    "catalog": "The whole catalog: one JSON document, and the HTML pages",
+    "service": "Health of the server, and this document",
+}
+
+
+def _tag(path: str) -> str:
+    if path.startswith("/api/v1/model-registry/models"):
+        return "models"
+    if path.startswith("/api/v1/model-registry/versions"):
+        return "versions"
+    if path.startswith("/terminal/"):
+        return "terminal"
+    return "service" if path in ("/healthz", "/openapi.json") else "catalog"
+
+
 OR = " (repeat the parameter for several values: any of them matches)"
 
 
@@ -310,6 +330,9 @@ def openapi_document() -> dict[str, Any]:
             errors=SITE_ERRORS,
         ),
     }
+    for path, item in paths.items():
+        for op in item.values():
+            op["tags"] = [_tag(path)]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -322,6 +345,7 @@ def openapi_document() -> dict[str, Any]:
             "through pull requests, the modelreg CLI or the Python library: over HTTP "
             "they answer 405 saying so.",
         },
+        "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
         "paths": paths,
         "components": {
             "schemas": components,

@@ -41,6 +41,9 @@ def test_the_document_is_valid_openapi_with_an_id_per_operation(server: Server) 
     ids = [op.get("operationId") for item in doc["paths"].values() for op in item.values()]
     assert None not in ids
     assert [i for i, n in Counter(ids).items() if n > 1] == []
+    tags = {t["name"] for t in doc["tags"]}
+    used = {t for item in doc["paths"].values() for op in item.values() for t in op["tags"]}
+    assert used == tags  # every operation in a declared group, no group empty
 
 
 def test_each_path_lists_exactly_the_methods_it_answers(server: Server) -> None:
