@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,6 +21,9 @@ from modelreg.cli._common import (
     verify_bar,
     write_options,
 )
+
+if TYPE_CHECKING:
+    from modelreg.artifacts import VerifyResult
 
 ARTIFACT_ERROR_EXIT = 6
 AGE = re.compile(r"^(\d+)([smhd])$")
@@ -123,14 +127,16 @@ def verify(
         raise click.UsageError("--push and --branch go with --fill (the only write of verify)")
     reg = open_registry(ref)
     listed = reg.artifacts(spec)
-    total = sum(a.size or 0 for _, a in listed)
+    # an artifact registered as given has no size: then the bar counts bytes, no percentage
+    sizes = [a.size for _, a in listed]
+    total = None if None in sizes else sum(s or 0 for s in sizes)
     with verify_bar(not as_json, total, len(listed)) as feed:
         results = reg.verify_artifacts(
             spec,
             quick=quick,
             measure=fill,
             workers=jobs,
-            checked=None if feed is None else lambda r: feed(r.expected_size or 0),
+            checked=None if feed is None else lambda r: feed(_bytes(r)),
         )
     bad = [r for r in results if not r.ok]
     fillable = [r for r in results if r.measured is not None]
@@ -225,6 +231,14 @@ def pull(
     for f in result.files:
         how = "downloaded" if f.downloaded else "from the cache"
         click.echo(f"{f.path}  {human_size(f.size)}  sha256 {f.sha256[:12]}  {how}")
+
+
+def _bytes(result: VerifyResult) -> int:
+    """The bytes a checked artifact counts for on the bar: its recorded size, else the
+    size found."""
+    if result.expected_size is not None:
+        return result.expected_size
+    return result.actual_size or 0
 
 
 def _age(text: str) -> dt.timedelta:

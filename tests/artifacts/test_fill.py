@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,3 +117,41 @@ def test_fill_options_that_cannot_go_together(tmp_path: Path, run_cli: RunCli) -
         r = run_cli("artifacts", "verify", *args, cwd=reg.root)
         assert r.code == 2 and text in r.err, (args, r.err)
     assert "--fill" in run_cli("artifacts", "verify", "--help").out
+
+
+def test_the_bar_counts_the_bytes_of_artifacts_without_a_recorded_size(tmp_path: Path) -> None:
+    store = Store("file", (tmp_path / "store").as_uri())
+    reg = registry_on(tmp_path / "reg", store)
+    uri = store.url("in", "model.bin")
+    store.write(uri, bytes(2 * 1024 * 1024))
+    from modelreg.manifest import Artifact
+
+    reg.register_version("churn-xgb", artifacts={"model": Artifact(uri=uri)})
+    leader, follower = pty.openpty()
+    proc = subprocess.run(
+        [sys.executable, "-m", "modelreg", "artifacts", "verify", "--fill"],
+        cwd=reg.root,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": "100"},
+        timeout=120,
+    )
+    os.close(follower)
+    shown = b""
+    while chunk := _read(leader):
+        shown += chunk
+    os.close(leader)
+    assert proc.returncode == 0, shown
+    assert b"churn-xgb@1/model  filled" in proc.stdout
+    text = shown.decode(errors="replace")
+    *_, bar = (line for line in text.replace("\r", "\n").splitlines() if "verify 1" in line)
+    assert "2.00MB" in bar, text
+    assert "%" not in bar  # no total to measure against: bytes and rate only
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # the other end closed
+        return b""
