@@ -7,6 +7,8 @@ moto's standalone server on 127.0.0.1, in the same run:
 - upload+hash    modelreg's upload: the bytes move and their sha256 is computed
 - plain get      fsspec ``get_file`` (no checksum)
 - verify         modelreg's verify: read back and check size and sha256
+- fill (read)    ``verify --fill``'s read of an artifact recorded as given (no size,
+                 no sha256): the bytes read and hashed, to be recorded
 - pull           modelreg's pull: download to a file and check it on the way
 
 The overhead is each modelreg figure against its plain twin (upload vs put,
@@ -34,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from modelreg.artifacts import ArtifactStore  # noqa: E402
+from modelreg.manifest import Artifact  # noqa: E402
 from tests.artifacts.stores import start_s3  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work" / "artifacts"
@@ -104,6 +107,10 @@ def bench(label: str, store: ArtifactStore, src: Path, repeat: int) -> list[tupl
     ver = timed(lambda: store.verify([("bench", artifact)]), repeat, lambda: None)
     results = store.verify([("bench", artifact)])
     assert results[0].ok, results[0]
+    # recorded as given (no size, no sha256): what `verify --fill` reads to record them
+    given = Artifact(uri=artifact.uri)
+    fill = timed(lambda: store.verify([("bench", given)], measure=True), repeat, lambda: None)
+    assert store.verify([("bench", given)], measure=True)[0].measured == artifact
     pull = timed(lambda: store.pull(artifact, local_out), repeat, rm_local)
     rm_remote(artifact.uri)()
 
@@ -119,11 +126,12 @@ def bench(label: str, store: ArtifactStore, src: Path, repeat: int) -> list[tupl
         ("upload+hash", up),
         ("plain get", get),
         ("verify", ver),
+        ("fill (read)", fill),
         ("pull", pull),
     ]
     print(f"\n{label}: {mib:.0f} MiB, median of {repeat}")
     print(f"  {'operation':<12} {'seconds':>8} {'MiB/s':>8}  overhead")
-    twins = {"upload+hash": put, "verify": get, "pull": get}
+    twins = {"upload+hash": put, "verify": get, "fill (read)": get, "pull": get}
     for name, t in rows:
         over = f"{(t / twins[name] - 1) * 100:+.1f} %" if name in twins else ""
         if name == "sha256 alone":

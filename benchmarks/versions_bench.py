@@ -4,7 +4,8 @@
 
 Cold figures are whole `modelreg` processes (interpreter start included), best of
 a few runs; "first run" is the very first on a fresh repository (no manifest cache
-yet). The baseline, measured in the same run, is `modelreg list --json` (every
+yet); `list --label` is the model listing's label selector. The baseline, measured in
+the same run, is `modelreg list --json` (every
 model, no versions searched) and `modelreg --version` (start-up alone).
 """
 
@@ -66,6 +67,8 @@ def main() -> None:
         row("versions --stage --framework, cold", cold(by_stage, reg), target)
         every = ["versions", "--json"]
         row("versions --json (every version), cold", cold(every, reg))
+        labelled = ["list", "--label", "team=risk", "--label", "tier", "--json"]
+        row("list --label team=risk --label tier, cold", cold(labelled, reg))
         row("baseline: list --json, cold", cold(["list", "--json"], reg))
         row("baseline: --version (start-up), cold", cold(["--version"], reg))
 

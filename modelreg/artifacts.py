@@ -251,19 +251,21 @@ class ArtifactStore:
         artifacts: Iterable[tuple[str, Artifact]],
         *,
         quick: bool = False,
+        measure: bool = False,
         workers: int = 8,
         checked: Callable[[VerifyResult], None] | None = None,
     ) -> list[VerifyResult]:
         """Check that every artifact exists with its size and sha256 (``quick``: existence
-        and size only), ``workers`` at a time. Never raises for a bad artifact: each result
-        says what was found. ``checked`` is called with each result as it comes (from
-        the worker threads)."""
+        and size only), ``workers`` at a time. ``measure``: also read the sha256 of an
+        artifact that records none (see :attr:`VerifyResult.measured`). Never raises for a
+        bad artifact: each result says what was found. ``checked`` is called with each
+        result as it comes (from the worker threads)."""
         items = list(artifacts)
         if _is_local(self.fs):  # beyond the cores, threads only queue for the disk and GIL
             workers = min(workers, os.cpu_count() or 1)
 
         def one(item: tuple[str, Artifact]) -> VerifyResult:
-            result = self._verify_one(item[0], item[1], quick)
+            result = self._verify_one(item[0], item[1], quick, measure)
             if checked is not None:
                 checked(result)
             return result
@@ -273,7 +275,9 @@ class ArtifactStore:
         with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
             return list(pool.map(one, items))
 
-    def _verify_one(self, label: str, artifact: Artifact, quick: bool) -> VerifyResult:
+    def _verify_one(
+        self, label: str, artifact: Artifact, quick: bool, measure: bool
+    ) -> VerifyResult:
         base: dict[str, Any] = {
             "label": label,
             "uri": artifact.uri,
@@ -289,7 +293,7 @@ class ArtifactStore:
                     return VerifyResult(status="missing", **base)
                 if artifact.size is not None and size != artifact.size:
                     return VerifyResult(status="size-mismatch", actual_size=size, **base)
-                if quick or artifact.sha256 is None:
+                if quick or (artifact.sha256 is None and not measure):
                     return VerifyResult(status="ok", actual_size=size, **base)
                 if size <= CHUNK:  # one request, not an open (which asks again)
                     data = fs.cat_file(path)
@@ -299,7 +303,7 @@ class ArtifactStore:
                         digest, size = _hash_object(fs, path)
         except ArtifactError as exc:
             return VerifyResult(status="error", message=str(exc), **base)
-        if digest != artifact.sha256:
+        if artifact.sha256 is not None and digest != artifact.sha256:
             return VerifyResult(
                 status="sha-mismatch", actual_size=size, actual_sha256=digest, **base
             )
@@ -664,10 +668,25 @@ class VerifyResult:
         return self.status == "ok"
 
     @property
+    def measured(self) -> Artifact | None:
+        """The artifact with the size and sha256 read from its store, when the manifest
+        lacks either and the bytes agree with what it does record (None otherwise): what
+        ``modelreg artifacts verify --fill`` records."""
+        complete = self.expected_size is not None and self.expected_sha256 is not None
+        if not self.ok or complete or self.actual_size is None or self.actual_sha256 is None:
+            return None
+        return Artifact(uri=self.uri, size=self.actual_size, sha256=self.actual_sha256)
+
+    @property
     def detail(self) -> str:
         """How it differs, for people; empty when all is well."""
         if self.status == "ok":
-            return "" if self.expected_sha256 else "size only (no sha256 recorded)"
+            if self.expected_sha256:
+                return ""
+            what = "size and sha256" if self.expected_size is None else "sha256"
+            if self.actual_sha256:
+                return f"no {what} recorded: read, sha256 {self.actual_sha256[:12]}"
+            return f"no {what} recorded (verify --fill records them)"
         if self.status == "missing":
             return f"{self.uri} does not exist"
         if self.status == "size-mismatch":

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from modelreg.errors import UsageError
 from modelreg.vocabulary import Framework, Source, Stage, Status
+from modelreg.where import WhereError, label_holds, label_selector
 
 if TYPE_CHECKING:
     from modelreg.manifest import Model
@@ -147,6 +148,7 @@ FILTERS = (
     "status",
     "stage",
     "tag",
+    "label",
     "owner",
     "organization",
     "workspace",
@@ -169,7 +171,8 @@ CLOSED_FILTERS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Query:
-    """What to list. Several values of one filter mean OR; different filters mean AND."""
+    """What to list. Several values of one filter mean OR; different filters mean AND.
+    ``label`` values (``KEY=VALUE`` or ``KEY``: set to anything) are a selector: all hold."""
 
     search: str | None = None
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -185,6 +188,11 @@ class Query:
             for value in self.filters.get(name, ()):
                 if value not in known:
                     raise QueryError(f"no {name} is {value!r} (known: {', '.join(known)})")
+        for text in self.filters.get("label", ()):
+            try:
+                label_selector(text)
+            except WhereError as exc:
+                raise QueryError(str(exc)) from None
         key, _ = parse_sort(self.sort)
         if self.offset < 0 or (self.limit is not None and self.limit < 0):
             raise QueryError("limit and offset must not be negative")
@@ -218,6 +226,11 @@ def _has(model: Model | Summary, name: str, wanted: tuple[str, ...]) -> bool:
         return any(t in wanted for t in model.tags)
     if name == "stage":
         return any(s in wanted for s in model.stages)
+    if name == "label":  # a selector: every requirement holds
+        return all(
+            label_holds(model.labels.get(key), value)
+            for key, value in (label_selector(text) for text in wanted)
+        )
     value = getattr(model, name)
     return value is not None and getattr(value, "value", value) in wanted
 

@@ -87,7 +87,23 @@ def artifacts(
         for m in models
         for v in (m.versions if ref is None or ref.selector is None else [select(m, ref.selector)])
     ]
-    return [(f"{m.id}@{v.version}/{r}", a) for m, v in chosen for r, a in v.artifacts.items()]
+    return [
+        (artifact_label(m.id, v.version, r), a) for m, v in chosen for r, a in v.artifacts.items()
+    ]
+
+
+def artifact_label(model_id: str, number: int, role: str) -> str:
+    """How an artifact is named in listings and results: ``churn-xgb@3/model``."""
+    return f"{model_id}@{number}/{role}"
+
+
+def parse_artifact_label(label: str) -> tuple[str, int, str]:
+    """``churn-xgb@3/model`` -> (model id, version number, role). Raises :class:`UsageError`."""
+    model_id, _, rest = label.partition("@")
+    number, _, role = rest.partition("/")
+    if not (model_id and number.isdigit() and role):
+        raise UsageError(f"{label!r} names no artifact (expected MODEL@NUMBER/ROLE)")
+    return model_id, int(number), role
 
 
 def downloads(

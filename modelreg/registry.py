@@ -298,15 +298,29 @@ class Registry:
         spec: str | None = None,
         *,
         quick: bool = False,
+        measure: bool = False,
         workers: int = 8,
         checked: Callable[[stored.VerifyResult], None] | None = None,
     ) -> List[stored.VerifyResult]:
         """Check the artifacts of ``spec`` (see :meth:`artifacts`) exist with their recorded
         size and sha256 (``quick``: size only); each result says what was found. ``checked``
-        gets each result as it comes (for progress)."""
+        gets each result as it comes (for progress). ``measure`` reads the sha256 of
+        artifacts that record none too, for :meth:`fill_artifacts`."""
         return self.artifact_store.verify(
-            self.artifacts(spec), quick=quick, workers=workers, checked=checked
+            self.artifacts(spec), quick=quick, measure=measure, workers=workers, checked=checked
         )
+
+    def fill_artifacts(self, results: Collection[stored.VerifyResult]) -> List[str]:
+        """Record the size and sha256 that :meth:`verify_artifacts` (``measure=True``)
+        read for artifacts that lacked them (registered as given), one commit; returns
+        the labels filled (none: no commit). Raises :class:`RuleViolationError` where the
+        manifest records a size or sha256 other than the one read, :class:`ConflictError`
+        where it changed since (nothing is written then)."""
+        from modelreg import backfill  # a write: its code loads with it, not with the reads
+
+        found = {r.label: a for r in results if (a := r.measured) is not None}
+        with self.transaction() as tx:
+            return backfill.record(tx, found)
 
     def pull(
         self,

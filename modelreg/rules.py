@@ -3,7 +3,8 @@
 State rules look at one manifest (:func:`check_model`): numbers only grow, at
 most one production version, a deployment names a live version. Transition
 rules look at a change, old -> new (:func:`check_change`): a released version
-is immutable (only ``stage`` and ``description`` may change), versions are
+is immutable (only ``stage`` and ``description`` may change; an artifact's missing
+size and sha256 may be recorded once read), versions are
 never removed and numbers never reused, a deployed model is not deleted, and
 the optional ``policy.promotion.production_from``. The writes, ``validate`` and
 ``validate --base`` all ask the functions here; none has a copy of its own.
@@ -306,11 +307,11 @@ def _kept_versions(old: Model, new: Model) -> list[Violation]:
             continue
         # a number listed twice (two merged branches) is the duplicate rule's to report:
         # here it is enough that one of the entries is the released version unchanged
-        if any(new.versions[j].released_part() == v.released_part() for j in found):
+        if any(new.versions[j].released_part() == _filled(v, new.versions[j]) for j in found):
             continue
         i = found[0]
         after = new.versions[i]
-        before_doc, after_doc = v.released_part(), after.released_part()
+        before_doc, after_doc = _filled(v, after), after.released_part()
         for name in RELEASED_FIELDS:
             if before_doc.get(name) != after_doc.get(name):
                 where = _first_difference(before_doc.get(name), after_doc.get(name))
@@ -323,6 +324,22 @@ def _kept_versions(old: Model, new: Model) -> list[Violation]:
                     )
                 )
     return out
+
+
+def _filled(before: Version, after: Version) -> dict[str, Any]:
+    """``before``'s released part, with the size and sha256 ``after`` records for an
+    artifact (same URI) where ``before`` recorded none: recording them later (an
+    artifact registered as given, then read by ``artifacts verify --fill``) describes
+    the same bytes, so it is no change; any other difference still is."""
+    doc = before.released_part()
+    for role, artifact in (doc.get("artifacts") or {}).items():
+        later = after.artifacts.get(role)
+        if later is None or later.uri != artifact["uri"]:
+            continue
+        for key in ("size", "sha256"):
+            if artifact.get(key) is None:
+                artifact[key] = getattr(later, key)
+    return doc
 
 
 def _first_difference(before: Any, after: Any) -> tuple[str, ...]:

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from modelreg.query import ROW_FIELDS, Page, Summary
 from modelreg.vocabulary import Stage
-from modelreg.where import MODEL_FIELDS, Condition, WhereError, check_field, lookup
+from modelreg.where import (
+    MODEL_FIELDS,
+    Condition,
+    WhereError,
+    check_field,
+    label_holds,
+    label_selector,
+    lookup,
+)
 
 if TYPE_CHECKING:
     from modelreg.manifest import Model, Version
@@ -46,9 +54,7 @@ class VersionQuery:
                 f"unknown stage {bad[0]!r} (stages: {', '.join(s.value for s in Stage)})"
             )
         for label in self.filters.get("label", ()):
-            key, _, _ = label.partition("=")
-            if not key:
-                raise WhereError(f"label filter {label!r} names no key (use KEY or KEY=VALUE)")
+            label_selector(label)
         parse_sort(self.sort)
         if self.offset < 0 or (self.limit is not None and self.limit < 0):
             raise WhereError("limit and offset must not be negative")
@@ -205,8 +211,7 @@ def search(models: Iterable[Mapping[str, Any]], query: VersionQuery) -> Page[tup
     wanted_aliases = set(f.get("alias", ()))
     tags = set(f.get("tag", ()))
     labels = [
-        (getter("labels." + k), has, v)
-        for k, has, v in (x.partition("=") for x in f.get("label", ()))
+        (getter("labels." + k), v) for k, v in (label_selector(x) for x in f.get("label", ()))
     ]
     needle = query.search.lower() if query.search else None
     model_ok = _model_test(query)
@@ -230,10 +235,7 @@ def search(models: Iterable[Mapping[str, Any]], query: VersionQuery) -> Page[tup
                 continue
             if tags and not tags & (model_tags | set(version.get("tags") or ())):
                 continue
-            if labels and not all(
-                (got := get(model, version)) is not None and (not has or got == value)
-                for get, has, value in labels
-            ):
+            if labels and not all(label_holds(get(model, version), v) for get, v in labels):
                 continue
             if needle:
                 label, about = version.get("label") or "", version.get("description") or ""

@@ -138,6 +138,21 @@ def _value(raw: str, text: str) -> str | float | bool:
     return raw
 
 
+def label_selector(text: str) -> tuple[str, str | None]:
+    """A label requirement: ``KEY`` (the label is set, to anything) or ``KEY=VALUE``
+    -> (key, value or None). Raises :class:`WhereError` when no key is named."""
+    key, has, value = text.partition("=")
+    if not key:
+        raise WhereError(f"label filter {text!r} names no key (use KEY or KEY=VALUE)")
+    return key, value if has else None
+
+
+def label_holds(found: str | None, value: str | None) -> bool:
+    """Whether a label read as ``found`` (None: not set) meets a requirement of
+    :func:`label_selector` (``value`` None: any value)."""
+    return found is not None and (value is None or found == value)
+
+
 def lookup(document: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted ``path`` in nested mappings, ``None`` if any step is missing."""
     value: Any = document

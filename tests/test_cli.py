@@ -86,6 +86,33 @@ def test_list_json_filters_and_table(churn: Registry, run_cli) -> None:  # type:
     assert r.code == 2 and "cannot sort on 'colour'" in r.err
 
 
+def test_list_label_filter(churn: Registry, run_cli) -> None:  # type: ignore[no-untyped-def]
+    churn.update("churn-xgb", labels={"team": "risk", "tier": "gold"})
+    churn.create_model("lstm", name="LSTM", framework="tensorflow", labels={"team": "risk"})
+    churn.create_model("gbm", name="GBM", framework="sklearn", labels={"team": "growth"})
+    root = str(churn.root)
+
+    def listed(*labels: str) -> list[str]:
+        args = [a for label in labels for a in ("--label", label)]
+        r = run_cli("-R", root, "list", "--json", *args)
+        assert r.code == 0, r.err
+        data = json.loads(r.out)
+        assert data["count"] == len(data["models"])
+        return [m["id"] for m in data["models"]]
+
+    assert listed("team=risk") == ["churn-xgb", "lstm"]
+    assert listed("team=risk", "tier=gold") == ["churn-xgb"]  # repeated: all must hold
+    assert listed("tier") == ["churn-xgb"]
+    assert listed("team=ops") == []
+    r = run_cli("-R", root, "list", "--label", "team=growth", "--framework", "sklearn")
+    assert r.code == 0 and "gbm" in r.out and "lstm" not in r.out
+    r = run_cli("-R", root, "list", "--label", "team=ops")
+    assert r.code == 0 and "no models match" in r.err
+    r = run_cli("-R", root, "list", "--label", "=risk")
+    assert r.code == 2 and "names no key" in r.err and "Traceback" not in r.err
+    assert "--label KEY[=VALUE]" in run_cli("list", "--help").out
+
+
 def test_registry_from_environment_and_ref(churn: Registry, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("MODELREG_REGISTRY", str(churn.root))
     churn.register_version("churn-xgb")

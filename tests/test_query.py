@@ -79,3 +79,36 @@ def test_the_http_names_map_onto_one_query() -> None:
     for bad in (b"framework=keras", b"sort=owner", b"limit=5000", b"status=deleted"):
         with pytest.raises(HttpError):
             parse_query(bad)
+
+
+LABELLED = [
+    summary("a", "a", labels={"team": "risk", "tier": "gold"}),
+    summary("b", "b", labels={"team": "risk"}),
+    summary("c", "c", labels={"team": "growth", "tier": ""}),
+    summary("d", "d"),
+]
+
+
+def test_label_values_are_a_selector_every_one_holds() -> None:
+    def found(*selector: str) -> list[str]:
+        return ids(apply(LABELLED, Query(filters={"label": selector})).items)
+
+    assert found("team=risk") == ["a", "b"]
+    assert found("team=risk", "tier=gold") == ["a"]  # AND, not OR
+    assert found("team=risk", "tier=silver") == []
+    assert found("tier") == ["a", "c"]  # KEY alone: set, to anything (even empty)
+    assert found("tier=") == ["c"]
+    assert found("team=Risk") == []  # values compare exactly
+    both = Query(filters={"label": ("team=risk",), "tag": ("x",)})
+    assert ids(
+        apply([*LABELLED, summary("e", "e", tags=("x",), labels={"team": "risk"})], both).items
+    ) == ["e"]
+
+
+def test_a_label_selector_without_a_key_is_an_error_here_and_over_http() -> None:
+    with pytest.raises(QueryError, match="names no key"):
+        Query(filters={"label": ("=risk",)})
+    assert parse_query(b"label=team%3Drisk&label=tier").filters == {"label": ("team=risk", "tier")}
+    with pytest.raises(HttpError) as caught:
+        parse_query(b"label=%3Drisk")
+    assert caught.value.status == 400

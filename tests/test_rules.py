@@ -89,6 +89,45 @@ def test_labels_annotations_and_aliases_may_change() -> None:
     assert check_change(old, new) == []
 
 
+SHA = "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "allowed"),
+    [
+        ({"uri": "s3://b/m.bin"}, {"uri": "s3://b/m.bin", "size": 5, "sha256": SHA}, True),
+        (
+            {"uri": "s3://b/m.bin", "size": 5},
+            {"uri": "s3://b/m.bin", "size": 5, "sha256": SHA},
+            True,
+        ),
+        (
+            {"uri": "s3://b/m.bin", "size": 5},
+            {"uri": "s3://b/m.bin", "size": 6, "sha256": SHA},
+            False,
+        ),
+        (
+            {"uri": "s3://b/m.bin", "sha256": SHA},
+            {"uri": "s3://b/m.bin", "size": 5, "sha256": "cd" * 32},
+            False,
+        ),
+        ({"uri": "s3://b/m.bin"}, {"uri": "s3://b/other.bin", "size": 5, "sha256": SHA}, False),
+        ({"uri": "s3://b/m.bin", "size": 5, "sha256": SHA}, {"uri": "s3://b/m.bin"}, False),
+    ],
+)
+def test_only_a_missing_size_and_sha256_may_be_recorded_later(
+    before: dict[str, Any], after: dict[str, Any], allowed: bool
+) -> None:
+    old = model(version(1, artifacts={"model": before}))
+    new = model(version(1, artifacts={"model": after}))
+    found = messages(old, new)
+    if allowed:
+        assert found == []
+    else:
+        (message,) = found
+        assert "version 1 is released: its artifacts cannot change" in message
+
+
 def test_a_version_is_never_removed() -> None:
     old = model(version(1), version(2))
     (v,) = check_change(old, model(version(2)))

@@ -339,7 +339,7 @@ def byte_bars(file: IO[str]) -> Callable[[str, int], Callable[[int], None]]:
 
 @contextlib.contextmanager
 def verify_bar(
-    enabled: bool, total_bytes: int, count: int, file: IO[str] | None = None
+    enabled: bool, total_bytes: int | None, count: int, file: IO[str] | None = None
 ) -> Iterator[Callable[[int], None] | None]:
     """One bar over a whole verification, fed the bytes of each artifact as it is checked
     (bytes, rate, time left); None when ``enabled`` is false or no one is watching

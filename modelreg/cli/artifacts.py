@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,10 +15,15 @@ from modelreg.cli._common import (
     human_size,
     json_option,
     open_registry,
+    publish_write,
     ref_option,
     transfer_progress,
     verify_bar,
+    write_options,
 )
+
+if TYPE_CHECKING:
+    from modelreg.artifacts import VerifyResult
 
 ARTIFACT_ERROR_EXIT = 6
 AGE = re.compile(r"^(\d+)([smhd])$")
@@ -68,6 +74,13 @@ def list_(spec: str | None, ref: str | None, as_json: bool) -> None:
 )
 @click.option("--quick", is_flag=True, help="Check existence and size only, not the sha256.")
 @click.option(
+    "--fill",
+    is_flag=True,
+    help="Record the size and sha256 of artifacts registered without them (--as-given, "
+    "--no-hash), read from their store, in one commit. Artifacts that record them are "
+    "checked as usual, never changed.",
+)
+@click.option(
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
@@ -76,42 +89,98 @@ def list_(spec: str | None, ref: str | None, as_json: bool) -> None:
     help="Artifacts checked at the same time.",
 )
 @ref_option
+@write_options
 @json_option
-def verify(spec: str | None, quick: bool, jobs: int, ref: str | None, as_json: bool) -> None:
+def verify(
+    spec: str | None,
+    quick: bool,
+    fill: bool,
+    jobs: int,
+    ref: str | None,
+    push: bool | None,
+    branch: str | None,
+    as_json: bool,
+) -> None:
     """Check that every artifact exists with its recorded size and sha256.
 
-    Without MODEL every artifact of the registry is checked; with MODEL, all its
-    versions; with MODEL@VERSION (3, latest, production, a label), that one.
+    Without MODEL[@VERSION] every artifact of the registry is checked; with MODEL,
+    all its versions; with MODEL@VERSION (3, latest, production, a label), that one.
     Exits with 6 when any artifact is missing or differs.
+
+    With --fill, artifacts registered without size or sha256 (`register --as-given`
+    in a job that could not read the store) are read, and what was found is
+    recorded in one commit (--push and --branch as for any write). Only what is
+    missing is written: an artifact whose recorded size differs from its bytes is
+    reported as a problem and left as it is.
 
     \b
     Examples:
       modelreg artifacts verify
       modelreg artifacts verify churn-xgb@production --json
+      modelreg artifacts verify churn-xgb --fill --push
     """
+    if fill and quick:
+        raise click.UsageError("--fill records the sha256, which --quick does not read")
+    if fill and ref:
+        raise click.UsageError("--fill writes a commit: it cannot run at --ref")
+    if not fill and (push is not None or branch):
+        raise click.UsageError("--push and --branch go with --fill (the only write of verify)")
     reg = open_registry(ref)
     listed = reg.artifacts(spec)
-    total = sum(a.size or 0 for _, a in listed)
+    # an artifact registered as given has no size: then the bar counts bytes, no percentage
+    sizes = [a.size for _, a in listed]
+    total = None if None in sizes else sum(s or 0 for s in sizes)
     with verify_bar(not as_json, total, len(listed)) as feed:
         results = reg.verify_artifacts(
             spec,
             quick=quick,
+            measure=fill,
             workers=jobs,
-            checked=None if feed is None else lambda r: feed(r.expected_size or 0),
+            checked=None if feed is None else lambda r: feed(_bytes(r)),
         )
     bad = [r for r in results if not r.ok]
-    if as_json:
-        emit_json(
-            {"ok": not bad, "checked": len(results), "results": [r.to_dict() for r in results]}
-        )
-    else:
+    fillable = [r for r in results if r.measured is not None]
+
+    def show(filled: list[str], commit: str | None) -> None:
+        if as_json:
+            data: dict[str, object] = {
+                "ok": not bad,
+                "checked": len(results),
+                "results": [r.to_dict() for r in results],
+            }
+            if fill:
+                data.update(filled=filled, commit=commit)
+            emit_json(data)
+            return
+        done = set(filled)
         emit_table(
-            ([r.label, r.status, human_size(r.actual_size), r.detail] for r in results),
+            (
+                [
+                    r.label,
+                    "filled" if r.label in done else r.status,
+                    human_size(r.actual_size),
+                    "size and sha256 recorded" if r.label in done else r.detail,
+                ]
+                for r in results
+            ),
             ["ARTIFACT", "STATUS", "SIZE", "DETAIL"],
         )
         what = "existence and size" if quick else "size and sha256"
         summary = f"{len(results)} artifact(s) checked ({what}), {len(bad)} problem(s)"
+        if fill:
+            summary += f"; size and sha256 recorded for {len(filled)}"
         click.echo(summary, err=bool(bad))
+
+    if fillable:
+        publish_write(
+            lambda r: r.fill_artifacts(fillable),
+            lambda done: show(done.value, done.commit),
+            push=push,
+            branch=branch,
+            as_json=as_json,
+        )
+    else:
+        show([], None)
     if bad:
         raise SystemExit(ARTIFACT_ERROR_EXIT)
 
@@ -162,6 +231,14 @@ def pull(
     for f in result.files:
         how = "downloaded" if f.downloaded else "from the cache"
         click.echo(f"{f.path}  {human_size(f.size)}  sha256 {f.sha256[:12]}  {how}")
+
+
+def _bytes(result: VerifyResult) -> int:
+    """The bytes a checked artifact counts for on the bar: its recorded size, else the
+    size found."""
+    if result.expected_size is not None:
+        return result.expected_size
+    return result.actual_size or 0
 
 
 def _age(text: str) -> dt.timedelta:

@@ -252,7 +252,7 @@ def create(
     is_flag=True,
     help="Record artifact URLs as given, without reading their store (no size, no "
     "sha256): for a CI job with no credentials for that store. `modelreg artifacts "
-    "verify` checks them later from where the store can be read.",
+    "verify --fill`, run where the store can be read, records them later.",
 )
 @click.option("--trained-at", metavar="TIME", help="When training finished (ISO 8601).")
 @click.option("--data-window", metavar="START..END", help="Training data window (ISO 8601).")
@@ -445,8 +445,8 @@ def register(
             )
         if as_given and sources:
             click.echo(
-                "note: --as-given: URLs recorded without size or sha256; "
-                "`modelreg artifacts verify` checks that they exist"
+                "note: --as-given: URLs recorded without size or sha256; where the store "
+                "can be read, `modelreg artifacts verify --fill` records them"
             )
 
     with spool:
@@ -563,7 +563,10 @@ FILTER_HELP = {
     "framework": f"Only models whose framework is VALUE: {', '.join(FRAMEWORKS)} (repeat for OR).",
     "source": f"Only models whose source is VALUE: {', '.join(SOURCES)} (repeat for OR).",
     "tag": "Only models tagged VALUE (repeat for OR).",
+    "label": "Only models with this label: KEY=VALUE, or KEY for any value (repeat: all "
+    "must hold), e.g. --label team=risk.",
 }
+FILTER_METAVAR = {"label": "KEY[=VALUE]"}
 
 
 def _multi(*names: str) -> Callable[[F], F]:
@@ -573,7 +576,7 @@ def _multi(*names: str) -> Callable[[F], F]:
                 f"--{name}",
                 f"f_{name}",
                 multiple=True,
-                metavar="VALUE",
+                metavar=FILTER_METAVAR.get(name, "VALUE"),
                 help=FILTER_HELP.get(name, f"Only models whose {name} is VALUE (repeat for OR)."),
                 shell_complete=completion.stages if name == "stage" else None,
             )(f)
@@ -604,7 +607,13 @@ def list_(
     as_json: bool,
     **filters: tuple[str, ...],
 ) -> None:
-    """List models, with filters, sort and pagination."""
+    """List models, with filters, sort and pagination.
+
+    \b
+    Examples:
+      modelreg list --framework xgboost --stage production
+      modelreg list --label team=risk --label tier --json
+    """
     from modelreg.query import Query
 
     query = Query(

@@ -33,12 +33,14 @@ MAX_BODY = 64 * 1024
 MAX_LIMIT = 1000
 DEFAULT_SORT = "createdAt:desc"
 # The API's names for what :class:`query.Query` filters and sorts on, and the values a
-# filter accepts (None: any); repeated parameters mean OR, as on the command line.
+# filter accepts (None: any); repeated parameters mean OR (label: all must hold), as on
+# the command line.
 FILTER_PARAMS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "framework": ("framework", tuple(f.value for f in Framework)),
     "source": ("source", tuple(s.value for s in Source)),
     "status": ("status", tuple(s.value for s in Status)),
     "tag": ("tag", None),
+    "label": ("label", None),
     "workspaceId": ("workspace", None),
 }
 SORT_PARAMS = {
@@ -112,11 +114,17 @@ def _unauthorized(terminal: bool, why: str = "missing or invalid API key") -> Ht
     )
 
 
-def _not_allowed(allowed: str, write: bool) -> HttpError:
+# Methods that would change something: on a read-only server they are told how
+# changes are made. The Allow header names exactly what the OpenAPI document lists.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+READ = "GET, HEAD"
+
+
+def _not_allowed(method: str, allowed: str) -> HttpError:
     return HttpError(
         405,
         "Method Not Allowed",
-        READ_ONLY if write else f"allowed methods: {allowed}",
+        READ_ONLY if method in WRITE_METHODS else f"allowed methods: {allowed or 'none'}",
         ((b"allow", allowed.encode()),),
     )
 
@@ -243,7 +251,7 @@ class App:
                     "the HTML catalog lists every model: use a key not bound to a tenant, "
                     "or the JSON API",
                 )
-            self._method("GET" if req.method == "HEAD" else req.method, "GET, HEAD")
+            self._method(req.method, READ)
             snap = self.follower.snapshot
             body = snap.site().get(page)
             if body is None:
@@ -286,40 +294,36 @@ class App:
         self, req: Request, receive: Receive
     ) -> tuple[int, bytes, bytes | None, bool | None]:
         seg = req.segments
-        method = "GET" if req.method == "HEAD" else req.method
         n = len(seg)
         if n >= 4 and seg[:4] == ["api", "v1", "model-registry", "models"]:
             tenant = self._auth(req)
             if n == 4:
-                if method != "GET":
-                    raise _not_allowed("GET, HEAD", write=method == "POST")
+                self._method(req.method, READ)
                 return self._cached(
                     req, tenant, ("list", req.query), lambda s: self._list(s, req, tenant)
                 )
             if n == 5 and seg[4]:
-                if method != "GET":
-                    raise _not_allowed("GET, HEAD", write=method in ("PUT", "DELETE", "PATCH"))
+                self._method(req.method, READ)
                 return self._model(req, tenant, seg[4])
             if n == 6 and seg[5] == "deploy" and seg[4]:
-                raise _not_allowed("", write=True)  # no method reads this route
+                raise _not_allowed(req.method, "")  # a write route of the seed API only
             raise HttpError(404, "Not Found", f"no route {'/'.join(['', *seg])}")
         if seg == ["api", "v1", "model-registry", "versions"]:
             tenant = self._auth(req)
-            if method != "GET":
-                raise _not_allowed("GET, HEAD", write=method == "POST")
+            self._method(req.method, READ)
             return self._cached(
                 req, tenant, ("versions", req.query), lambda s: self._versions(s, req, tenant)
             )
         if seg == ["terminal", "ml-models"]:
             tenant = self._auth(req, terminal=True)
-            if method != "POST":
-                raise _not_allowed("POST", write=False)
+            if req.method != "POST":
+                raise _not_allowed(req.method, "POST")
             customer = await _customer_id(receive, self.max_body)
             return self._cached(
                 req, tenant, ("terminal", customer), lambda s: self._terminal(s, tenant, customer)
             )
         if seg == ["healthz"]:
-            self._method(method, "GET, HEAD")
+            self._method(req.method, READ)
             # Anyone may ask (load balancers carry no key), so it says only whether the
             # server is current, never why not: the reason (a manifest's errors, the
             # keys file) goes to the log, where the operator looks.
@@ -332,11 +336,11 @@ class App:
             ).encode()
             return 200, body, None, None
         if seg == ["openapi.json"]:
-            self._method(method, "GET, HEAD")
+            self._method(req.method, READ)
             return 200, self.openapi, None, None
         if seg == ["catalog.json"]:
             tenant = self._auth(req)
-            self._method(method, "GET, HEAD")
+            self._method(req.method, READ)
             return self._cached(
                 req,
                 tenant,
@@ -347,8 +351,9 @@ class App:
 
     @staticmethod
     def _method(method: str, allowed: str) -> None:
-        if method != "GET":
-            raise _not_allowed(allowed, write=False)
+        """Refuse a method ``allowed`` (``"GET, HEAD"``) does not name, with 405."""
+        if method not in allowed.split(", "):
+            raise _not_allowed(method, allowed)
 
     def _cached(
         self, req: Request, tenant: Tenant, key: tuple[Any, ...], build: Callable[[Snapshot], bytes]

@@ -33,10 +33,6 @@ AUTH_ERRORS = {
     "403": _err("The key lacks the scope model-registry:read"),
 }
 SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
-WRITE_405 = {
-    "405": _err("Read-only: changes are made through pull requests, the CLI or the library"),
-    **AUTH_ERRORS,
-}
 ID_PARAM = {
     "name": "id",
     "in": "path",
@@ -56,7 +52,8 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     }
 
 
-def _get(
+def _read(
+    operation_id: str,
     summary: str,
     ok: dict[str, Any],
     *,
@@ -64,34 +61,60 @@ def _get(
     errors: dict[str, Any] | None = None,
     secure: bool = True,
 ) -> dict[str, Any]:
+    """A GET operation and its HEAD twin: every GET route answers HEAD with the same
+    status and headers, and no body."""
     responses: dict[str, Any] = {"200": ok, "304": {"description": "Not modified (ETag)"}}
     responses.update(errors or {})
     if secure:
         responses.update(AUTH_ERRORS)
-    op: dict[str, Any] = {"summary": summary, "responses": responses}
-    if params:
-        op["parameters"] = params
-    if secure:
-        op["security"] = SECURITY
-    return op
-
-
-def _write(
-    summary: str, params: list[dict[str, Any]] | None = None, body: bool = True
-) -> dict[str, Any]:
-    op: dict[str, Any] = {
-        "summary": summary + " (read-only here: answers 405)",
-        "responses": WRITE_405,
-        "security": SECURITY,
+    responses.setdefault("500", _err("Server error"))
+    get: dict[str, Any] = {"operationId": operation_id, "summary": summary}
+    head: dict[str, Any] = {
+        "operationId": operation_id + "Head",
+        "summary": f"{summary} (headers only)",
     }
-    if params:
-        op["parameters"] = params
-    if body:
-        op["requestBody"] = {
-            "required": False,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
-    return op
+    for op, answers in ((get, responses), (head, _bodiless(responses))):
+        if params:
+            op["parameters"] = params
+        if secure:
+            op["security"] = SECURITY
+        op["responses"] = answers
+    return {"get": get, "head": head}
+
+
+def _bodiless(responses: dict[str, Any]) -> dict[str, Any]:
+    """The answers of a HEAD request: the GET's statuses, descriptions only."""
+    return {status: {"description": r["description"]} for status, r in responses.items()}
+
+
+def _page(media_type: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}
+
+
+# The HTML catalog's pages need a key not bound to a tenant: they list every model.
+SITE_ERRORS = {
+    "403": _err("The key lacks the scope model-registry:read, or is bound to a tenant"),
+}
+
+
+# Operations grouped as a reader of the document looks for them.
+TAGS = {
+    "models": "Registered models, in the shape of the seed model-registry API",
+    "versions": "Versions across models: search by stage, alias, label, metrics",
+    "terminal": "The shared catalog of model versions, in the shape of the seed terminal API",
+    "catalog": "The whole catalog: one JSON document, and the HTML pages",
+    "service": "Health of the server, and this document",
+}
+
+
+def _tag(path: str) -> str:
+    if path.startswith("/api/v1/model-registry/models"):
+        return "models"
+    if path.startswith("/api/v1/model-registry/versions"):
+        return "versions"
+    if path.startswith("/terminal/"):
+        return "terminal"
+    return "service" if path in ("/healthz", "/openapi.json") else "catalog"
 
 
 OR = " (repeat the parameter for several values: any of them matches)"
@@ -108,6 +131,12 @@ def openapi_document() -> dict[str, Any]:
         _query("source", {"enum": [s.value for s in Source]}, "Filter by source" + OR),
         _query("status", {"enum": [s.value for s in Status]}, "Filter by status" + OR),
         _query("tag", {"type": "string"}, "Filter by tag" + OR),
+        _query(
+            "label",
+            {"type": "string", "pattern": "^[^=]+(=.*)?$"},
+            "KEY=VALUE, or KEY for any value, on the model's labels "
+            "(repeat the parameter: all must hold)",
+        ),
         _query("workspaceId", {"type": "string"}, "Filter by workspace" + OR),
         _query(
             "limit", {"type": "integer", "minimum": 0, "maximum": 1000, "default": 20}, "Page size"
@@ -181,39 +210,32 @@ def openapi_document() -> dict[str, Any]:
         ),
         _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "Versions to skip"),
     ]
-    paths = {
-        "/api/v1/model-registry/versions": {
-            "get": _get(
-                "Search versions across models",
-                {"description": "A page of versions", **_json("VersionList")},
-                params=version_params,
-                errors=bad,
-            ),
-        },
-        "/api/v1/model-registry/models": {
-            "get": _get(
-                "List registered models",
-                {"description": "A page of models", **_json("ModelList")},
-                params=list_params,
-                errors=bad,
-            ),
-            "post": _write("Register a model"),
-        },
-        "/api/v1/model-registry/models/{id}": {
-            "get": _get(
-                "Get a registered model with all versions",
-                {"description": "The model", **_json("RegisteredModel")},
-                params=[ID_PARAM],
-                errors={"404": _err("No such model (for this key)")},
-            ),
-            "put": _write("Update a model", [ID_PARAM]),
-            "delete": _write("Delete a model", [ID_PARAM], body=False),
-        },
-        "/api/v1/model-registry/models/{id}/deploy": {
-            "post": _write("Deploy a model", [ID_PARAM]),
-        },
+    any_object = {"type": "object"}
+    paths: dict[str, dict[str, Any]] = {
+        "/api/v1/model-registry/versions": _read(
+            "searchVersions",
+            "Search versions across models",
+            {"description": "A page of versions", **_json("VersionList")},
+            params=version_params,
+            errors=bad,
+        ),
+        "/api/v1/model-registry/models": _read(
+            "listModels",
+            "List registered models",
+            {"description": "A page of models", **_json("ModelList")},
+            params=list_params,
+            errors=bad,
+        ),
+        "/api/v1/model-registry/models/{id}": _read(
+            "getModel",
+            "Get a registered model with all versions",
+            {"description": "The model", **_json("RegisteredModel")},
+            params=[ID_PARAM],
+            errors={"404": _err("No such model (for this key)")},
+        ),
         "/terminal/ml-models": {
             "post": {
+                "operationId": "listTerminalModels",
                 "summary": "The shared catalog of model versions (terminal API)",
                 "security": SECURITY,
                 "requestBody": {
@@ -236,60 +258,94 @@ def openapi_document() -> dict[str, Any]:
                 },
             },
         },
-        "/catalog.json": {
-            "get": _get(
-                "The whole catalog (every manifest, the commit)",
-                {
-                    "description": "catalog.json",
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                },
-            ),
-        },
-        "/healthz": {
-            "get": _get(
-                "Liveness and the commit being served ('degraded': the ref moved to a "
-                "commit that cannot be served, or the keys file stopped parsing; the "
-                "reason is in the server's log, never here)",
-                {
-                    "description": "Alive",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["status", "commit"],
-                                "additionalProperties": False,
-                                "properties": {
-                                    "status": {"enum": ["ok", "degraded"]},
-                                    "commit": {"type": ["string", "null"]},
-                                },
-                            }
+        "/catalog.json": _read(
+            "getCatalog",
+            "The whole catalog (every manifest, the commit)",
+            {
+                "description": "catalog.json",
+                "content": {"application/json": {"schema": any_object}},
+            },
+        ),
+        "/healthz": _read(
+            "getHealth",
+            "Liveness and the commit being served ('degraded': the ref moved to a "
+            "commit that cannot be served, or the keys file stopped parsing; the "
+            "reason is in the server's log, never here)",
+            {
+                "description": "Alive",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["status", "commit"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "status": {"enum": ["ok", "degraded"]},
+                                "commit": {"type": ["string", "null"]},
+                            },
                         }
-                    },
+                    }
                 },
-                secure=False,
-            ),
-        },
-        "/openapi.json": {
-            "get": _get(
-                "This document",
-                {
-                    "description": "OpenAPI 3.1",
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                },
-                secure=False,
-            ),
-        },
+            },
+            secure=False,
+        ),
+        "/openapi.json": _read(
+            "getOpenApi",
+            "This document",
+            {
+                "description": "OpenAPI 3.1",
+                "content": {"application/json": {"schema": any_object}},
+            },
+            secure=False,
+        ),
+        "/": _read(
+            "getSite",
+            "The HTML catalog: every model, searchable",
+            _page("text/html", "The catalog's index page"),
+            errors=SITE_ERRORS,
+        ),
+        "/index.html": _read(
+            "getSiteIndex",
+            "The HTML catalog's index page (as /)",
+            _page("text/html", "The catalog's index page"),
+            errors=SITE_ERRORS,
+        ),
+        "/models/{id}.html": _read(
+            "getSiteModel",
+            "The HTML page of one model: its versions, metrics and card",
+            _page("text/html", "The model's page"),
+            params=[ID_PARAM],
+            errors={**SITE_ERRORS, "404": _err("No such page")},
+        ),
+        "/assets/site.css": _read(
+            "getSiteStylesheet",
+            "The HTML catalog's stylesheet",
+            _page("text/css", "CSS"),
+            errors=SITE_ERRORS,
+        ),
+        "/assets/site.js": _read(
+            "getSiteScript",
+            "The HTML catalog's script (search and sort in the browser)",
+            _page("text/javascript", "JavaScript"),
+            errors=SITE_ERRORS,
+        ),
     }
-    for item in paths.values():
+    for path, item in paths.items():
         for op in item.values():
-            op["responses"].setdefault("500", _err("Server error"))
+            op["tags"] = [_tag(path)]
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "modelreg catalog API",
             "version": "1",
-            "description": "Read-only view of a git-backed model registry.",
+            "description": "Read-only view of a git-backed model registry. Every "
+            "operation is listed; any other method of a listed path answers 405 with an "
+            "Allow header naming the methods listed here. Changes (the seed APIs' POST, "
+            "PUT and DELETE on models, and POST .../models/{id}/deploy) are made "
+            "through pull requests, the modelreg CLI or the Python library: over HTTP "
+            "they answer 405 saying so.",
         },
+        "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
         "paths": paths,
         "components": {
             "schemas": components,

@@ -298,12 +298,16 @@ def test_healthz_and_openapi_need_no_key(server: Server) -> None:
     assert set(doc["paths"]) == {
         API,
         f"{API}/{{id}}",
-        f"{API}/{{id}}/deploy",
         "/api/v1/model-registry/versions",
         "/terminal/ml-models",
         "/catalog.json",
         "/healthz",
         "/openapi.json",
+        "/",
+        "/index.html",
+        "/models/{id}.html",
+        "/assets/site.css",
+        "/assets/site.js",
     }
 
 
@@ -342,5 +346,37 @@ def test_without_keys_only_loopback_unless_allowed(tmp_path: Any, run_cli: Any) 
         with srv.client() as c:
             assert c.get(API).json()["count"] == 0
             assert c.post("/terminal/ml-models", json={}).json()["success"] is True
+    finally:
+        stop_server(srv)
+
+
+def test_the_list_filters_on_labels_as_the_cli_does(tmp_path: Any, run_cli: Any) -> None:
+    reg = Registry.init(tmp_path / "reg")
+    reg.create_model("a", name="A", framework="onnx", labels={"team": "risk", "tier": "gold"})
+    reg.create_model("b", name="B", framework="onnx", labels={"team": "risk"})
+    reg.create_model("c", name="C", framework="onnx", labels={"team": "growth"})
+    srv = start_server(reg.root, None)
+    try:
+        with srv.client() as c:
+            for labels, expected in (
+                (["team=risk"], ["a", "b"]),
+                (["team=risk", "tier=gold"], ["a"]),  # repeated: all must hold
+                (["tier"], ["a"]),
+                (["team=ops"], []),
+            ):
+                r = c.get(API, params={"label": labels, "sort": "id"})
+                assert sorted(m["id"] for m in _is_json(r)["models"]) == expected
+                cli = run_cli(
+                    "-R",
+                    str(reg.root),
+                    "list",
+                    "--json",
+                    "--sort",
+                    "id",
+                    *(a for label in labels for a in ("--label", label)),
+                )
+                assert [m["id"] for m in json.loads(cli.out)["models"]] == expected
+            r = c.get(API, params={"label": "=risk"})
+            assert r.status_code == 400 and "names no key" in _is_json(r)["message"]
     finally:
         stop_server(srv)
