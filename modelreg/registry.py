@@ -8,17 +8,17 @@ Registry.open(path) as reg:`` saves the cache and ends git processes when the bl
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from modelreg import refs, writes
-from modelreg.errors import ConflictError, InvalidManifestError, ReadOnlyError
+from modelreg import writes
+from modelreg.errors import ConflictError, ReadOnlyError
 from modelreg.events import StagePeriod
 from modelreg.gitstore import GitStore
+from modelreg.holdings import Holdings
 from modelreg.lineage import Graph, graph
 from modelreg.query import Page, Query
 from modelreg.snapshot import Snapshot
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from modelreg.deploy import DeployRequest, DeployResult, UndeployResult
     from modelreg.errors import Problem
     from modelreg.history import Change, History
-    from modelreg.manifest import Artifact, Model, Version
+    from modelreg.manifest import Model, Version
     from modelreg.publish import Published
     from modelreg.transaction import Transaction
     from modelreg.writes import one_commit
@@ -42,7 +42,7 @@ R = TypeVar("R", "DeployResult", "UndeployResult")
 P = ParamSpec("P")
 
 
-class Registry:
+class Registry(Holdings):
     """A model registry in a git working tree (or, read-only, at a commit), read through
     ``base``. Build one with :meth:`open` or :meth:`init`."""
 
@@ -285,69 +285,6 @@ class Registry:
         with self.transaction() as tx:
             result = write(tx)
         return result if nested else replace(result, commit=tx.committed)
-
-    # ------------------------------------------------------------- artifacts
-
-    def artifacts(self, spec: str | None = None) -> List[tuple[str, Artifact]]:
-        """``("model@version/role", artifact)`` of the registry, of one model (``spec=
-        "churn-xgb"``) or of one version (``"churn-xgb@production"``)."""
-        return refs.artifacts(spec, self.get, self.models)
-
-    def verify_artifacts(
-        self,
-        spec: str | None = None,
-        *,
-        quick: bool = False,
-        measure: bool = False,
-        workers: int = 8,
-        checked: Callable[[stored.VerifyResult], None] | None = None,
-    ) -> List[stored.VerifyResult]:
-        """Check the artifacts of ``spec`` (see :meth:`artifacts`) exist with their recorded
-        size and sha256 (``quick``: size only); each result says what was found. ``checked``
-        gets each result as it comes (for progress). ``measure`` reads the sha256 of
-        artifacts that record none too, for :meth:`fill_artifacts`."""
-        return self.artifact_store.verify(
-            self.artifacts(spec), quick=quick, measure=measure, workers=workers, checked=checked
-        )
-
-    def fill_artifacts(self, results: Collection[stored.VerifyResult]) -> List[str]:
-        """Record the size and sha256 that :meth:`verify_artifacts` (``measure=True``)
-        read for artifacts that lacked them (registered as given), one commit; returns
-        the labels filled (none: no commit). Raises :class:`RuleViolationError` where the
-        manifest records a size or sha256 other than the one read, :class:`ConflictError`
-        where it changed since (nothing is written then)."""
-        from modelreg import backfill  # a write: its code loads with it, not with the reads
-
-        found = {r.label: a for r in results if (a := r.measured) is not None}
-        with self.transaction() as tx:
-            return backfill.record(tx, found)
-
-    def pull(
-        self,
-        spec: str,
-        dest: str | os.PathLike[str],
-        *,
-        roles: Sequence[str] = (),
-        force: bool = False,
-        progress: stored.ProgressFactory | None = None,
-    ) -> List[stored.PullResult]:
-        """Download one version's artifacts into ``dest/<role>/<file name>``, each checked
-        on the way. Raises :class:`ArtifactError` for a failed or corrupt download."""
-        model, version = self.resolve(spec)
-        return [
-            self.artifact_store.pull(artifact, target, force=force, progress=progress)
-            for artifact, target in refs.downloads(model, version, roles, Path(dest))
-        ]
-
-    def artifact_orphans(
-        self, *, min_age: dt.timedelta = dt.timedelta(hours=1)
-    ) -> List[stored.StoredObject]:
-        """Objects under the artifact root that no manifest refers to, at any commit of the
-        configured branch (else HEAD) or in the working tree, older than ``min_age``."""
-        uris = self.past(self.config.git.branch or "HEAD").artifact_uris()
-        with contextlib.suppress(InvalidManifestError):
-            uris.update(a.uri for _, a in self.artifacts())
-        return self.artifact_store.orphans(uris, min_age=min_age)
 
 
 writes.install(Registry)
