@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from modelreg import writes
 from modelreg.errors import ConflictError, ReadOnlyError
@@ -22,7 +22,7 @@ from modelreg.holdings import Holdings
 from modelreg.lineage import Graph, graph
 from modelreg.query import Page, Query
 from modelreg.snapshot import Snapshot
-from modelreg.versions import Hit, VersionQuery, find
+from modelreg.versions import Hit, VersionQuery, find, find_json
 from modelreg.vocabulary import Stage
 
 if TYPE_CHECKING:
@@ -150,6 +150,11 @@ class Registry(Holdings):
         conditions, sort, limit/offset), with the total. Filters and sort read the cached
         listing summaries (or manifests' JSON); only the models of the page are built."""
         return find(self.reader, query or VersionQuery())
+
+    def versions_json(self, query: VersionQuery | None = None) -> Page[dict[str, Any]]:
+        """Like :meth:`versions`, each version as :meth:`Hit.to_dict` gives it, made from
+        the manifests' JSON (cached) without building the models."""
+        return find_json(self.reader, query or VersionQuery())
 
     def lineage(self, spec: str) -> Graph:
         """The parents (nearest first) and the descendants of one version (``churn-xgb@3``,

@@ -595,6 +595,12 @@ class Snapshot:
             out += self.located(problems_at(loaded, [violation]))
         return out
 
+    def documents(self, ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
+        """The models of ``ids`` as their manifests' JSON data, from the listing index or
+        the cache (besides ``status`` and ``latest_version``), without building them."""
+        listing = self.listing()
+        return {i: json.loads(listing[i][1] or dump(self.get(i))) for i in ids}
+
     def search_documents(self, full: bool) -> Iterator[Mapping[str, Any]]:
         """Every model as the JSON data version search reads, sorted by id: from the
         listing summaries, or (``full``) the whole manifests, both from the cache."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from modelreg import aliases, cards, limits, lineage, render, retired, rules, yamlio
@@ -158,6 +158,10 @@ class Transaction:
         page = apply((Summary.of(m) for m in models.values()), query or Query())
         body = b",".join(listed(s, dump(models[s.id])) for s in page.items)
         return Page([s.id for s in page.items], page.total, page.limit, page.offset), body
+
+    def documents(self, ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
+        models = self.all()
+        return {i: models[i].model_dump(mode="json", by_alias=True, exclude_none=True) for i in ids}
 
     def search_documents(self, full: bool) -> Iterator[Mapping[str, Any]]:
         """Every model, pending writes included, as the JSON data version search reads."""

@@ -274,6 +274,8 @@ class Reader(Protocol):
 
     def get(self, model_id: str) -> Model: ...
 
+    def documents(self, ids: Iterable[str]) -> dict[str, Mapping[str, Any]]: ...
+
 
 def find(reader: Reader, query: VersionQuery) -> Page[Hit]:
     """One page of the versions that match ``query``, with the total. Filters and sort
@@ -281,3 +283,22 @@ def find(reader: Reader, query: VersionQuery) -> Page[Hit]:
     page = search(reader.search_documents(needs_manifests(query)), query)
     models = {model_id: reader.get(model_id) for model_id, _ in page.items}
     return Page(hits(models, page.items), page.total, page.limit, page.offset)
+
+
+def find_json(reader: Reader, query: VersionQuery) -> Page[dict[str, Any]]:
+    """Like :func:`find`, each version found as :meth:`Hit.to_dict` gives it, made from
+    the manifests' JSON data: no model is built."""
+    page = search(reader.search_documents(needs_manifests(query)), query)
+    docs = reader.documents({model_id for model_id, _ in page.items})
+    found = [hit_json(docs[model_id], number) for model_id, number in page.items]
+    return Page(found, page.total, page.limit, page.offset)
+
+
+def hit_json(doc: Mapping[str, Any], number: int) -> dict[str, Any]:
+    """Version ``number`` of the model whose manifest's JSON data is ``doc``, as
+    :meth:`Hit.to_dict` gives it."""
+    version = next(v for v in doc["versions"] if v["version"] == number)
+    aliases = sorted(a for a, n in doc.get("aliases", {}).items() if n == number)
+    model_id = doc["id"]
+    ref = f"{model_id}@{number}"
+    return {"model": model_id, "model_name": doc["name"], "ref": ref, "aliases": aliases, **version}

@@ -112,14 +112,14 @@ def versions(
         limit=limit,
         offset=offset,
     )
-    page = open_registry(ref).versions(query)
+    page = open_registry(ref).versions_json(query)
     if as_json:
         emit_json(
             {
                 "count": page.total,
                 "limit": page.limit,
                 "offset": page.offset,
-                "versions": [h.to_dict() for h in page.items],
+                "versions": page.items,
             }
         )
         return
@@ -128,13 +128,13 @@ def versions(
     emit_table(
         (
             [
-                h.ref,
-                h.version.label,
-                h.version.stage.value,
-                ",".join(h.aliases),
-                h.version.created_at.strftime("%Y-%m-%d"),
-                *([h.version.metrics.get(extra[8:])] if extra else []),
-                " ".join(f"{k}={v:g}" for k, v in list(h.version.metrics.items())[:3]),
+                h["ref"],
+                h.get("label"),
+                h["stage"],
+                ",".join(h["aliases"]),
+                h["created_at"][:10],
+                *([h.get("metrics", {}).get(extra[8:])] if extra else []),
+                " ".join(f"{k}={v:g}" for k, v in list(h.get("metrics", {}).items())[:3]),
             ]
             for h in page.items
         ),

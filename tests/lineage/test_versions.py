@@ -254,3 +254,30 @@ def test_labels_and_annotations_through_create_and_update(
         r = run_cli("update", *args, cwd=root)
         assert r.code == code and says in r.err and "Traceback" not in r.err, (args, r.err)
     assert head(root) == commit
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        VersionQuery(),
+        VersionQuery(sort="-metrics.accuracy", limit=3, offset=1),
+        VersionQuery(filters={"alias": ("champion",)}),
+        VersionQuery(where=(parse("lineage.run.tracker == mlflow"),)),
+    ],
+)
+def test_versions_as_json_are_the_hits_dicts(fleet: Registry, query: VersionQuery) -> None:
+    fleet.close()  # the cache saved: JSON served from it, as a new process would
+    again = Registry.open(fleet.root)
+    expected = again.versions(query)
+    found = again.versions_json(query)
+    assert found.items == [h.to_dict() for h in expected.items]
+    assert (found.total, found.limit, found.offset) == (
+        expected.total,
+        expected.limit,
+        expected.offset,
+    )
+    with fleet.transaction() as tx:  # pending states are searched the same way
+        tx.set_alias("churn-xgb@3", "shadow")
+        pending = fleet.versions_json(VersionQuery(filters={"alias": ("shadow",)}))
+        assert [h["ref"] for h in pending.items] == ["churn-xgb@3"]
+        assert pending.items[0]["aliases"] == ["shadow"]
