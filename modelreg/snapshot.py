@@ -598,18 +598,34 @@ class Snapshot:
     def documents(self, ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
         """The models of ``ids`` as their manifests' JSON data, from the listing index or
         the cache (besides ``status`` and ``latest_version``), without building them."""
-        listing = self.listing()
-        return {i: json.loads(listing[i][1] or dump(self.get(i))) for i in ids}
+        if self._indexable():
+            table = self._table()
+            at = {model_id: n for n, model_id in enumerate(table.ids)}
+            raw = {i: table.json(at[i]) for i in ids}
+        else:
+            listing = self.listing()
+            raw = {i: listing[i][1] for i in ids}
+        return {i: json.loads(data or dump(self.get(i))) for i, data in raw.items()}
 
     def search_documents(self, full: bool) -> Iterator[Mapping[str, Any]]:
         """Every model as the JSON data version search reads, sorted by id: from the
-        listing summaries, or (``full``) the whole manifests, both from the cache."""
+        listing summaries, or (``full``) the whole manifests, both from the cache. In the
+        working tree the listing index names the manifests' blobs: none is read."""
+        if self._indexable():
+            table = self._table()
+            for n, model_id in enumerate(table.ids):
+                if full:
+                    yield json.loads(table.json(n) or dump(self.get(model_id)))
+                    continue
+                cached = self.cache.entry(table.blobs[n])
+                summary = cached[1] if cached is not None else Summary.of(self.get(model_id))
+                yield document(summary)
+            return
         for model_id, (summary, raw) in sorted(self.listing(rows=not full).items()):
             if not full:
                 yield document(summary)
             else:
                 yield json.loads(raw or dump(self.get(model_id)))
-
 
 def is_plain(query: Query) -> bool:
     """Whether ``query`` lists the models as they are sorted (by id), unfiltered."""
