@@ -42,6 +42,7 @@ class Summary:
     labels: Mapping[str, str] = field(default_factory=dict)
     aliases: Mapping[str, int] = field(default_factory=dict)
     rows: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+    production: int | None = None  # the number of the version in production
 
     @classmethod
     def of(cls, model: Model) -> Summary:
@@ -66,6 +67,7 @@ class Summary:
             dict(model.labels),
             dict(model.aliases),
             tuple(rows["versions"]),
+            model.production.version if model.production else None,
         )
 
     def to_tuple(self, rows: bool = True) -> tuple[Any, ...]:
@@ -81,6 +83,7 @@ class Summary:
             dict(self.labels),
             dict(self.aliases),
             list(self.rows) if rows else [],
+            self.production,
         )
 
     @classmethod
@@ -97,6 +100,7 @@ class Summary:
             labels=data[n + 5],
             aliases=data[n + 6],
             rows=tuple(data[n + 7]),
+            production=data[n + 8],
         )
 
 

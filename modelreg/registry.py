@@ -20,7 +20,7 @@ from modelreg.events import StagePeriod
 from modelreg.gitstore import GitStore
 from modelreg.holdings import Holdings
 from modelreg.lineage import Graph, graph
-from modelreg.query import Page, Query
+from modelreg.query import Page, Query, Summary
 from modelreg.snapshot import Snapshot
 from modelreg.versions import Hit, VersionQuery, find, find_json
 from modelreg.vocabulary import Stage
@@ -132,6 +132,10 @@ class Registry(Holdings):
     def list(self, query: Query | None = None) -> Page[Model]:
         """One page of the models that match ``query``, with the total count."""
         return self.reader.page(query)
+
+    def summaries(self, query: Query | None = None) -> Page[Summary]:
+        """Like :meth:`list`, each model's summary (what listing shows and filters on)."""
+        return self.reader.summaries(query)
 
     def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes]:
         """Like :meth:`list`: the ids of the page, and the page's models as ``list --json``

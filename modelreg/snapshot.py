@@ -305,6 +305,11 @@ class Snapshot:
         page = apply((s for s, _ in self.listing().values()), query or Query())
         return Page([self.get(s.id) for s in page.items], page.total, page.limit, page.offset)
 
+    def summaries(self, query: Query | None = None) -> Page[Summary]:
+        """Like :meth:`page`, the models' summaries: from the listing index or the cache,
+        without building the models."""
+        return apply((s for s, _ in self.listing().values()), query or Query())
+
     def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes]:
         """The ids of one page of the models that match ``query`` (with the total), and
         their JSON as ``list --json`` prints each (status and latest version first, then
@@ -626,6 +631,7 @@ class Snapshot:
                 yield document(summary)
             else:
                 yield json.loads(raw or dump(self.get(model_id)))
+
 
 def is_plain(query: Query) -> bool:
     """Whether ``query`` lists the models as they are sorted (by id), unfiltered."""

@@ -153,6 +153,9 @@ class Transaction:
     def page(self, query: Query | None = None) -> Page[Model]:
         return apply(self.all().values(), query or Query())
 
+    def summaries(self, query: Query | None = None) -> Page[Summary]:
+        return apply((Summary.of(m) for m in self.all().values()), query or Query())
+
     def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes]:
         models = self.all()
         page = apply((Summary.of(m) for m in models.values()), query or Query())

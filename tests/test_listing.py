@@ -115,3 +115,15 @@ def test_a_damaged_index_is_rebuilt(churn: Registry) -> None:
     (model,) = listed(churn.root)
     assert model["id"] == "churn-xgb"
     assert index_file(churn).read_bytes().startswith(b"modelreg listing index")
+
+
+def test_summaries_say_which_version_is_in_production(churn: Registry) -> None:
+    churn.create_model("lstm", name="LSTM", framework="tensorflow")
+    age(churn.root)
+    for _ in range(2):  # built, then from the index
+        with Registry.open(churn.root) as reg:
+            page = reg.summaries(Query(sort="-id"))
+        assert [(s.id, s.production, s.latest_version) for s in page.items] == [
+            ("lstm", None, 0),
+            ("churn-xgb", 2, 2),
+        ]

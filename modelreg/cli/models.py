@@ -630,21 +630,13 @@ def list_(
         start = json.dumps(head, separators=(",", ":")).encode()[:-1]
         emit_json_bytes(start, b',"models":[', body, b"]}")
         return
-    page = reg.list(query)
+    page = reg.summaries(query)
     if not page.total:
         click.echo("no models match" if search or query.filters else "no models yet", err=True)
         return
     emit_table(
         (
-            [
-                m.id,
-                m.name,
-                m.framework.value,
-                m.status.value,
-                m.latest_version,
-                (m.production.version if m.production else None),
-                ",".join(m.tags),
-            ]
+            [m.id, m.name, m.framework, m.status, m.latest_version, m.production, ",".join(m.tags)]
             for m in page.items
         ),
         ["ID", "NAME", "FRAMEWORK", "STATUS", "LATEST", "PRODUCTION", "TAGS"],
