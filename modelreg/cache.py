@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from modelreg.manifest import Model
 
 # Bump when parsing or the models change, so old entries are never trusted.
-CACHE_VERSION = "modelreg-cache-9"
+CACHE_VERSION = "modelreg-cache-10"
 
 Point = tuple[int, int] | None
 

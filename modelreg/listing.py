@@ -40,13 +40,13 @@ def stat_of(path: str | os.PathLike[str]) -> Stat | None:
 @dataclass(frozen=True)
 class Entry:
     """One model as the index keeps it: the manifest's blob id and file status, its
-    summary (``Summary.to_tuple`` without the version rows) and its JSON as listed
-    (None when the manifest cache would not keep it)."""
+    summary (``Summary.to_tuple`` without the version rows) and its JSON as listed, in
+    pieces to be joined (``()``: none, when the manifest cache would not keep it)."""
 
     blob: str
     stat: Stat
     summary: tuple[Any, ...]
-    json: bytes | None
+    json: tuple[bytes | memoryview, ...]
 
 
 @dataclass(frozen=True)
@@ -58,30 +58,32 @@ class Table:
     blobs: list[str]
     stats: list[Stat]
     summaries: list[tuple[Any, ...]]
-    body: bytes
+    body: bytes | bytearray
     spans: list[tuple[int, int] | None]  # where each model's JSON is in ``body``
 
     @classmethod
     def of(cls, entries: dict[str, Entry]) -> Table:
+        """The table of ``entries``: their JSON pieces copied once, into the body."""
         ids = sorted(entries)
         rows = [entries[i] for i in ids]
         spans: list[tuple[int, int] | None] = []
-        parts: list[bytes] = []
-        at = 0
+        body = bytearray()
         for e in rows:
-            if e.json is None:
+            if not e.json:
                 spans.append(None)
                 continue
-            start = at + (1 if parts else 0)
-            spans.append((start, start + len(e.json)))
-            parts.append(e.json)
-            at = start + len(e.json)
+            if body:
+                body += b","
+            start = len(body)
+            for piece in e.json:
+                body += piece
+            spans.append((start, len(body)))
         return cls(
             ids,
             [e.blob for e in rows],
             [e.stat for e in rows],
             [e.summary for e in rows],
-            b",".join(parts),
+            body,
             spans,
         )
 
@@ -93,11 +95,18 @@ class Table:
     def json(self, i: int) -> bytes | None:
         """The listed JSON of the ``i``-th model."""
         span = self.spans[i]
-        return None if span is None else self.body[span[0] : span[1]]
+        return None if span is None else bytes(self.body[span[0] : span[1]])
 
     def entries(self) -> dict[str, Entry]:
+        """The entries, their JSON pieces views of the body (nothing copied)."""
+        view = memoryview(self.body)
         return {
-            model_id: Entry(self.blobs[i], self.stats[i], self.summaries[i], self.json(i))
+            model_id: Entry(
+                self.blobs[i],
+                self.stats[i],
+                self.summaries[i],
+                () if (span := self.spans[i]) is None else (view[span[0] : span[1]],),
+            )
             for i, model_id in enumerate(self.ids)
         }
 

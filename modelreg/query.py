@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -71,8 +72,9 @@ class Summary:
         )
 
     def to_tuple(self, rows: bool = True) -> tuple[Any, ...]:
-        """Plain values only (for ``marshal``): times as epoch seconds; without the version
-        rows unless ``rows``."""
+        """Plain values only (for ``marshal``): times as epoch seconds; the version rows
+        (unless not asked for) packed as bytes: thousands of small dicts would cost many
+        times their size in memory, and in time to load."""
         return (
             *(getattr(self, f) for f in _PLAIN),
             tuple(self.tags),
@@ -82,7 +84,7 @@ class Summary:
             self.latest_version,
             dict(self.labels),
             dict(self.aliases),
-            list(self.rows) if rows else [],
+            marshal.dumps(list(self.rows)) if rows else b"",
             self.production,
         )
 
@@ -99,7 +101,7 @@ class Summary:
             latest_version=data[n + 4],
             labels=data[n + 5],
             aliases=data[n + 6],
-            rows=tuple(data[n + 7]),
+            rows=tuple(marshal.loads(data[n + 7])) if data[n + 7] else (),
             production=data[n + 8],
         )
 

@@ -137,7 +137,7 @@ class Registry(Holdings):
         """Like :meth:`list`, each model's summary (what listing shows and filters on)."""
         return self.reader.summaries(query)
 
-    def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes]:
+    def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes | bytearray]:
         """Like :meth:`list`: the ids of the page, and the page's models as ``list --json``
         prints them (status and latest version first, then the manifest by alias, no
         nulls), joined by commas: ``b"[" + body + b"]"`` is a JSON array. Served from the

@@ -310,7 +310,7 @@ class Snapshot:
         without building the models."""
         return apply((s for s, _ in self.listing().values()), query or Query())
 
-    def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes]:
+    def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes | bytearray]:
         """The ids of one page of the models that match ``query`` (with the total), and
         their JSON as ``list --json`` prints each (status and latest version first, then
         the manifest by alias, no nulls) joined by commas: from the listing index or the
@@ -382,8 +382,8 @@ class Snapshot:
             old = entries.get(model_id)
             if old is not None and old.blob == blob:  # the same bytes, touched
                 return Entry(blob, stat, old.summary, old.json)
-            json = None if raw is None else listed(summary, raw)
-            return Entry(blob, stat, summary.to_tuple(rows=False), json)
+            pieces = () if raw is None else listed_pieces(summary, raw)
+            return Entry(blob, stat, summary.to_tuple(rows=False), pieces)
 
         fresh = self.each(read, changed)
         for model_id in changed:
@@ -641,8 +641,13 @@ def is_plain(query: Query) -> bool:
 def listed(summary: Summary, raw: bytes) -> bytes:
     """A model's JSON as ``list --json`` prints it: its status and latest version first,
     then the manifest's JSON ``raw``."""
+    return b"".join(listed_pieces(summary, raw))
+
+
+def listed_pieces(summary: Summary, raw: bytes) -> tuple[bytes, memoryview]:
+    """:func:`listed` in two pieces, the second a view of ``raw`` (nothing copied)."""
     head = b'{"status":"%s","latest_version":%d' % (summary.status.encode(), summary.latest_version)
-    return head + (b"}" if raw == b"{}" else b"," + raw[1:])
+    return head + (b"" if raw == b"{}" else b","), memoryview(raw)[1:]
 
 
 def dump(model: Model) -> bytes:

@@ -156,7 +156,7 @@ class Transaction:
     def summaries(self, query: Query | None = None) -> Page[Summary]:
         return apply((Summary.of(m) for m in self.all().values()), query or Query())
 
-    def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes]:
+    def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes | bytearray]:
         models = self.all()
         page = apply((Summary.of(m) for m in models.values()), query or Query())
         body = b",".join(listed(s, dump(models[s.id])) for s in page.items)

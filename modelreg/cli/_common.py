@@ -241,7 +241,7 @@ def model_json(model: Model) -> dict[str, Any]:
     return data
 
 
-def emit_json_bytes(*parts: bytes) -> None:
+def emit_json_bytes(*parts: bytes | bytearray) -> None:
     """JSON made of ``parts`` (written one after the other, not joined first): compact for
     scripts, indented when a person reads it at a terminal."""
     if is_tty():
