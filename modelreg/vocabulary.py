@@ -16,15 +16,19 @@ ROLE_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
 
 
-class Stage(str, Enum):
+class Word(str, Enum):
+    """A word of a closed vocabulary: compares equal to its text, and prints as it."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Stage(Word):
     NONE = "none"
     STAGING = "staging"
     CHALLENGER = "challenger"
     PRODUCTION = "production"
     ARCHIVED = "archived"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 # names a version selector already means: an alias cannot take one of them
@@ -99,7 +103,7 @@ METADATA_FIELDS = (
 VERSION_MUTABLE_FIELDS = ("stage", "description", "labels", "annotations")
 
 
-class Framework(str, Enum):
+class Framework(Word):
     PYTORCH = "pytorch"
     TENSORFLOW = "tensorflow"
     XGBOOST = "xgboost"
@@ -107,36 +111,24 @@ class Framework(str, Enum):
     ONNX = "onnx"
     CUSTOM = "custom"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Source(str, Enum):
+class Source(Word):
     AUTOML = "automl"
     FINE_TUNING = "fine-tuning"
     EXPERIMENT = "experiment"
     MANUAL = "manual"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Status(str, Enum):
+class Status(Word):
     """A model's status, as in the registry API: derived, never stored."""
 
     REGISTERED = "registered"
     DEPLOYED = "deployed"
     ARCHIVED = "archived"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class DatasetRole(str, Enum):
+class DatasetRole(Word):
     TRAIN = "train"
     VALIDATION = "validation"
     TEST = "test"
     OTHER = "other"
-
-    def __str__(self) -> str:
-        return self.value
