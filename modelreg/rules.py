@@ -225,6 +225,7 @@ def check_change(
     floor = max(retired, old.latest_version if old is not None else 0)
     if old is not None:
         out += _kept_versions(old, new)
+        out += _kept_aliases(old, new)
         if old.id != new.id:
             out.append(
                 Violation(("id",), f"the model id changed from {old.id!r}: ids never change")
@@ -260,6 +261,26 @@ def check_change(
             before = old.version(v.version)
             if before is not None:
                 out += promotion(config, before, v, i)
+    return out
+
+
+def _kept_aliases(old: Model, new: Model) -> list[Violation]:
+    """An alias of the deployed version removed by editing the manifest: the library
+    refuses that without ``force``, and a pull request may not do it unseen."""
+    from modelreg.aliases import deployed_as
+
+    out = []
+    for name, number in sorted(old.aliases.items()):
+        deployed = deployed_as(new, number) if name not in new.aliases else None
+        if deployed is not None:
+            out.append(
+                Violation(
+                    ("aliases",) if new.aliases else ("id",),
+                    f"alias {name} was removed, but it names version {number}, which is "
+                    f"{deployed}: keep the alias, move it (modelreg alias), or deploy "
+                    "another version first",
+                )
+            )
     return out
 
 

@@ -138,3 +138,32 @@ def test_alias_cli(churn: Registry, run_cli: Callable[..., Result]) -> None:
     assert r.code == 0 and json.loads(r.out)["aliases"] == {}
     r = run_cli("show", "churn-xgb@champion", cwd=root)
     assert r.code == 4 and "aliases: none" in r.err
+
+
+def test_a_pull_request_may_not_remove_a_deployed_alias_by_hand(
+    churn: Registry, run_cli: Callable[..., Result]
+) -> None:
+    churn.set_alias("churn-xgb@2", "champion")
+    churn.set_alias("churn-xgb@1", "shadow")
+    with churn.transaction() as tx:
+        tx.set_deployment(
+            "churn-xgb",
+            Deployment.model_validate(
+                {"target": "kserve", "version": 2, "deployed_at": "2025-01-01T00:00:00Z"}
+            ),
+            message="churn-xgb: deploy version 2",
+        )
+    git(churn.root, "checkout", "-qb", "feature")
+    path = churn.root / "models/churn-xgb/model.yaml"
+    text = path.read_text()
+    assert "  shadow: 1\n" in text and "  champion: 2\n" in text
+    path.write_text(text.replace("  shadow: 1\n", ""))  # not deployed: may go
+    r = run_cli("validate", "--base", "main", cwd=churn.root)
+    assert r.code == 0, r.out + r.err
+    path.write_text(text.replace("  champion: 2\n", ""))
+    r = run_cli("validate", "--base", "main", "--json", cwd=churn.root)
+    assert r.code == 3
+    (problem,) = json.loads(r.out)["problems"]
+    assert problem["field"] == "aliases" and problem["line"] is not None
+    assert "alias champion was removed" in problem["message"]
+    assert "deployed on kserve" in problem["message"]
