@@ -163,3 +163,21 @@ def test_a_broken_parent_manifest_still_resolves_its_children(
     assert [(p["path"], p["field"]) for p in child] == [
         ("models/churn-ft/model.yaml", "versions[0].lineage.parent")
     ]
+
+
+def test_every_problem_of_the_config_is_named_from_where_the_user_is(
+    registry: Registry, run_cli: RunCli
+) -> None:
+    config = registry.root / "modelreg.yaml"
+    text = edit(config, "\nkind: Registry\n", "\nkind: Registry\nkind: Registry\ncolour: blue\n")
+    r = run_cli("validate", cwd=registry.root)
+    assert r.code == 3
+    assert r.err.splitlines() == [
+        f"error: modelreg.yaml:{line_of(text, 'kind:') + 1}:1: kind: duplicate key "
+        f"(first at line {line_of(text, 'kind:')})",
+        f"error: modelreg.yaml:{line_of(text, 'colour:')}:1: colour: unknown field",
+    ]
+    r = run_cli("list", cwd=registry.root / "models")  # outside the folder: the full path
+    assert r.err.splitlines()[1] == (
+        f"error: {config}:{line_of(text, 'colour:')}:1: colour: unknown field"
+    )
