@@ -172,11 +172,21 @@ def test_every_problem_of_the_config_is_named_from_where_the_user_is(
     text = edit(config, "\nkind: Registry\n", "\nkind: Registry\nkind: Registry\ncolour: blue\n")
     r = run_cli("validate", cwd=registry.root)
     assert r.code == 3
-    assert r.err.splitlines() == [
-        f"error: modelreg.yaml:{line_of(text, 'kind:') + 1}:1: kind: duplicate key "
+    assert r.out.splitlines() == [
+        f"modelreg.yaml:{line_of(text, 'kind:') + 1}:1: kind: duplicate key "
         f"(first at line {line_of(text, 'kind:')})",
-        f"error: modelreg.yaml:{line_of(text, 'colour:')}:1: colour: unknown field",
+        f"modelreg.yaml:{line_of(text, 'colour:')}:1: colour: unknown field",
     ]
+    assert r.err == "2 problem(s)\n"
+    r = run_cli("validate", "--json", cwd=registry.root)  # scripts and CI get the format asked
+    assert r.code == 3
+    problems = json.loads(r.out)["problems"]
+    assert [(p["path"], p["field"]) for p in problems] == [
+        ("modelreg.yaml", "kind"),
+        ("modelreg.yaml", "colour"),
+    ]
+    r = run_cli("validate", "--format", "github", cwd=registry.root)
+    assert r.code == 3 and r.out.count("::error file=modelreg.yaml,line=") == 2
     r = run_cli("list", cwd=registry.root / "models")  # outside the folder: the full path
     assert r.err.splitlines()[1] == (
         f"error: {config}:{line_of(text, 'colour:')}:1: colour: unknown field"
