@@ -191,3 +191,21 @@ def test_every_problem_of_the_config_is_named_from_where_the_user_is(
     assert r.err.splitlines()[1] == (
         f"error: {config}:{line_of(text, 'colour:')}:1: colour: unknown field"
     )
+
+
+def test_change_rules_compare_with_what_can_be_read_of_a_broken_base(
+    churn: Registry, run_cli: RunCli
+) -> None:
+    """A base that does not load (merged before validate ran in CI) is compared with as
+    far as it can be read: a fix of its framework still may not edit a released metric."""
+    root = churn.root
+    edit(root / MANIFEST, "framework: xgboost", "framework: sklern")
+    commit(root, "a broken manifest on main")
+    branch(root, "feature")
+    edit(root / MANIFEST, "framework: sklern", "framework: xgboost")
+    text = edit(root / MANIFEST, "accuracy: 0.89", "accuracy: 0.99")
+    assert found(run_cli, root, "--base", "main") == {
+        ("versions[0].metrics.accuracy", line_of(text, "accuracy: 0.99"))
+    }
+    edit(root / MANIFEST, "accuracy: 0.99", "accuracy: 0.89")
+    assert run_cli("validate", "--base", "main", cwd=root).code == 0
