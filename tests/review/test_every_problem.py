@@ -209,3 +209,12 @@ def test_change_rules_compare_with_what_can_be_read_of_a_broken_base(
     }
     edit(root / MANIFEST, "accuracy: 0.99", "accuracy: 0.89")
     assert run_cli("validate", "--base", "main", cwd=root).code == 0
+
+
+def test_problems_are_listed_by_file_and_line(churn: Registry, run_cli: RunCli) -> None:
+    root = churn.root
+    edit(root / MANIFEST, "accuracy: 0.89", "accuracy: 0.99")  # a change rule, line ~20
+    edit(root / MANIFEST, "  label: v1.1.0\n", "  label: v1.1.0\n  labels: {team: 1.10}\n")
+    r = run_cli("validate", cwd=root)  # the schema's problem is found first, listed second
+    fields = [line.split(": ")[1] for line in r.out.splitlines()]
+    assert fields == ["versions[0].metrics.accuracy", "versions[1].labels.team"]
