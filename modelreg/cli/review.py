@@ -64,13 +64,14 @@ def validate(base: str | None, fmt: str, ref: str | None) -> None:
 
     try:
         reg = open_registry(ref)
+        whole = base is None  # plain validate checks every manifest, and edits against HEAD
+        if base is None and ref is None and _has_commits(reg):
+            base = "HEAD"
+        report = check(reg, base, whole=whole)
     except InvalidManifestError as exc:  # modelreg.yaml itself: reported as any problem
         _report(Report(exc.problems, None), fmt, exc.root)
         return
-    whole = base is None  # plain validate checks every manifest, and edits against HEAD
-    if base is None and ref is None and _has_commits(reg):
-        base = "HEAD"
-    _report(check(reg, base, whole=whole), fmt, reg.base.top)
+    _report(report, fmt, reg.base.top)
 
 
 def _report(report: Report, fmt: str, top: Path | None) -> None:
