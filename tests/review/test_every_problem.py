@@ -187,10 +187,8 @@ def test_every_problem_of_the_config_is_named_from_where_the_user_is(
     ]
     r = run_cli("validate", "--format", "github", cwd=registry.root)
     assert r.code == 3 and r.out.count("::error file=modelreg.yaml,line=") == 2
-    r = run_cli("list", cwd=registry.root / "models")  # outside the folder: the full path
-    assert r.err.splitlines()[1] == (
-        f"error: {config}:{line_of(text, 'colour:')}:1: colour: unknown field"
-    )
+    r = run_cli("validate", cwd=registry.root / "models")  # outside the folder: the full path
+    assert r.out.splitlines()[1] == f"{config}:{line_of(text, 'colour:')}:1: colour: unknown field"
 
 
 def test_change_rules_compare_with_what_can_be_read_of_a_broken_base(
