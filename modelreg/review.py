@@ -112,7 +112,7 @@ def check(reg: Registry, base: str | None = None, *, whole: bool = False) -> Rep
     or ``whole`` asks for every manifest: a pull request costs what it changes. Raises
     :class:`GitError` for a base not in this clone."""
     if base is None:
-        return Report(tuple(reg.validate()), None)
+        return Report(_by_file(reg.validate()), None)
     comparison = compare(reg, base)
     mb = comparison.merge_base
     config_changed = reg.base.at(mb, mb[:12], reg.store).read_bytes(CONFIG_FILE) != (
@@ -149,7 +149,12 @@ def check(reg: Registry, base: str | None = None, *, whole: bool = False) -> Rep
     added = [p.new for p in comparison.pairs if p.old is None and p.new is not None]
     for model_id, violation in check_renames(removed, added) if removed and added else ():
         problems += _placed(reg, manifest_path(model_id), [violation])
-    return Report(tuple(problems + record_problems), comparison)
+    return Report(_by_file(problems + record_problems), comparison)
+
+
+def _by_file(problems: list[Problem]) -> tuple[Problem, ...]:
+    """``problems`` grouped by file, in the order of their lines (as a compiler lists them)."""
+    return tuple(sorted(problems, key=lambda p: (p.path, p.ref or "", p.line or 0, p.column or 0)))
 
 
 def _records(

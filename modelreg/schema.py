@@ -145,19 +145,21 @@ def read_manifest(
     value = loaded.value
     ident = model.id if model is not None else value.get("id") if isinstance(value, dict) else None
     named = any(p.field == "id" for p in problems)  # an id the schema refuses: said once
+    gaps = loaded.gaps
     if folder_id is not None and isinstance(ident, str) and ident != folder_id and not named:
         message = f"id {ident!r} must equal its folder name {folder_id!r}"
         problems.append(loaded.problem(("id",), message))
+        gaps += (("id",),)  # what the rules would say of the id is said here
     if not problems:
         return Reading((), loaded, model)
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))  # in file order
     partial: Partial[Model] | None
     if model is not None:
-        partial = Partial(model, loaded.gaps)
+        partial = Partial(model, gaps)
     else:
         # a required field of the model refused: a stand-in the rules do not look at
         stand_ins = {"id": folder_id or "-", "name": "-", "framework": Framework.CUSTOM.value}
-        partial = salvage(Model, loaded.value, loaded.gaps, stand_ins)
+        partial = salvage(Model, loaded.value, gaps, stand_ins)
     return Reading(tuple(problems), loaded, model, partial)
 
 

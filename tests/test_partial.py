@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from modelreg.cli._common import problem_line
 from modelreg.errors import Problem
@@ -112,3 +115,73 @@ def test_the_cli_names_files_from_the_current_folder(
     at_ref = Problem("models/m/model.yaml", None, None, "", "broken", ref="v1")
     assert problem_line(at_ref, tmp_path) == "models/m/model.yaml@v1: broken"
     assert problem_line(p) == str(p)  # a repository unknown: the path as recorded
+
+
+RICH = {
+    "id": "m",
+    "name": "M",
+    "framework": "onnx",
+    "labels": {"team": "risk"},
+    "aliases": {"champion": 2},
+    "versions": [
+        {
+            "version": 1,
+            "stage": "archived",
+            "created_at": "2025-01-01T00:00:00Z",
+            "metrics": {"acc": 0.9},
+            "training": {
+                "epochs": 3,
+                "data_window": {"start": "2024-01-01T00:00:00Z", "end": "2024-02-01T00:00:00Z"},
+            },
+        },
+        {
+            "version": 2,
+            "stage": "production",
+            "created_at": "2025-01-02T00:00:00Z",
+            "lineage": {"parent": "base@1", "datasets": [{"uri": "s3://d/x", "role": "train"}]},
+            "artifacts": {"model": {"uri": "s3://b/m/2/model.onnx", "size": 10}},
+        },
+        {"version": 3, "stage": "challenger", "created_at": "2025-01-03T00:00:00Z"},
+    ],
+    "deployment": {
+        "target": "kserve",
+        "version": 2,
+        "challenger": {"version": 3, "traffic_percent": 10},
+        "deployed_at": "2025-01-04T00:00:00Z",
+    },
+}
+ODD = [None, "x", "no", -1, 0, 1.5, True, [], {}, [1, "a"], {"k": None}, "2025-01-01", 2]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_the_rules_never_fail_on_what_can_be_read(data: st.DataObject) -> None:
+    """Whatever a hand edit breaks, the rules run on what can be read without failing,
+    and every problem they report is placed on a line of the file."""
+    from modelreg.rules import check_change, check_model, problems_at
+    from modelreg.yamlio import dumps, iter_paths
+
+    old = Model.model_validate(RICH)
+    doc = json.loads(json.dumps(RICH))
+    for _ in range(data.draw(st.integers(1, 4))):
+        paths = [p for p in iter_paths(doc) if p]
+        path = data.draw(st.sampled_from(paths))
+        parent = doc
+        for part in path[:-1]:
+            parent = parent[part]
+        if data.draw(st.booleans()) and isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = json.loads(json.dumps(data.draw(st.sampled_from(ODD))))
+    text = dumps(doc)
+    reading = read_manifest(text, "models/m/model.yaml", folder_id="m")
+    assert reading.loaded is not None
+    lines = text.count("\n") + 1
+    assert all(p.line is None or 1 <= p.line <= lines for p in reading.problems)
+    if reading.partial is None:
+        return
+    violations = check_model(reading.partial.model) + check_change(old, reading.partial.model)
+    placed = problems_at(reading.loaded, violations, reading.partial)
+    assert all(p.line is not None and 1 <= p.line <= lines for p in placed)
+    said = {(p.field, p.line) for p in reading.problems}
+    assert not said & {(p.field, p.line) for p in placed}  # nothing reported twice

@@ -19,7 +19,7 @@ from modelreg.cli._common import (
 if TYPE_CHECKING:
     from modelreg.delta import ModelDelta
     from modelreg.errors import Problem
-    from modelreg.review import Comparison
+    from modelreg.review import Comparison, Report
 
 TITLE = "modelreg validate"
 
@@ -59,13 +59,23 @@ def validate(base: str | None, fmt: str, ref: str | None) -> None:
     Exit code 3 when there is any problem; 7 when the base commit is not in this
     clone (a shallow checkout: fetch it, or use fetch-depth: 0).
     """
-    from modelreg.review import check
+    from modelreg.errors import InvalidManifestError
+    from modelreg.review import Report, check
 
-    reg = open_registry(ref)
-    whole = base is None  # plain validate checks every manifest, and edits against HEAD
-    if base is None and ref is None and _has_commits(reg):
-        base = "HEAD"
-    report = check(reg, base, whole=whole)
+    try:
+        reg = open_registry(ref)
+        whole = base is None  # plain validate checks every manifest, and edits against HEAD
+        if base is None and ref is None and _has_commits(reg):
+            base = "HEAD"
+        report = check(reg, base, whole=whole)
+    except InvalidManifestError as exc:  # modelreg.yaml itself: reported as any problem
+        _report(Report(exc.problems, None), fmt, exc.root)
+        return
+    _report(report, fmt, reg.base.top)
+
+
+def _report(report: Report, fmt: str, top: Path | None) -> None:
+    """Print ``report`` in ``fmt``; exit 3 when it has any problem."""
     problems = report.problems
     if fmt == "json":
         data: dict[str, Any] = {"valid": not problems, "problems": [p.to_dict() for p in problems]}
@@ -75,7 +85,6 @@ def validate(base: str | None, fmt: str, ref: str | None) -> None:
             data["changed"] = [p.model_id for p in report.comparison.pairs]
         emit_json(data)
     else:
-        top = reg.base.top
         for p in problems:
             click.echo(github_annotation(p) if fmt == "github" else problem_line(p, top))
         summary = f"{len(problems)} problem(s)" if problems else "valid"

@@ -163,3 +163,56 @@ def test_a_broken_parent_manifest_still_resolves_its_children(
     assert [(p["path"], p["field"]) for p in child] == [
         ("models/churn-ft/model.yaml", "versions[0].lineage.parent")
     ]
+
+
+def test_every_problem_of_the_config_is_named_from_where_the_user_is(
+    registry: Registry, run_cli: RunCli
+) -> None:
+    config = registry.root / "modelreg.yaml"
+    text = edit(config, "\nkind: Registry\n", "\nkind: Registry\nkind: Registry\ncolour: blue\n")
+    r = run_cli("validate", cwd=registry.root)
+    assert r.code == 3
+    assert r.out.splitlines() == [
+        f"modelreg.yaml:{line_of(text, 'kind:') + 1}:1: kind: duplicate key "
+        f"(first at line {line_of(text, 'kind:')})",
+        f"modelreg.yaml:{line_of(text, 'colour:')}:1: colour: unknown field",
+    ]
+    assert r.err == "2 problem(s)\n"
+    r = run_cli("validate", "--json", cwd=registry.root)  # scripts and CI get the format asked
+    assert r.code == 3
+    problems = json.loads(r.out)["problems"]
+    assert [(p["path"], p["field"]) for p in problems] == [
+        ("modelreg.yaml", "kind"),
+        ("modelreg.yaml", "colour"),
+    ]
+    r = run_cli("validate", "--format", "github", cwd=registry.root)
+    assert r.code == 3 and r.out.count("::error file=modelreg.yaml,line=") == 2
+    r = run_cli("validate", cwd=registry.root / "models")  # outside the folder: the full path
+    assert r.out.splitlines()[1] == f"{config}:{line_of(text, 'colour:')}:1: colour: unknown field"
+
+
+def test_change_rules_compare_with_what_can_be_read_of_a_broken_base(
+    churn: Registry, run_cli: RunCli
+) -> None:
+    """A base that does not load (merged before validate ran in CI) is compared with as
+    far as it can be read: a fix of its framework still may not edit a released metric."""
+    root = churn.root
+    edit(root / MANIFEST, "framework: xgboost", "framework: sklern")
+    commit(root, "a broken manifest on main")
+    branch(root, "feature")
+    edit(root / MANIFEST, "framework: sklern", "framework: xgboost")
+    text = edit(root / MANIFEST, "accuracy: 0.89", "accuracy: 0.99")
+    assert found(run_cli, root, "--base", "main") == {
+        ("versions[0].metrics.accuracy", line_of(text, "accuracy: 0.99"))
+    }
+    edit(root / MANIFEST, "accuracy: 0.99", "accuracy: 0.89")
+    assert run_cli("validate", "--base", "main", cwd=root).code == 0
+
+
+def test_problems_are_listed_by_file_and_line(churn: Registry, run_cli: RunCli) -> None:
+    root = churn.root
+    edit(root / MANIFEST, "accuracy: 0.89", "accuracy: 0.99")  # a change rule, line ~20
+    edit(root / MANIFEST, "  label: v1.1.0\n", "  label: v1.1.0\n  labels: {team: 1.10}\n")
+    r = run_cli("validate", cwd=root)  # the schema's problem is found first, listed second
+    fields = [line.split(": ")[1] for line in r.out.splitlines()]
+    assert fields == ["versions[0].metrics.accuracy", "versions[1].labels.team"]
