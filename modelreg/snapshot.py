@@ -422,7 +422,9 @@ class Snapshot:
         first), and what is wrong with the artifact store's options; with ``only``, of
         the manifests of those model ids alone."""
         problems: list[Problem] = []
-        parsed: dict[str, Model] = {}
+        # the models parsed that name parents (lineage is checked from these alone: the
+        # others are not kept, so ten thousand manifests are not all held at once)
+        lineal: dict[str, Model] = {}
         readable: dict[str, Model] = {}  # what can be read of those that do not load
         ids = self.model_ids()
         record = self._checked_record() if only is None else None
@@ -453,7 +455,7 @@ class Snapshot:
                 clean[model_id] = replace(prior, stat=stat, card=card)
                 continue
             try:
-                parsed[model_id] = model = self.parse(model_id, data)
+                model = self.parse(model_id, data, keep=False)
             except InvalidManifestError:
                 problems += self.check_broken(model_id, data)
                 partial = self.reading(model_id, data).partial
@@ -466,22 +468,24 @@ class Snapshot:
                 loaded = yamlio.loads(data, self.repo_path(path))
                 problems.extend(self.located(problems_at(loaded, violations)))
             problems += self._card_problems(model_id)
+            parents = frozenset(p[0] for v in model.versions if (p := parent_of(v)))
+            if parents:
+                lineal[model_id] = model
             if len(problems) == before:
-                parents = frozenset(p[0] for v in model.versions if (p := parent_of(v)))
                 clean[model_id] = Checked(blob, parents, stat, card)
         if only is None and known and not known.keys() - set(ids):
             # only what changed, and the models naming a changed one as parent, again
             changed = {m for m in ids if known.get(m) is not clean.get(m)}
             dependents = {m for m, c in clean.items() if c.parents & changed}
-            targets = {**parsed, **self._loadable(dependents - parsed.keys())}
+            targets = {**lineal, **self._loadable(dependents - lineal.keys())}
             among = {**readable, **self._with_parents(targets)}
             problems += self._lineage_problems(among, targets)
         elif only is None and known:  # a model gone may have been the parent of any other
             problems += self._lineage_problems(self._loadable(ids))
         elif only is None:  # parents resolve also among what can be read of broken manifests
-            problems += self._lineage_problems({**readable, **parsed}, parsed)
+            problems += self._lineage_problems({**readable, **self._with_parents(lineal)}, lineal)
         elif set(only) <= set(ids):
-            problems += self._lineage_problems(self._with_parents(parsed), parsed)
+            problems += self._lineage_problems(self._with_parents(lineal), lineal)
         else:
             problems += self._lineage_problems(self._loadable(ids))
         try:
