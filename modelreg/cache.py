@@ -69,7 +69,9 @@ class ManifestCache:
             return data[1]  # type: ignore[no-any-return]
         return {}
 
-    def get(self, blob: str) -> tuple[Model, Point] | None:
+    def get(self, blob: str, keep: bool = True) -> tuple[Model, Point] | None:
+        """The model parsed from ``blob`` and where appended versions go, None if not
+        cached; the model object is kept for the next call if ``keep``."""
         found = self.raw.get(blob)
         if found is None:
             return None
@@ -83,7 +85,8 @@ class ManifestCache:
             except ValueError:  # written by other code: parse the YAML again
                 del self.raw[blob]
                 return None
-            self.models[blob] = model
+            if keep:
+                self.models[blob] = model
         return model, found[1]
 
     def entry(self, blob: str) -> tuple[bytes, Summary] | None:

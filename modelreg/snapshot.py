@@ -211,7 +211,7 @@ class Snapshot:
         """The manifest in ``data`` (from the cache when these exact bytes were seen), and
         where appended versions go in its text; the cache keeps the model if ``keep``."""
         blob = blob_id(data)
-        cached = self.cache.get(blob)
+        cached = self.cache.get(blob, keep)
         # a manifest over the size limit is refused by loading it, cached or not
         big = len(data) > self.config.policy.max_manifest_bytes
         if cached is not None and cached[0].id == model_id and not big:
