@@ -477,12 +477,17 @@ class Transaction:
             if model is None:
                 changes[path] = None
                 continue
-            violations = rules.check_model(model, self.config)
+            data = self.base.read_bytes(path)
+            old, point = self.base.parse_full(model_id, data) if data is not None else (None, None)
+            added = None if old is None else render.added_versions(old, model)
+            violations = (
+                rules.check_model(model, self.config)
+                if added is None
+                else rules.check_added(model, len(added), self.config)
+            )
             if violations:
                 problems += [f"{model_id}: {_field(v.path)}: {v.message}" for v in violations]
                 continue
-            data = self.base.read_bytes(path)
-            old, point = self.base.parse_full(model_id, data) if data is not None else (None, None)
             written = render.manifest(
                 path,
                 model,
