@@ -51,6 +51,11 @@ class ManifestCache:
         self.models: dict[str, Model] = {}
         self.used: set[str] = set()
         self.dirty = False
+        # put this run, encoded only when saved or listed (a big manifest written many
+        # times costs one encoding): blob id -> (model, append point), and per model id
+        # its latest blob (an earlier state written over in this run is not saved)
+        self._fresh: dict[str, tuple[Model, Point]] = {}
+        self._latest: dict[str, str] = {}
 
     @property
     def raw(self) -> dict[str, Entry]:
@@ -70,6 +75,10 @@ class ManifestCache:
         return {}
 
     def get(self, blob: str) -> tuple[Model, Point] | None:
+        fresh = self._fresh.get(blob)
+        if fresh is not None:
+            self.used.add(blob)
+            return fresh
         found = self.raw.get(blob)
         if found is None:
             return None
@@ -88,6 +97,8 @@ class ManifestCache:
 
     def entry(self, blob: str) -> tuple[bytes, Summary] | None:
         """The manifest's JSON and summary, without validating it (for listing)."""
+        if blob in self._fresh:
+            self._encode(blob)
         found = self.raw.get(blob)
         if found is None:
             return None
@@ -95,16 +106,26 @@ class ManifestCache:
         return found[0], Summary.from_tuple(found[2])
 
     def put(self, blob: str, model: Model, append_at: Point) -> None:
-        data = model.model_dump_json(by_alias=True, exclude_none=True).encode()
         self.models[blob] = model
         self.used.add(blob)
+        self._fresh[blob] = (model, append_at)
+        self._latest[model.id] = blob
+        self.dirty = True
+
+    def _encode(self, blob: str) -> None:
+        model, append_at = self._fresh.pop(blob)
         # only what reads back as the same manifest may be served from the cache: typed
         # fields always do; free-form hyperparameters only when they hold plain JSON values
         if all(_plain(v.hyperparameters) for v in model.versions):
+            data = model.model_dump_json(by_alias=True, exclude_none=True).encode()
             self.raw[blob] = (data, append_at, Summary.of(model).to_tuple())
-            self.dirty = True
 
     def save(self) -> None:
+        for blob in self._latest.values():
+            if blob in self._fresh:
+                self._encode(blob)
+        self._fresh.clear()
+        self._latest.clear()
         if self.path is None or not self.dirty:
             return
         raw = self.raw
