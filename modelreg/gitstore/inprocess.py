@@ -9,6 +9,7 @@ reflog lines git writes).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,6 +25,19 @@ _CLEAN = {pygit2.enums.FileStatus.CURRENT, pygit2.enums.FileStatus.IGNORED}
 _KEEP_BUILDER = 64  # folders with at least this many entries keep their tree builder
 # name -> (object id, mode), None to remove; keys are path parts below a tree
 Changes = Mapping[tuple[str, ...], "tuple[pygit2.Oid, int] | None"]
+
+
+def _same_bytes(path: str, blob: pygit2.Oid) -> bool:
+    """The file holds exactly the blob's bytes (no filter involved). A plain SHA-1 of
+    the bytes, much faster than libgit2's collision-detecting one on a big file."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return False
+    h = hashlib.sha1(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest() == str(blob)
 
 
 def signature(who: Person) -> pygit2.Signature:
@@ -172,6 +186,8 @@ class InProcess:
                 index_id = None
             if head_id != index_id:
                 out.append(path)
+                continue
+            if index_id is not None and _same_bytes(self.repo.workdir + path, index_id):
                 continue
             try:
                 disk: pygit2.Oid | None = pygit2.hashfile(self.repo.workdir + path)
