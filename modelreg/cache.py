@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 # Bump when parsing or the models change, so old entries are never trusted.
 CACHE_VERSION = "modelreg-cache-8"
+# The file is rewritten whole only when what a run added is at least this fraction of
+# it: parsing a few small manifests again later costs less than rewriting megabytes now
+# (a write of one small manifest into a registry of thousands rewrites nothing).
+REWRITE_FRACTION = 1 / 256
 
 Point = tuple[int, int] | None
 
@@ -52,10 +56,11 @@ class ManifestCache:
         self.used: set[str] = set()
         self.dirty = False
         # put this run, encoded only when saved or listed (a big manifest written many
-        # times costs one encoding): blob id -> (model, append point), and per model id
-        # its latest blob (an earlier state written over in this run is not saved)
+        # times costs one encoding): blob id -> (model, append point); and per model id
+        # the blob last written (a state this run wrote and then wrote over is not saved)
         self._fresh: dict[str, tuple[Model, Point]] = {}
-        self._latest: dict[str, str] = {}
+        self._written: dict[str, str] = {}
+        self._added = 0  # bytes of JSON this run added
 
     @property
     def raw(self) -> dict[str, Entry]:
@@ -105,11 +110,17 @@ class ManifestCache:
         self.used.add(blob)
         return found[0], Summary.from_tuple(found[2])
 
-    def put(self, blob: str, model: Model, append_at: Point) -> None:
+    def put(self, blob: str, model: Model, append_at: Point, *, written: bool = False) -> None:
+        """Cache ``model``, parsed from ``blob`` (or ``written`` as it by this run: such a
+        state is dropped when this run writes the model again)."""
         self.models[blob] = model
         self.used.add(blob)
         self._fresh[blob] = (model, append_at)
-        self._latest[model.id] = blob
+        if written:
+            before = self._written.get(model.id)
+            if before is not None and before != blob:
+                self._fresh.pop(before, None)
+            self._written[model.id] = blob
         self.dirty = True
 
     def _encode(self, blob: str) -> None:
@@ -119,16 +130,19 @@ class ManifestCache:
         if all(_plain(v.hyperparameters) for v in model.versions):
             data = model.model_dump_json(by_alias=True, exclude_none=True).encode()
             self.raw[blob] = (data, append_at, Summary.of(model).to_tuple())
+            self._added += len(data)
 
     def save(self) -> None:
-        for blob in self._latest.values():
-            if blob in self._fresh:
-                self._encode(blob)
-        self._fresh.clear()
-        self._latest.clear()
+        for blob in list(self._fresh):
+            self._encode(blob)
+        self._written.clear()
         if self.path is None or not self.dirty:
             return
         raw = self.raw
+        added, self._added = self._added, 0
+        if added < REWRITE_FRACTION * sum(len(entry[0]) for entry in raw.values()):
+            self.dirty = False
+            return
         if len(raw) > 2 * max(len(self.used), 1000):  # forget what this run never asked for
             raw = {k: v for k, v in raw.items() if k in self.used}
         with contextlib.suppress(OSError):

@@ -498,7 +498,7 @@ class Transaction:
                 max_bytes=self.config.policy.max_manifest_bytes,
             )
             if written.point is not None:
-                self.base.cache.put(blob_id(written.data), model, written.point)
+                self.base.cache.put(blob_id(written.data), model, written.point, written=True)
             changes[path] = written.data
         if problems:
             raise RuleViolationError("; ".join(problems))

@@ -32,13 +32,33 @@ def test_a_put_is_served_before_it_is_saved(tmp_path: Path) -> None:
     assert Model.model_validate_json(data) == two
 
 
-def test_only_the_last_state_written_of_a_model_is_saved(tmp_path: Path) -> None:
+def test_only_the_last_state_a_run_wrote_of_a_model_is_saved(tmp_path: Path) -> None:
     cache = ManifestCache(tmp_path / "cache")
-    for n in (1, 2, 3):
-        cache.put(f"b{n}", model(n), (n, 2))
-    cache.put("other", model(1, "fraud"), None)
+    cache.put("read", model(1), (1, 2))  # parsed, say at an older commit: kept
+    for n in (2, 3, 4):
+        cache.put(f"b{n}", model(n), (n, 2), written=True)
+    cache.put("other", model(1, "fraud"), None, written=True)
     cache.save()
     again = ManifestCache(tmp_path / "cache")
-    assert again.get("b3") == (model(3), (3, 2))
+    assert again.get("b4") == (model(4), (4, 2))
+    assert again.get("read") == (model(1), (1, 2))
     assert again.get("other") == (model(1, "fraud"), None)
-    assert again.get("b1") is None and again.get("b2") is None
+    assert again.get("b2") is None and again.get("b3") is None
+
+
+def test_a_few_small_entries_do_not_rewrite_a_big_file(tmp_path: Path) -> None:
+    path = tmp_path / "cache"
+    first = ManifestCache(path)
+    for i in range(300):
+        first.put(f"blob{i}", model(5, f"m{i}"), None)
+    first.save()
+    before = path.stat()
+    again = ManifestCache(path)
+    again.put("new", model(6, "m1"), None)
+    again.save()  # one small manifest: parsing it again later is cheaper
+    assert path.stat().st_ino == before.st_ino and path.stat().st_size == before.st_size
+    assert ManifestCache(path).get("new") is None
+    big = ManifestCache(path)
+    big.put("huge", model(2000, "m2"), None)
+    big.save()  # as big as a good part of the file: worth keeping
+    assert ManifestCache(path).get("huge") == (model(2000, "m2"), None)
