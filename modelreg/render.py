@@ -89,7 +89,7 @@ def appended(text: str, old: Model, new: Model, point: tuple[int, int]) -> Writt
         return None
     if back != added:
         return None
-    new_text = yamlio.splice_append(text, point, docs)
+    new_text = yamlio.splice_block(text, point, block)  # the block checked above
     # the appended block ends where the next append goes
     return Written(new_text.encode("utf-8"), (point[0] + len(new_text) - len(text), point[1]))
 
