@@ -178,8 +178,7 @@ class InProcess:
         (with git's filters, such as ``core.autocrlf``, applied)."""
         out = []
         for path in paths:
-            in_head = self.entry(head, path) if head else None
-            head_id = None if in_head is None else in_head.id
+            head_id = self._id_at(head, path) if head else None
             try:
                 index_id: pygit2.Oid | None = index[path].id
             except KeyError:
@@ -202,6 +201,32 @@ class InProcess:
             if status not in _CLEAN:
                 out.append(path)
         return out
+
+    def _id_at(self, commit: str, path: str) -> pygit2.Oid | None:
+        """The object id at ``path`` in ``commit``. A big folder whose tree this engine
+        wrote last is looked up in the builder it kept, not read and parsed again."""
+        parts = path.split("/")
+        try:
+            tree_id = self.root_tree(commit)
+        except (KeyError, ValueError):
+            return None
+        for depth, name in enumerate(parts):
+            kept = self._builders.get("/".join(parts[:depth]))
+            try:
+                if kept is not None and kept[0] == tree_id:
+                    found = kept[1].get(name)
+                else:
+                    found = self.repo[tree_id].peel(pygit2.Tree)[name]
+            except (KeyError, UnicodeEncodeError):
+                return None
+            if found is None:
+                return None
+            if depth == len(parts) - 1:
+                return found.id
+            if found.filemode != TREE:
+                return None
+            tree_id = found.id
+        return None
 
     def stage(
         self, index: pygit2.Index, paths: Mapping[str, bool]
@@ -236,7 +261,9 @@ class InProcess:
         """
         repo = self.repo
         key = "/".join(path)
-        kept = self._builders.get(key)
+        # taken out while it changes: a failure half-way must not leave it kept as the
+        # builder of a tree it no longer matches
+        kept = self._builders.pop(key, None)
         if kept is not None and base is not None and kept[0] == base:
             builder = kept[1]
         elif base is not None:
