@@ -4,12 +4,17 @@
 
 Cold figures are whole `modelreg` processes (interpreter start included), timed
 as the best of a few runs; "first" is the very first run on a fresh clone (no
-manifest cache yet). Targets from the issue are printed beside the figures.
+manifest cache yet). Targets from the issue are printed beside the figures, and
+baselines measured in the same run beside the write figures: `git commit` of the
+same one-manifest change, a bare interpreter, the CLI's imports. The load
+average is printed at the start and the end: on a busy machine only the ratios
+to the baselines mean much.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import subprocess
 import sys
@@ -21,9 +26,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from generate import GIT_ENV, generate
 
+import modelreg
 from modelreg import Registry
 
 ENV = {**os.environ, **GIT_ENV}
+# what a cold `modelreg register` cannot do without: the CLI, the manifest models, the
+# transaction, libgit2 and the lock
+WRITE_IMPORTS = "import modelreg.cli, modelreg.transaction, modelreg.registry, pygit2, filelock"
 MODELREG = [sys.executable, "-m", "modelreg"]
 
 
@@ -80,6 +89,9 @@ def bench_size(root: Path, models: int, versions: int, register_n: int) -> None:
     hook.unlink()
     t = cold(["register", "model-00002", "--metric", "accuracy=0.9"], reg_dir)
     row("modelreg register, cold process", f"{t:.3f} s", "< 0.3 s")
+    row("  baseline: python -c pass, cold process", f"{_bare_python():.3f} s")
+    row("  baseline: importing the CLI", f"{_bare_python('import modelreg.cli'):.3f} s")
+    row("  baseline: importing what a write uses", f"{_bare_python(WRITE_IMPORTS):.3f} s")
     reg = Registry.open(reg_dir)
     n = 10_000
     t = timed(lambda: _transaction(reg, [f"model-{i % models:05d}" for i in range(n)]))
@@ -107,6 +119,25 @@ def _git_commit_baseline(reg_dir: Path, ids: list[str]) -> float:
     return (time.perf_counter() - t) / len(paths)
 
 
+def _bare_python(code: str = "pass", runs: int = 3) -> float:
+    """Seconds of the best of ``runs`` interpreters running ``code`` (what every
+    ``modelreg`` process pays before it does anything)."""
+    best = float("inf")
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], env=ENV, check=True)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def _load() -> str:
+    """The load average (1, 5, 15 min): figures taken on a busy machine say so."""
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def _transaction(reg: Registry, ids: list[str]) -> None:
     with reg.transaction("benchmark transaction"):
         for model_id in ids:
@@ -122,7 +153,12 @@ def bench_one_big_model(root: Path, versions: int) -> None:
     reg = Registry.open(reg_dir)
     reg.get("model-00000")
     t = timed(lambda: [reg.register_version("model-00000") for _ in range(20)])
-    row("library register, 20 commits", f"{20 / t:.0f} /s")
+    row(f"library register, 20 commits ({reg.store.engine})", f"{20 / t:.1f} /s", ">= 100 /s")
+    reg.close()
+    size = (reg_dir / "models/model-00000/model.yaml").stat().st_size
+    base = _git_commit_baseline(reg_dir, ["model-00000"] * 5)
+    row(f"baseline: git commit of the {size / 2**20:.1f} MiB manifest", f"{base * 1000:.1f} ms")
+    row("  modelreg register / git commit (time ratio)", f"{t / 20 / base:.2f}")
 
 
 def main() -> None:
@@ -134,10 +170,14 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [20] if args.quick else [int(s) for s in args.sizes.split(",")]
     big = 200 if args.quick else args.big
+    # timed as an installed package runs: compiled once, not at every start
+    compileall.compile_dir(Path(modelreg.__file__).parent, quiet=1)
+    print(f"load average at the start: {_load()} ({os.cpu_count()} CPUs)")
     with tempfile.TemporaryDirectory(prefix="modelreg-bench-") as tmp:
         for size in sizes:
             bench_size(Path(tmp), size, args.versions, register_n=50 if args.quick else 300)
         bench_one_big_model(Path(tmp), big)
+    print(f"\nload average at the end: {_load()}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,11 @@ if TYPE_CHECKING:
     from modelreg.manifest import Model
 
 # Bump when parsing or the models change, so old entries are never trusted.
-CACHE_VERSION = "modelreg-cache-10"
+CACHE_VERSION = "modelreg-cache-11"
+# The file is rewritten whole only when what a run added is at least this fraction of
+# it: parsing a few small manifests again later costs less than rewriting megabytes now
+# (a write of one small manifest into a registry of thousands rewrites nothing).
+REWRITE_FRACTION = 1 / 256
 
 Point = tuple[int, int] | None
 
@@ -51,6 +55,12 @@ class ManifestCache:
         self.models: dict[str, Model] = {}
         self.used: set[str] = set()
         self.dirty = False
+        # put this run, encoded only when saved or listed (a big manifest written many
+        # times costs one encoding): blob id -> (model, append point); and per model id
+        # the blob last written (a state this run wrote and then wrote over is not saved)
+        self._fresh: dict[str, tuple[Model, Point]] = {}
+        self._written: dict[str, str] = {}
+        self._added = 0  # bytes of JSON this run added
 
     @property
     def raw(self) -> dict[str, Entry]:
@@ -72,6 +82,10 @@ class ManifestCache:
     def get(self, blob: str, keep: bool = True) -> tuple[Model, Point] | None:
         """The model parsed from ``blob`` and where appended versions go, None if not
         cached; the model object is kept for the next call if ``keep``."""
+        fresh = self._fresh.get(blob)
+        if fresh is not None:
+            self.used.add(blob)
+            return fresh
         found = self.raw.get(blob)
         if found is None:
             return None
@@ -91,29 +105,54 @@ class ManifestCache:
 
     def entry(self, blob: str) -> tuple[bytes, Summary] | None:
         """The manifest's JSON and summary, without validating it (for listing)."""
+        if blob in self._fresh:
+            self._encode(blob)
         found = self.raw.get(blob)
         if found is None:
             return None
         self.used.add(blob)
         return found[0], Summary.from_tuple(found[2])
 
-    def put(self, blob: str, model: Model, append_at: Point, keep: bool = True) -> None:
-        """Cache ``model`` parsed from ``blob``; ``keep`` the model object too (else only
-        its JSON: listing thousands of manifests must not hold them all)."""
-        data = model.model_dump_json(by_alias=True, exclude_none=True).encode()
+    def put(
+        self, blob: str, model: Model, append_at: Point, keep: bool = True, *, written: bool = False
+    ) -> None:
+        """Cache ``model``, parsed from ``blob`` (or ``written`` as it by this run: such a
+        state is dropped when this run writes the model again); ``keep`` the model object
+        for the next call (else only its JSON, once encoded: a listing of thousands of
+        manifests must not hold them all)."""
         if keep:
             self.models[blob] = model
         self.used.add(blob)
+        self._fresh[blob] = (model, append_at)
+        if written:
+            before = self._written.get(model.id)
+            if before is not None and before != blob:
+                self._fresh.pop(before, None)
+            self._written[model.id] = blob
+        self.dirty = True
+        if not keep:
+            self._encode(blob)
+
+    def _encode(self, blob: str) -> None:
+        model, append_at = self._fresh.pop(blob)
         # only what reads back as the same manifest may be served from the cache: typed
         # fields always do; free-form hyperparameters only when they hold plain JSON values
         if all(_plain(v.hyperparameters) for v in model.versions):
+            data = model.model_dump_json(by_alias=True, exclude_none=True).encode()
             self.raw[blob] = (data, append_at, Summary.of(model).to_tuple())
-            self.dirty = True
+            self._added += len(data)
 
     def save(self) -> None:
+        for blob in list(self._fresh):
+            self._encode(blob)
+        self._written.clear()
         if self.path is None or not self.dirty:
             return
         raw = self.raw
+        added, self._added = self._added, 0
+        if added < REWRITE_FRACTION * sum(len(entry[0]) for entry in raw.values()):
+            self.dirty = False
+            return
         if len(raw) > 2 * max(len(self.used), 1000):  # forget what this run never asked for
             raw = {k: v for k, v in raw.items() if k in self.used}
         with contextlib.suppress(OSError):

@@ -78,18 +78,18 @@ def appended(text: str, old: Model, new: Model, point: tuple[int, int]) -> Writt
     The appended block is checked by reading it back on its own, so the file is not
     parsed again: registering costs the same for a model with 10 or 10,000 versions.
     """
-    n = len(old.versions)
-    if len(new.versions) <= n or not _same_prefix(old, new, n):
+    added = added_versions(old, new)
+    if added is None:
         return None
-    docs = [to_document(v) for v in new.versions[n:]]
+    docs = [to_document(v) for v in added]
     block = yamlio.dumps(docs)
     try:
         back = [Version.model_validate(d) for d in yamlio.loads(block, "<appended>").value]
     except (InvalidManifestError, ValueError):
         return None
-    if back != new.versions[n:]:
+    if back != added:
         return None
-    new_text = yamlio.splice_append(text, point, docs)
+    new_text = yamlio.splice_block(text, point, block)  # the block checked above
     # the appended block ends where the next append goes
     return Written(new_text.encode("utf-8"), (point[0] + len(new_text) - len(text), point[1]))
 
@@ -102,12 +102,18 @@ def _edited(text: str, path: str, old: Model, new: Model) -> bytes | None:
     return None
 
 
-def _same_prefix(old: Model, new: Model, n: int) -> bool:
-    """``new`` is ``old`` plus versions after the first ``n``. Versions carried over by
-    an append are the very same objects, so identity settles most of them cheaply."""
+def added_versions(old: Model, new: Model) -> list[Version] | None:
+    """The versions ``new`` adds after those of ``old``, when adding them is the whole
+    change (None otherwise). Versions carried over by an append are the very same
+    objects, so identity settles most of them cheaply."""
+    n = len(old.versions)
+    if len(new.versions) <= n:
+        return None
     if new.model_copy(update={"versions": []}) != old.model_copy(update={"versions": []}):
-        return False
-    return all(a is b or a == b for a, b in zip(old.versions, new.versions[:n], strict=True))
+        return None
+    if old.versions != new.versions[:n]:  # a list compare: identity first, in C
+        return None
+    return new.versions[n:]
 
 
 def apply_edits(editor: yamlio.Editor, old: Model, new: Model) -> None:

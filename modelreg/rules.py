@@ -134,6 +134,38 @@ def check_model(model: Model, config: RegistryConfig | None = None) -> list[Viol
     return out
 
 
+def check_added(model: Model, added: int, config: RegistryConfig | None = None) -> list[Violation]:
+    """The rules the last ``added`` versions of ``model`` break, as :func:`check_model`
+    words them, when appending them is the whole change: a new version is checked
+    against those before it, not the whole model again. A version added in production
+    or as a challenger (which may involve every other version) gets :func:`check_model`.
+    """
+    cut = len(model.versions) - added
+    before, new = model.versions[:cut], model.versions[cut:]
+    if any(v.stage in (Stage.PRODUCTION, Stage.CHALLENGER) for v in new):
+        return check_model(model, config)
+    out: list[Violation] = []
+    previous = max((v.version for v in before), default=0)
+    for i, v in enumerate(new, start=cut):
+        if v.version <= previous:
+            # rare (numbers are assigned above the last): word it as check_model does
+            return [x for x in check_model(model, config) if _at_or_after(x.path, cut)]
+        if model.first_version is not None and v.version < model.first_version:
+            out.append(
+                Violation(
+                    ("versions", i, "version"),
+                    f"version {v.version} is below first_version "
+                    f"{model.first_version}: numbers of a deleted model are never reused",
+                )
+            )
+        previous = v.version
+    return out
+
+
+def _at_or_after(path: tuple[str | int, ...], cut: int) -> bool:
+    return len(path) > 1 and path[0] == "versions" and isinstance(path[1], int) and path[1] >= cut
+
+
 def deployment_rules(
     model: Model,
     version: int,

@@ -20,7 +20,6 @@ from modelreg import aliases, cards, limits, lineage, render, retired, rules, ya
 from modelreg.config import RegistryConfig
 from modelreg.errors import ConflictError, NotFoundError, RuleViolationError
 from modelreg.gitstore import GitStore, blob_id
-from modelreg.history import History
 from modelreg.layout import manifest_path
 from modelreg.manifest import Artifact, Lineage, Model, Version, id_errors
 from modelreg.query import Page, Query, Summary, apply
@@ -96,7 +95,6 @@ class Transaction:
         self.store = store
         self.config: RegistryConfig = base.config
         self.title = title
-        self.history = History(store, base)
         self._artifacts = artifacts
         self.models: dict[str, Model | None] = {}  # state after the writes (None: deleted)
         self.files: dict[str, bytes | None] = {}  # other files (deploy specs); None: removed
@@ -210,7 +208,7 @@ class Transaction:
         floor = (
             numbers.get(model_id, 0)
             if numbers is not None
-            else self.history.retired_versions(model_id)  # a registry without the record
+            else self._retired_in_history(model_id)  # a registry without the record
         )
         if floor:
             data["first_version"] = floor + 1
@@ -301,6 +299,11 @@ class Transaction:
         label_txt = f" ({version.label})" if version.label else ""
         self.put(model_id, new, f"{model_id}: add version {version.version}{label_txt}")
         return version
+
+    def _retired_in_history(self, model_id: str) -> int:
+        from modelreg.history import History  # git's log, only for a registry without the record
+
+        return History(self.store, self.base).retired_versions(model_id)
 
     def _pinned(self, lineage: Lineage | Mapping[str, Any] | None) -> dict[str, Any] | None:
         """Lineage as data, its parent reference resolved to ``MODEL@NUMBER``."""
@@ -485,12 +488,17 @@ class Transaction:
             if model is None:
                 changes[path] = None
                 continue
-            violations = rules.check_model(model, self.config)
+            data = self.base.read_bytes(path)
+            old, point = self.base.parse_full(model_id, data) if data is not None else (None, None)
+            added = None if old is None else render.added_versions(old, model)
+            violations = (
+                rules.check_model(model, self.config)
+                if added is None
+                else rules.check_added(model, len(added), self.config)
+            )
             if violations:
                 problems += [f"{model_id}: {_field(v.path)}: {v.message}" for v in violations]
                 continue
-            data = self.base.read_bytes(path)
-            old, point = self.base.parse_full(model_id, data) if data is not None else (None, None)
             written = render.manifest(
                 path,
                 model,
@@ -501,7 +509,7 @@ class Transaction:
                 max_bytes=self.config.policy.max_manifest_bytes,
             )
             if written.point is not None:
-                self.base.cache.put(blob_id(written.data), model, written.point)
+                self.base.cache.put(blob_id(written.data), model, written.point, written=True)
             changes[path] = written.data
         if problems:
             raise RuleViolationError("; ".join(problems))

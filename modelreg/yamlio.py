@@ -516,9 +516,13 @@ def append_point(
 
 
 def splice_append(text: str, point: tuple[int, int], items: Sequence[Any]) -> str:
+    return splice_block(text, point, dumps(list(items)))
+
+
+def splice_block(text: str, point: tuple[int, int], block: str) -> str:
+    """``text`` with ``block`` (items dumped as a YAML sequence) appended at ``point``."""
     pos, col = point
-    block = dumps(list(items))
-    return text[:pos] + "\n" + _indent_block(block, col).rstrip("\n") + text[pos:]
+    return "".join((text[:pos], "\n", _indent_block(block, col).rstrip("\n"), text[pos:]))
 
 
 def _is_block_collection(node: yaml.Node) -> bool:

@@ -9,7 +9,7 @@ import pytest
 
 from modelreg.config import RegistryConfig
 from modelreg.manifest import Model
-from modelreg.rules import check_change, check_renames
+from modelreg.rules import check_added, check_change, check_model, check_renames
 
 T0 = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -208,3 +208,49 @@ def test_a_duplicate_number_is_not_also_an_edit_of_the_released_version() -> Non
     edited = model(version(1), version(2, label="x"), version(2, metrics={"accuracy": 0.5}))
     (v,) = check_change(old, edited)
     assert v.path == ("versions", 1, "label")
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # a plain append: nothing to say
+        (model(version(1), version(2)), 1),
+        # a number below first_version
+        (model(version(3), first_version=5), 1),
+        # a number already taken, and one that comes after a higher one
+        (model(version(1), version(2), version(2)), 1),
+        (model(version(1), version(5), version(3)), 1),
+        # several added at once, one of them taken
+        (model(version(1), version(2), version(1), version(3)), 2),
+        # added in production or as a challenger: the whole model is checked
+        (model(version(1, stage="production"), version(2, stage="production")), 1),
+        (model(version(1, stage="challenger"), version(2, stage="challenger")), 1),
+    ],
+)
+def test_check_added_says_what_check_model_says_of_the_added_versions(
+    case: tuple[Model, int],
+) -> None:
+    full, added = case
+    cut = len(full.versions) - added
+    config = RegistryConfig.model_validate(
+        {
+            "apiVersion": "modelreg/v1",
+            "kind": "Registry",
+            "name": "r",
+            "policy": {"promotion": {"max_challengers": 1}},
+        }
+    )
+    expected = [
+        v
+        for v in check_model(full, config)
+        if v.path[0] != "versions" or not isinstance(v.path[1], int) or v.path[1] >= cut
+    ]
+    assert check_added(full, added, config) == expected
+
+
+def test_check_added_leaves_the_versions_before_alone() -> None:
+    # two production versions committed by hand: the full check says so, an append
+    # of a version that changes nothing about it does not repeat it
+    broken = model(version(1, stage="production"), version(2, stage="production"), version(3))
+    assert check_model(broken)
+    assert check_added(broken, 1) == []

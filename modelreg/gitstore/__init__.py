@@ -108,6 +108,8 @@ class GitStore:
         self._journal = Journal(git_dir / "modelreg")
         self._scratch = git_dir / "modelreg" / "tmp"
         self._config: tuple[tuple[object, ...], dict[str, str]] | None = None
+        # the settings one commit decided on, used throughout it (see :meth:`commit`)
+        self._pinned: tuple[dict[str, str], Features] | None = None
         self._config_files = (str(self._common_dir / "config"), str(git_dir / "config.worktree"))
         self._lock_depth = 0
         self._lock_owner: int | None = None  # the thread holding the lock
@@ -202,7 +204,9 @@ class GitStore:
     def _settings(self) -> tuple[dict[str, str], Features]:
         """git's configuration (read again only when a configuration file or the
         environment changed) and the features it implies (looked at every time:
-        a hook may have just been added)."""
+        a hook may have just been added), or those of the commit being made."""
+        if self._pinned is not None:
+            return self._pinned
         env = os.environ
         home = env.get("HOME", "/")
         xdg = env.get("XDG_CONFIG_HOME") or f"{home}/.config"
@@ -469,15 +473,22 @@ class GitStore:
         self.recover()
         paths = {self.prefix + rel: data for rel, data in changes.items()}
         text = identity.message(message)
-        engine = self.engine
-        if engine == "git":
-            self._refuse_dirty(paths, engine)
-            return self._commit_with_git(paths, text)
-        # git's index lock is held from before the check until libgit2 writes the
-        # index, so a `git add` meanwhile fails instead of being overwritten
-        with self._index_held() as release:
-            self._refuse_dirty(paths, engine)
-            return self._commit_in_process(paths, text, release)
+        # one look at the configuration and the hooks decides the engine, the identity
+        # and the maintenance of this commit
+        self._pinned = None
+        self._pinned = self._settings()
+        try:
+            engine = self.engine
+            if engine == "git":
+                self._refuse_dirty(paths, engine)
+                return self._commit_with_git(paths, text)
+            # git's index lock is held from before the check until libgit2 writes the
+            # index, so a `git add` meanwhile fails instead of being overwritten
+            with self._index_held() as release:
+                self._refuse_dirty(paths, engine)
+                return self._commit_in_process(paths, text, release)
+        finally:
+            self._pinned = None
 
     def _refuse_dirty(self, paths: Mapping[str, bytes | None], engine: str) -> None:
         dirty = self._dirty(sorted(paths), engine)

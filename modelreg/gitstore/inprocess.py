@@ -9,6 +9,7 @@ reflog lines git writes).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,6 +25,19 @@ _CLEAN = {pygit2.enums.FileStatus.CURRENT, pygit2.enums.FileStatus.IGNORED}
 _KEEP_BUILDER = 64  # folders with at least this many entries keep their tree builder
 # name -> (object id, mode), None to remove; keys are path parts below a tree
 Changes = Mapping[tuple[str, ...], "tuple[pygit2.Oid, int] | None"]
+
+
+def _same_bytes(path: str, blob: pygit2.Oid) -> bool:
+    """The file holds exactly the blob's bytes (no filter involved). A plain SHA-1 of
+    the bytes, much faster than libgit2's collision-detecting one on a big file."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return False
+    h = hashlib.sha1(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest() == str(blob)
 
 
 def signature(who: Person) -> pygit2.Signature:
@@ -164,14 +178,15 @@ class InProcess:
         (with git's filters, such as ``core.autocrlf``, applied)."""
         out = []
         for path in paths:
-            in_head = self.entry(head, path) if head else None
-            head_id = None if in_head is None else in_head.id
+            head_id = self._id_at(head, path) if head else None
             try:
                 index_id: pygit2.Oid | None = index[path].id
             except KeyError:
                 index_id = None
             if head_id != index_id:
                 out.append(path)
+                continue
+            if index_id is not None and _same_bytes(self.repo.workdir + path, index_id):
                 continue
             try:
                 disk: pygit2.Oid | None = pygit2.hashfile(self.repo.workdir + path)
@@ -186,6 +201,32 @@ class InProcess:
             if status not in _CLEAN:
                 out.append(path)
         return out
+
+    def _id_at(self, commit: str, path: str) -> pygit2.Oid | None:
+        """The object id at ``path`` in ``commit``. A big folder whose tree this engine
+        wrote last is looked up in the builder it kept, not read and parsed again."""
+        parts = path.split("/")
+        try:
+            tree_id = self.root_tree(commit)
+        except (KeyError, ValueError):
+            return None
+        for depth, name in enumerate(parts):
+            kept = self._builders.get("/".join(parts[:depth]))
+            try:
+                if kept is not None and kept[0] == tree_id:
+                    found = kept[1].get(name)
+                else:
+                    found = self.repo[tree_id].peel(pygit2.Tree)[name]
+            except (KeyError, UnicodeEncodeError):
+                return None
+            if found is None:
+                return None
+            if depth == len(parts) - 1:
+                return found.id
+            if found.filemode != TREE:
+                return None
+            tree_id = found.id
+        return None
 
     def stage(
         self, index: pygit2.Index, paths: Mapping[str, bool]
@@ -220,7 +261,9 @@ class InProcess:
         """
         repo = self.repo
         key = "/".join(path)
-        kept = self._builders.get(key)
+        # taken out while it changes: a failure half-way must not leave it kept as the
+        # builder of a tree it no longer matches
+        kept = self._builders.pop(key, None)
         if kept is not None and base is not None and kept[0] == base:
             builder = kept[1]
         elif base is not None:

@@ -27,32 +27,57 @@ class Pending:
 
 
 class Journal:
-    """One pending-write record in a git folder (``modelreg/pending-write.json``)."""
+    """One pending-write record in a git folder (``modelreg/pending-write.json``).
+
+    The file is kept and rewritten in place; empty means no write is pending. A
+    record is written whole before the write touches anything, so a torn one (a
+    crash while recording) means the write had not begun: it reads as no record.
+    Rewriting in place spares each write a file creation, a rename and a removal,
+    which cost more than the record itself on a busy file system.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / "pending-write.json"
 
     def write(self, pending: Pending) -> None:
-        """Record ``pending`` atomically (the record is whole or absent)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(
-            json.dumps({"parent": pending.parent, "paths": pending.paths, "pid": pending.pid})
-        )
-        os.replace(tmp, self.path)
+        """Record ``pending`` (whole, or read back as no record)."""
+        data = json.dumps(
+            {"parent": pending.parent, "paths": pending.paths, "pid": pending.pid}
+        ).encode()
+        # not O_TRUNC: ext4 flushes a file emptied at open and written again when it is
+        # closed (its replace-by-truncate heuristic), which costs milliseconds; the file is
+        # empty here anyway (cleared after each write, and by recovery)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size:
+                os.ftruncate(fd, 0)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
 
     def read(self) -> Pending | None:
         """The record left by a write that did not finish, None if there is none (or
-        only a torn temporary file, which means the write had not begun)."""
+        only a torn one, which means the write had not begun)."""
         try:
-            raw = json.loads(self.path.read_text())
+            text = self.path.read_text()
         except FileNotFoundError:
             return None
-        except ValueError:  # cannot happen with an atomic rename; treat as absent
+        try:
+            raw = json.loads(text) if text else None
+        except ValueError:
+            return None
+        if not isinstance(raw, dict):
             return None
         return Pending(raw.get("parent"), dict(raw.get("paths", {})), int(raw.get("pid", 0)))
 
     def clear(self) -> None:
+        """No write pending (the file is emptied, not removed)."""
         with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+            os.truncate(self.path, 0)
