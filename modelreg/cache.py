@@ -21,11 +21,12 @@ if TYPE_CHECKING:
     from modelreg.manifest import Model
 
 # Bump when parsing or the models change, so old entries are never trusted.
-CACHE_VERSION = "modelreg-cache-11"
+CACHE_VERSION = "modelreg-cache-12"
 # The file is rewritten whole only when what a run added is at least this fraction of
 # it: parsing a few small manifests again later costs less than rewriting megabytes now
 # (a write of one small manifest into a registry of thousands rewrites nothing).
 REWRITE_FRACTION = 1 / 256
+CHUNK = 500  # entries per marshal record of the file
 
 Point = tuple[int, int] | None
 
@@ -71,13 +72,16 @@ class ManifestCache:
     def _load(self) -> dict[str, Entry]:
         if self.path is None:
             return {}
+        out: dict[str, Entry] = {}
         try:
-            data = marshal.loads(self.path.read_bytes())
+            with self.path.open("rb") as f:
+                if marshal.load(f) != CACHE_VERSION:
+                    return {}
+                while (chunk := marshal.load(f)) is not None:
+                    out.update(chunk)
         except (OSError, EOFError, ValueError, TypeError):
             return {}
-        if isinstance(data, tuple) and len(data) == 2 and data[0] == CACHE_VERSION:
-            return data[1]  # type: ignore[no-any-return]
-        return {}
+        return out
 
     def get(self, blob: str, keep: bool = True) -> tuple[Model, Point] | None:
         """The model parsed from ``blob`` and where appended versions go, None if not
@@ -158,6 +162,12 @@ class ManifestCache:
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps((CACHE_VERSION, raw)))
+            # in chunks: the whole file is never one object in memory, written or read
+            items = list(raw.items())
+            with tmp.open("wb") as f:
+                marshal.dump(CACHE_VERSION, f)
+                for start in range(0, len(items), CHUNK):
+                    marshal.dump(items[start : start + CHUNK], f)
+                marshal.dump(None, f)
             os.replace(tmp, self.path)
         self.dirty = False
