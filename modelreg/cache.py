@@ -9,12 +9,11 @@ for thousands of models, and a command that touches one model validates one.
 
 from __future__ import annotations
 
-import contextlib
 import marshal
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
+from modelreg import derived
 from modelreg.query import Summary
 
 if TYPE_CHECKING:
@@ -159,15 +158,14 @@ class ManifestCache:
             return
         if len(raw) > 2 * max(len(self.used), 1000):  # forget what this run never asked for
             raw = {k: v for k, v in raw.items() if k in self.used}
-        with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            # in chunks: the whole file is never one object in memory, written or read
-            items = list(raw.items())
-            with tmp.open("wb") as f:
-                marshal.dump(CACHE_VERSION, f)
-                for start in range(0, len(items), CHUNK):
-                    marshal.dump(items[start : start + CHUNK], f)
-                marshal.dump(None, f)
-            os.replace(tmp, self.path)
+        # in chunks: the whole file is never one object in memory, written or read
+        items = list(raw.items())
+
+        def write(f: BinaryIO) -> None:
+            marshal.dump(CACHE_VERSION, f)
+            for start in range(0, len(items), CHUNK):
+                marshal.dump(items[start : start + CHUNK], f)
+            marshal.dump(None, f)
+
+        derived.replace(self.path, write)
         self.dirty = False

@@ -10,7 +10,6 @@ one slower ``validate``), saved only by a run that found no problem at all.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import marshal
 import os
@@ -18,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from modelreg import derived
 from modelreg.listing import RACY_NS, Stat
 
 VERSION = "modelreg-checked-2"
@@ -89,8 +89,4 @@ class CheckedRecord:
             return
         rows = {m: (c.blob, tuple(sorted(c.parents)), c.stat, c.card) for m, c in entries.items()}
         data = (self.key, taken_ns, rows)
-        with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps(data))
-            os.replace(tmp, self.path)
+        derived.replace(self.path, lambda f: f.write(marshal.dumps(data)))

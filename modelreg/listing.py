@@ -12,13 +12,14 @@ listing, never a wrong one.
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+from modelreg import derived
 
 VERSION = "modelreg-listing-1"
 MAGIC = b"modelreg listing index\n"
@@ -160,13 +161,12 @@ class ListingIndex:
         head = marshal.dumps(
             (self.key, taken_ns, table.ids, table.blobs, table.stats, table.summaries, table.spans)
         )
-        with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            with tmp.open("wb") as f:
-                f.write(MAGIC)
-                f.write(len(head).to_bytes(8, "little"))
-                f.write(head)
-                f.write(table.body)
-            os.replace(tmp, self.path)
+
+        def write(f: BinaryIO) -> None:
+            f.write(MAGIC)
+            f.write(len(head).to_bytes(8, "little"))
+            f.write(head)
+            f.write(table.body)
+
+        derived.replace(self.path, write)
         self.taken_ns = taken_ns

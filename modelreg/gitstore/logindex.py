@@ -13,12 +13,11 @@ skip the commits that did not touch the path without opening their trees.
 
 from __future__ import annotations
 
-import contextlib
 import marshal
-import os
 import weakref
 from typing import TYPE_CHECKING
 
+from modelreg import derived
 from modelreg.errors import GitError
 from modelreg.gitstore import maintenance
 
@@ -107,9 +106,6 @@ class LogIndex:
         """Keep the lookups for the next process (atomically; a failure loses only time)."""
         if not self.dirty or self._entries is None:
             return
-        with contextlib.suppress(OSError):
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps((CACHE_VERSION, self._entries)))
-            os.replace(tmp, self.file)
+        data = marshal.dumps((CACHE_VERSION, self._entries))
+        derived.replace(self.file, lambda f: f.write(data))
         self.dirty = False
