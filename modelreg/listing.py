@@ -68,17 +68,22 @@ class Table:
         ids = sorted(entries)
         rows = [entries[i] for i in ids]
         spans: list[tuple[int, int] | None] = []
-        body = bytearray()
+        listed = [e for e in rows if e.json]
+        size = sum(len(piece) for e in listed for piece in e.json) + max(len(listed) - 1, 0)
+        body = bytearray(size)  # sized once: growing it would copy it again and again
+        at = 0
         for e in rows:
             if not e.json:
                 spans.append(None)
                 continue
-            if body:
-                body += b","
-            start = len(body)
+            if at:
+                body[at : at + 1] = b","
+                at += 1
+            start = at
             for piece in e.json:
-                body += piece
-            spans.append((start, len(body)))
+                body[at : at + len(piece)] = piece
+                at += len(piece)
+            spans.append((start, at))
         return cls(
             ids,
             [e.blob for e in rows],
