@@ -12,6 +12,7 @@ listing, never a wrong one.
 
 from __future__ import annotations
 
+import io
 import marshal
 import os
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from modelreg import derived
+from modelreg.query import Page
 
 VERSION = "modelreg-listing-1"
 MAGIC = b"modelreg listing index\n"
@@ -50,74 +52,143 @@ class Entry:
     json: tuple[bytes | memoryview, ...]
 
 
-@dataclass(frozen=True)
 class Table:
-    """The entries of an index, sorted by model id, with their listed JSON joined by
-    commas in that order (``body``: what listing every model prints)."""
+    """The entries of an index, sorted by model id, with their listed JSON: in pieces
+    (built by this run) or in the index file (loaded), never joined into one buffer.
+    ``body`` is every model's JSON joined by commas in id order: what listing every
+    model prints, written out by :meth:`write_body`."""
 
-    ids: list[str]
-    blobs: list[str]
-    stats: list[Stat]
-    summaries: list[tuple[Any, ...]]
-    body: bytes | bytearray
-    spans: list[tuple[int, int] | None]  # where each model's JSON is in ``body``
+    def __init__(
+        self,
+        ids: list[str],
+        blobs: list[str],
+        stats: list[Stat],
+        summaries: list[tuple[Any, ...]],
+        spans: list[tuple[int, int] | None],  # where each model's JSON is in the body
+        pieces: list[tuple[bytes | memoryview, ...]] | None = None,
+        stored: tuple[Path, int] | None = None,  # the index file, and where its body starts
+    ) -> None:
+        self.ids, self.blobs, self.stats, self.summaries = ids, blobs, stats, summaries
+        self.spans = spans
+        self.pieces = pieces
+        self.stored = stored
 
     @classmethod
     def of(cls, entries: dict[str, Entry]) -> Table:
-        """The table of ``entries``: their JSON pieces copied once, into the body."""
+        """The table of ``entries``, their JSON kept as the pieces they are."""
         ids = sorted(entries)
         rows = [entries[i] for i in ids]
         spans: list[tuple[int, int] | None] = []
-        listed = [e for e in rows if e.json]
-        size = sum(len(piece) for e in listed for piece in e.json) + max(len(listed) - 1, 0)
-        body = bytearray(size)  # sized once: growing it would copy it again and again
         at = 0
         for e in rows:
             if not e.json:
                 spans.append(None)
                 continue
-            if at:
-                body[at : at + 1] = b","
-                at += 1
-            start = at
-            for piece in e.json:
-                body[at : at + len(piece)] = piece
-                at += len(piece)
-            spans.append((start, at))
+            at += 1 if at else 0  # the comma before it
+            size = sum(len(piece) for piece in e.json)
+            spans.append((at, at + size))
+            at += size
         return cls(
             ids,
             [e.blob for e in rows],
             [e.stat for e in rows],
             [e.summary for e in rows],
-            body,
             spans,
+            pieces=[e.json for e in rows],
         )
 
     @property
     def complete(self) -> bool:
-        """Whether every model's JSON is in ``body``."""
+        """Whether every model's JSON is in the body."""
         return None not in self.spans
 
     def json(self, i: int) -> bytes | None:
         """The listed JSON of the ``i``-th model."""
         span = self.spans[i]
-        return None if span is None else bytes(self.body[span[0] : span[1]])
+        if span is None:
+            return None
+        if self.pieces is not None:
+            return b"".join(self.pieces[i])
+        return self._read(span[0], span[1])
+
+    def _read(self, start: int, end: int) -> bytes:
+        assert self.stored is not None
+        path, offset = self.stored
+        with path.open("rb") as f:
+            f.seek(offset + start)
+            return f.read(end - start)
+
+    def write_body(self, out: BinaryIO, first: int = 0, last: int | None = None) -> None:
+        """Write the JSON of models ``first`` to ``last`` (excluded; default: to the end),
+        joined by commas, to ``out``: piece by piece, or copied from the index file in
+        blocks. Every model's JSON must be there (:attr:`complete`)."""
+        last = len(self.ids) if last is None else last
+        if first >= last:
+            return
+        if self.pieces is not None:
+            for n in range(first, last):
+                if n > first:
+                    out.write(b",")
+                for piece in self.pieces[n]:
+                    out.write(piece)
+            return
+        start, end = self.spans[first], self.spans[last - 1]
+        assert start is not None and end is not None and self.stored is not None
+        path, offset = self.stored
+        with path.open("rb") as f:
+            f.seek(offset + start[0])
+            left = end[1] - start[0]
+            while left > 0:
+                block = f.read(min(left, 1 << 20))
+                if not block:
+                    raise OSError(f"{path} is shorter than its index says")
+                out.write(block)
+                left -= len(block)
+
+    def body(self, first: int = 0, last: int | None = None) -> bytes:
+        """What :meth:`write_body` writes, as bytes."""
+        buffer = io.BytesIO()
+        self.write_body(buffer, first, last)
+        return buffer.getvalue()
 
     def entries(self) -> dict[str, Entry]:
-        """The entries, their JSON pieces views of the body (nothing copied)."""
-        view = memoryview(self.body)
+        """The entries, their JSON views of this table's (nothing copied per model)."""
+        if self.pieces is not None:
+            pieces = self.pieces
+        else:
+            view = memoryview(self.body())  # the file read once
+            pieces = [() if span is None else (view[span[0] : span[1]],) for span in self.spans]
         return {
-            model_id: Entry(
-                self.blobs[i],
-                self.stats[i],
-                self.summaries[i],
-                () if (span := self.spans[i]) is None else (view[span[0] : span[1]],),
-            )
-            for i, model_id in enumerate(self.ids)
+            model_id: Entry(self.blobs[n], self.stats[n], self.summaries[n], pieces[n])
+            for n, model_id in enumerate(self.ids)
         }
 
 
-EMPTY = Table([], [], [], [], b"", [])
+EMPTY = Table([], [], [], [], [], pieces=[])
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One page of a listing: the ids (with the total), and the models' JSON as listed,
+    joined by commas, written out by :meth:`write` (from the index, never joined in
+    memory) or given whole by :meth:`body`."""
+
+    page: Page[str]
+    table: Table | None = None  # the page is its models from ``first`` on
+    first: int = 0
+    parts: tuple[bytes, ...] = ()  # else: the page's JSON, one piece per model
+
+    def write(self, out: BinaryIO) -> None:
+        if self.table is not None:
+            self.table.write_body(out, self.first, self.first + len(self.page.items))
+            return
+        for n, part in enumerate(self.parts):
+            out.write(b"," + part if n else part)
+
+    def body(self) -> bytes:
+        buffer = io.BytesIO()
+        self.write(buffer)
+        return buffer.getvalue()
 
 
 class ListingIndex:
@@ -130,7 +201,8 @@ class ListingIndex:
         self.taken_ns = 0  # when the saved statuses were taken
 
     def load(self) -> Table:
-        """The saved table (empty when there is no valid index)."""
+        """The saved table (empty when there is no valid index); its JSON stays in the
+        file until asked for."""
         if self.path is None:
             return EMPTY
         try:
@@ -141,12 +213,12 @@ class ListingIndex:
                 head = marshal.loads(f.read(size))
                 if not (isinstance(head, tuple) and len(head) == 7 and head[0] == self.key):
                     return EMPTY
-                body = f.read()
+                offset = f.tell()
         except (OSError, EOFError, ValueError, TypeError):
             return EMPTY
         self.taken_ns = head[1]
         ids, blobs, stats, summaries, spans = head[2:]
-        return Table(ids, blobs, stats, summaries, body, spans)
+        return Table(ids, blobs, stats, summaries, spans, stored=(self.path, offset))
 
     def trusted(self, stat: Stat, known: Stat) -> bool:
         """Whether a file with ``stat`` holds what it held when ``known`` was taken,
@@ -171,7 +243,7 @@ class ListingIndex:
             f.write(MAGIC)
             f.write(len(head).to_bytes(8, "little"))
             f.write(head)
-            f.write(table.body)
+            table.write_body(f)
 
         derived.replace(self.path, write)
         self.taken_ns = taken_ns

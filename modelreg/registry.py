@@ -20,6 +20,7 @@ from modelreg.events import StagePeriod
 from modelreg.gitstore import GitStore
 from modelreg.holdings import Holdings
 from modelreg.lineage import Graph, graph
+from modelreg.listing import Listed
 from modelreg.query import Page, Query, Summary
 from modelreg.snapshot import Snapshot
 from modelreg.versions import Hit, VersionQuery, find, find_json
@@ -137,11 +138,11 @@ class Registry(Holdings):
         """Like :meth:`list`, each model's summary (what listing shows and filters on)."""
         return self.reader.summaries(query)
 
-    def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes | bytearray]:
-        """Like :meth:`list`: the ids of the page, and the page's models as ``list --json``
-        prints them (status and latest version first, then the manifest by alias, no
-        nulls), joined by commas: ``b"[" + body + b"]"`` is a JSON array. Served from the
-        listing index and the cache, without building the models."""
+    def list_json(self, query: Query | None = None) -> Listed:
+        """Like :meth:`list`: the page's ids and the models as ``list --json`` prints them
+        (status and latest version first, then the manifest by alias, no nulls), from
+        the listing index and the cache, without building the models: ``.write(out)``
+        streams them joined by commas, ``.body()`` gives those bytes."""
         return self.reader.list_json(query)
 
     def resolve(self, spec: str) -> tuple[Model, Version]:

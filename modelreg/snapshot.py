@@ -24,7 +24,7 @@ from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import GitStore, blob_id
 from modelreg.layout import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, manifest_path
 from modelreg.lineage import check_parents, parent_of
-from modelreg.listing import Entry, ListingIndex, Stat, Table, stat_of
+from modelreg.listing import Entry, Listed, ListingIndex, Stat, Table, stat_of
 from modelreg.location import cache_file, find_registry, prefix
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
@@ -310,30 +310,24 @@ class Snapshot:
         without building the models."""
         return apply((s for s, _ in self.listing().values()), query or Query())
 
-    def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes | bytearray]:
+    def list_json(self, query: Query | None = None) -> Listed:
         """The ids of one page of the models that match ``query`` (with the total), and
         their JSON as ``list --json`` prints each (status and latest version first, then
-        the manifest by alias, no nulls) joined by commas: from the listing index or the
-        cache, without building the models."""
+        the manifest by alias, no nulls): from the listing index or the cache, without
+        building the models (see :class:`~modelreg.listing.Listed`)."""
         query = query or Query()
         if self._indexable() and is_plain(query):
             table = self._table()
             if table.complete:
                 end = None if query.limit is None else query.offset + query.limit
                 ids = table.ids[query.offset : end]
-                if len(ids) == len(table.ids):
-                    body = table.body
-                else:
-                    body = b",".join(
-                        table.json(n) or b"" for n in range(query.offset, query.offset + len(ids))
-                    )
-                return Page(ids, len(table.ids), query.limit, query.offset), body
+                page = Page(ids, len(table.ids), query.limit, query.offset)
+                return Listed(page, table, query.offset)
         listing = self.listing()
-        page = apply((s for s, _ in listing.values()), query)
-        parts = [listing[s.id][1] or listed(s, dump(self.get(s.id))) for s in page.items]
-        return Page([s.id for s in page.items], page.total, page.limit, page.offset), b",".join(
-            parts
-        )
+        found = apply((s for s, _ in listing.values()), query)
+        parts = tuple(listing[s.id][1] or listed(s, dump(self.get(s.id))) for s in found.items)
+        ids = [s.id for s in found.items]
+        return Listed(Page(ids, found.total, found.limit, found.offset), parts=parts)
 
     def listing(self, rows: bool = False) -> dict[str, tuple[Summary, bytes | None]]:
         """Every model's summary, with its JSON as listed when the cache has it; the

@@ -21,6 +21,7 @@ from modelreg.config import RegistryConfig
 from modelreg.errors import ConflictError, NotFoundError, RuleViolationError
 from modelreg.gitstore import GitStore, blob_id
 from modelreg.layout import manifest_path
+from modelreg.listing import Listed
 from modelreg.manifest import Artifact, Lineage, Model, Version, id_errors
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
@@ -154,11 +155,12 @@ class Transaction:
     def summaries(self, query: Query | None = None) -> Page[Summary]:
         return apply((Summary.of(m) for m in self.all().values()), query or Query())
 
-    def list_json(self, query: Query | None = None) -> tuple[Page[str], bytes | bytearray]:
+    def list_json(self, query: Query | None = None) -> Listed:
         models = self.all()
         page = apply((Summary.of(m) for m in models.values()), query or Query())
-        body = b",".join(listed(s, dump(models[s.id])) for s in page.items)
-        return Page([s.id for s in page.items], page.total, page.limit, page.offset), body
+        parts = tuple(listed(s, dump(models[s.id])) for s in page.items)
+        ids = [s.id for s in page.items]
+        return Listed(Page(ids, page.total, page.limit, page.offset), parts=parts)
 
     def documents(self, ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
         models = self.all()

@@ -18,7 +18,7 @@ HOUR_AGO_NS = time.time_ns() - 3600 * 10**9
 
 def listed(root: Path, query: Query | None = None) -> list[dict[str, object]]:
     with Registry.open(root) as reg:
-        _, body = reg.list_json(query)
+        body = reg.list_json(query).body()
     models: list[dict[str, object]] = json.loads(b"[" + body + b"]")
     return models
 

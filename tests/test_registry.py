@@ -445,7 +445,8 @@ def test_listing_from_summaries_matches_the_models(churn: Registry) -> None:
     fresh.models()  # fills the cache
     fresh.close()
     again = Registry.open(churn.root)
-    page, body = again.list_json(Query(sort="name:desc"))
+    found = again.list_json(Query(sort="name:desc"))
+    page, body = found.page, found.body()
     assert page.items == ["lstm", "churn-xgb"] and page.total == 2
     for model_id, data in zip(page.items, json.loads(b"[" + body + b"]"), strict=True):
         model = fresh.get(model_id)
@@ -455,7 +456,8 @@ def test_listing_from_summaries_matches_the_models(churn: Registry) -> None:
         summary = Summary.of(model)
         assert summary == Summary.from_tuple(summary.to_tuple())
     # unfiltered, sorted by id: served from the listing index, in pages too
-    page, body = Registry.open(churn.root).list_json(Query(limit=1, offset=1))
+    found = Registry.open(churn.root).list_json(Query(limit=1, offset=1))
+    page, body = found.page, found.body()
     assert page.items == ["lstm"] and page.total == 2
     assert json.loads(b"[" + body + b"]")[0]["id"] == "lstm"
     assert [m.id for m in again.list(Query(filters={"stage": ("production",)})).items] == [

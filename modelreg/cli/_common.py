@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
 
 import click
 
@@ -241,17 +242,41 @@ def model_json(model: Model) -> dict[str, Any]:
     return data
 
 
-def emit_json_bytes(*parts: bytes | bytearray) -> None:
-    """JSON made of ``parts`` (written one after the other, not joined first): compact for
-    scripts, indented when a person reads it at a terminal."""
+def emit_json_stream(start: bytes, write: Callable[[BinaryIO], object], end: bytes) -> None:
+    """JSON made of ``start``, what ``write`` writes, and ``end``, streamed as it comes
+    (a listing of thousands of models is never joined in memory): compact for scripts,
+    indented when a person reads it at a terminal."""
+    out = _Blocks()
     if is_tty():
         import json
 
-        emit_json(json.loads(b"".join(parts)))
+        write(out)
+        emit_json(json.loads(start + out.getvalue() + end))
         return
-    for part in parts:
-        click.echo(part, nl=False)  # bytes: written as they are
-    click.echo()
+    out.stream = True
+    out.write(start)
+    write(out)
+    out.write(end + b"\n")
+    out.flush()
+
+
+class _Blocks(io.BytesIO):
+    """Bytes gathered into blocks of about a megabyte, each echoed as it fills (when
+    ``stream``), or kept to be read whole."""
+
+    stream = False
+
+    def write(self, data: Any) -> int:
+        n = super().write(data)
+        if self.stream and self.tell() >= 1 << 20:
+            self.flush()
+        return n
+
+    def flush(self) -> None:
+        if self.stream and self.tell():
+            click.echo(self.getvalue(), nl=False)  # bytes: written as they are
+            self.seek(0)
+            self.truncate()
 
 
 def version_json(model: Model, version: Version) -> dict[str, Any]:

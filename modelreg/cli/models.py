@@ -15,7 +15,7 @@ import click
 from modelreg.cli import completion
 from modelreg.cli._common import (
     emit_json,
-    emit_json_bytes,
+    emit_json_stream,
     emit_table,
     json_option,
     model_json,
@@ -625,10 +625,10 @@ def list_(
     )
     reg = open_registry(ref)
     if as_json:
-        ids, body = reg.list_json(query)
-        head = {"count": ids.total, "limit": ids.limit, "offset": ids.offset}
-        start = json.dumps(head, separators=(",", ":")).encode()[:-1]
-        emit_json_bytes(start, b',"models":[', body, b"]}")
+        found = reg.list_json(query)
+        head = {"count": found.page.total, "limit": found.page.limit, "offset": found.page.offset}
+        start = json.dumps(head, separators=(",", ":")).encode()[:-1] + b',"models":['
+        emit_json_stream(start, found.write, b"]}")
         return
     page = reg.summaries(query)
     if not page.total:
