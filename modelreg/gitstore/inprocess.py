@@ -177,8 +177,9 @@ class InProcess:
         """Which of these repository paths differ between HEAD, the index and the file
         (with git's filters, such as ``core.autocrlf``, applied)."""
         out = []
+        trees: dict[pygit2.Oid, pygit2.Tree] = {}  # each folder read once for all paths
         for path in paths:
-            head_id = self._id_at(head, path) if head else None
+            head_id = self._id_at(head, path, trees) if head else None
             try:
                 index_id: pygit2.Oid | None = index[path].id
             except KeyError:
@@ -202,9 +203,12 @@ class InProcess:
                 out.append(path)
         return out
 
-    def _id_at(self, commit: str, path: str) -> pygit2.Oid | None:
+    def _id_at(
+        self, commit: str, path: str, trees: dict[pygit2.Oid, pygit2.Tree]
+    ) -> pygit2.Oid | None:
         """The object id at ``path`` in ``commit``. A big folder whose tree this engine
-        wrote last is looked up in the builder it kept, not read and parsed again."""
+        wrote last is looked up in the builder it kept, not read and parsed again;
+        ``trees`` keeps the folders read (libgit2 does not cache big trees)."""
         parts = path.split("/")
         try:
             tree_id = self.root_tree(commit)
@@ -216,7 +220,10 @@ class InProcess:
                 if kept is not None and kept[0] == tree_id:
                     found = kept[1].get(name)
                 else:
-                    found = self.repo[tree_id].peel(pygit2.Tree)[name]
+                    tree = trees.get(tree_id)
+                    if tree is None:
+                        tree = trees[tree_id] = self.repo[tree_id].peel(pygit2.Tree)
+                    found = tree[name]
             except (KeyError, UnicodeEncodeError):
                 return None
             if found is None:
