@@ -469,7 +469,7 @@ class Snapshot:
                 clean[model_id] = Checked(blob, parents, stat, card)
         if only is None and known and not known.keys() - set(ids):
             # only what changed, and the models naming a changed one as parent, again
-            changed = {m for m in ids if known.get(m) is not clean.get(m)}
+            changed = {m for m in ids if m not in clean or known.get(m) is not clean[m]}
             dependents = {m for m, c in clean.items() if c.parents & changed}
             targets = {**lineal, **self._loadable(dependents - lineal.keys())}
             among = {**readable, **self._with_parents(targets)}
@@ -489,10 +489,22 @@ class Snapshot:
         self.cache.save()
         if not known:  # (else checked with this config already)
             problems += self._storage_problems()
-        same = clean.keys() == known.keys() and all(clean[m] is known[m] for m in clean)
-        if record is not None and not problems and not same:
-            record.save(clean, taken)
+        # models with a problem are not recorded as valid; a problem outside the models
+        # (the config, the record of retired numbers) records nothing
+        broken = {self._model_of(p.path) for p in problems}
+        if record is not None and None not in broken:
+            clean = {m: c for m, c in clean.items() if m not in broken}
+            same = clean.keys() == known.keys() and all(clean[m] is known[m] for m in clean)
+            if not same:
+                record.save(clean, taken)
         return problems
+
+    def _model_of(self, path: str) -> str | None:
+        """The model whose folder holds the file ``path`` (repository-relative), if any."""
+        folder = f"{self.prefix}{MODELS_DIR}/"
+        if not path.startswith(folder):
+            return None
+        return path[len(folder) :].split("/", 1)[0] or None
 
     def reading(self, model_id: str, data: bytes, blob: str | None = None) -> Reading:
         """The manifest of ``model_id`` in ``data`` read as far as it can be (see

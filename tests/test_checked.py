@@ -89,3 +89,23 @@ def test_a_card_changed_after_a_valid_run_is_checked(churn: Registry) -> None:
     (churn.root / "models/churn-xgb/README.md").write_bytes(b"# Churn\n\xff\xfe bad bytes\n")
     (problem,) = validate(churn.root)
     assert "not UTF-8" in problem
+
+
+def test_a_broken_manifest_is_found_again_while_the_others_are_recorded(
+    churn: Registry,
+) -> None:
+    churn.create_model("lstm", name="LSTM", framework="tensorflow")
+    churn.create_model("child", name="Child", framework="onnx")
+    churn.register_version("child", lineage={"parent": "churn-xgb@1"})
+    lstm = churn.root / "models/lstm/model.yaml"
+    edit(lstm, "framework: tensorflow", "framework: tf")
+    child = churn.root / "models/child/model.yaml"
+    edit(child, "parent: churn-xgb@1", "parent: churn-xgb@9")
+    for _ in range(2):  # the second run reads the record the first one saved
+        problems = validate(churn.root)
+        assert len(problems) == 2
+        assert any(p.startswith("framework:") for p in problems)
+        assert any("churn-xgb@9" in p for p in problems)
+    assert record(churn).is_file()
+    edit(churn.root / "models/churn-xgb/model.yaml", "framework: xgboost", "framework: xgb")
+    assert len(validate(churn.root)) == 3
