@@ -84,14 +84,7 @@ def check_model(model: Model, config: RegistryConfig | None = None) -> list[Viol
                     "in the order they were registered and numbers only grow",
                 )
             )
-        if model.first_version is not None and v.version < model.first_version:
-            out.append(
-                Violation(
-                    ("versions", i, "version"),
-                    f"version {v.version} is below first_version "
-                    f"{model.first_version}: numbers of a deleted model are never reused",
-                )
-            )
+        out += _below_first(model, v, i)
         seen.setdefault(v.version, i)
         previous = max(previous, v.version)
     production = [i for i, v in enumerate(model.versions) if v.stage == Stage.PRODUCTION]
@@ -150,14 +143,7 @@ def check_added(model: Model, added: int, config: RegistryConfig | None = None) 
         if v.version <= previous:
             # rare (numbers are assigned above the last): word it as check_model does
             return [x for x in check_model(model, config) if _at_or_after(x.path, cut)]
-        if model.first_version is not None and v.version < model.first_version:
-            out.append(
-                Violation(
-                    ("versions", i, "version"),
-                    f"version {v.version} is below first_version "
-                    f"{model.first_version}: numbers of a deleted model are never reused",
-                )
-            )
+        out += _below_first(model, v, i)
         previous = v.version
     return out
 
@@ -314,6 +300,17 @@ def _kept_aliases(old: Model, new: Model) -> list[Violation]:
                 )
             )
     return out
+
+
+def _below_first(model: Model, v: Version, i: int) -> list[Violation]:
+    """Version ``v`` (the ``i``-th) numbered below the model's ``first_version``."""
+    if model.first_version is None or v.version >= model.first_version:
+        return []
+    why = (
+        f"version {v.version} is below first_version {model.first_version}: "
+        "numbers of a deleted model are never reused"
+    )
+    return [Violation(("versions", i, "version"), why)]
 
 
 def check_renames(removed: Sequence[Model], added: Sequence[Model]) -> list[tuple[str, Violation]]:
