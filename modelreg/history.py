@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from dataclasses import dataclass
+import functools
+import marshal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelreg import derived
+from modelreg.checked import code_stamp
 from modelreg.errors import InvalidManifestError, ModelregError, NotFoundError
 from modelreg.events import Event, StagePeriod, alias_periods, between, stage_periods
 from modelreg.gitstore import CommitInfo, GitStore
@@ -30,7 +36,12 @@ class Change:
 
     commit: CommitInfo
     events: tuple[Event, ...]
-    model: Model | None  # the manifest after the commit (None: deleted)
+    # the manifest after the commit (None: deleted or broken), parsed when first asked for
+    state: Callable[[], Model | None] = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def model(self) -> Model | None:
+        return self.state()
 
     def to_dict(self) -> dict[str, Any]:
         c = self.commit
@@ -44,6 +55,36 @@ class Change:
             "message": c.message,
             "events": [e.to_dict() for e in self.events],
         }
+
+
+class EventCache:
+    """The events between two states of a manifest, by the two blob ids (derived from
+    immutable bytes, so never stale; keyed by the code that derived them)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.key = ("modelreg-events-1", code_stamp())
+        self.fresh = False
+        self.entries: dict[tuple[str, str], tuple[tuple[Any, ...], ...]] = {}
+        with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
+            data = marshal.loads(path.read_bytes())
+            if isinstance(data, tuple) and len(data) == 2 and data[0] == self.key:
+                self.entries = data[1]
+
+    def get(self, old: str | None, new: str | None) -> tuple[Event, ...] | None:
+        found = self.entries.get((old or "", new or ""))
+        return None if found is None else tuple(Event(k, v, b, a, f) for k, v, b, a, f in found)
+
+    def put(self, old: str | None, new: str | None, events: Sequence[Event]) -> None:
+        rows = tuple((e.kind, e.version, e.before, e.after, tuple(e.fields)) for e in events)
+        self.entries[(old or "", new or "")] = rows
+        self.fresh = True
+
+    def save(self) -> None:
+        if self.fresh:
+            data = marshal.dumps((self.key, self.entries))
+            derived.replace(self.path, lambda f: f.write(data))
+            self.fresh = False
 
 
 class History:
@@ -77,16 +118,43 @@ class History:
         return out
 
     def changes(self, model_id: str) -> list[Change]:
-        """Every commit that changed the model, newest first, with what it changed."""
-        states = self.states(model_id)
-        if not states:
+        """Every commit that changed the model, newest first, with what it changed. The
+        events of two states are kept by their blob ids (:class:`EventCache`): a history
+        seen before needs no manifest parsed."""
+        store, path = self.store, manifest_path(model_id)
+        commit = store.head() if self.rev == "HEAD" else store.resolve(self.rev)
+        logs = LogIndex.of(store)
+        infos = logs.log(path, commit) if commit is not None else []
+        logs.save()
+        if not infos:
             raise NotFoundError(f"no history for model {model_id!r}")
+        cache = EventCache(store.git_dir / "modelreg" / "events")
+
+        def state(blob: str | None) -> Callable[[], Model | None]:
+            return lambda: self._parsed(model_id, blob)
+
         out = []
-        previous: Model | None = None
-        for info, model in states:
-            out.append(Change(info, tuple(between(previous, model)), model))
-            previous = model
+        previous: str | None = None
+        for info in reversed(infos):
+            blob = store.blob_at(info.sha, path)
+            events = cache.get(previous, blob)
+            if events is None:
+                events = tuple(between(state(previous)(), state(blob)()))
+                cache.put(previous, blob, events)
+            out.append(Change(info, events, state(blob)))
+            previous = blob
+        cache.save()
+        self.snapshot.cache.save()
         return list(reversed(out))
+
+    def _parsed(self, model_id: str, blob: str | None) -> Model | None:
+        """The state of ``model_id`` in ``blob`` (None: no manifest, or a broken one)."""
+        if blob is None:
+            return None
+        try:
+            return self.snapshot.parse(model_id, self.store.read_blob(blob))
+        except InvalidManifestError:
+            return None  # a broken state in history: shown as an event-less commit
 
     def stage_periods(self, model_id: str, stage: Stage) -> list[StagePeriod]:
         """Which version held ``stage`` from when to when, and by which commit."""

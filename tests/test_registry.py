@@ -496,3 +496,20 @@ def test_add_version_keeps_its_number_and_only_grows(churn: Registry) -> None:
     with pytest.raises(RuleViolationError, match="numbers only grow and 7 is taken"):
         churn.add_version("churn-xgb", Version(version=5, created_at=made))
     assert churn.register_version("churn-xgb").version == 8
+
+
+def test_history_events_are_kept_by_blob_and_read_back_the_same(churn: Registry) -> None:
+    first = [(c.commit.sha, c.events) for c in churn.history("churn-xgb")]
+    events_file = churn.root / ".git/modelreg/events"
+    assert events_file.is_file()
+    again = Registry.open(churn.root)
+    assert [(c.commit.sha, c.events) for c in again.history("churn-xgb")] == first
+    churn.set_stage("churn-xgb", 1, "staging")  # a new state: its events derived, not reused
+    (newest, *rest) = Registry.open(churn.root).history("churn-xgb")
+    assert [str(e) for e in newest.events] == ["version 1 moved none -> staging"]
+    assert [(c.commit.sha, c.events) for c in rest] == first
+    assert newest.model is not None and newest.model.version(1) is not None
+    events_file.write_bytes(b"damaged")
+    assert [(c.commit.sha, c.events) for c in Registry.open(churn.root).history("churn-xgb")][
+        1:
+    ] == first
