@@ -293,7 +293,7 @@ def _kept_aliases(old: Model, new: Model) -> list[Violation]:
         if deployed is not None:
             out.append(
                 Violation(
-                    ("aliases",) if new.aliases else ("id",),
+                    ("aliases",) if new.aliases else ("deployment",),
                     f"alias {name} was removed, but it names version {number}, which is "
                     f"{deployed}: keep the alias, move it (modelreg alias), or deploy "
                     "another version first",

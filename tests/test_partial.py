@@ -185,3 +185,24 @@ def test_the_rules_never_fail_on_what_can_be_read(data: st.DataObject) -> None:
     assert all(p.line is not None and 1 <= p.line <= lines for p in placed)
     said = {(p.field, p.line) for p in reading.problems}
     assert not said & {(p.field, p.line) for p in placed}  # nothing reported twice
+
+
+@pytest.mark.parametrize("bad_id", [None, "Bad Id", 2])
+def test_a_removed_deployed_alias_is_not_placed_on_a_refused_id(bad_id: object) -> None:
+    from modelreg.rules import check_change, problems_at
+    from modelreg.yamlio import dumps
+
+    doc = json.loads(json.dumps(RICH))
+    del doc["aliases"]
+    doc["id"] = bad_id
+    text = dumps(doc)
+    reading = read_manifest(text, "models/m/model.yaml", folder_id="m")
+    assert reading.partial is not None and reading.loaded is not None
+    placed = problems_at(
+        reading.loaded,
+        check_change(Model.model_validate(RICH), reading.partial.model),
+        reading.partial,
+    )
+    said = {(p.field, p.line) for p in reading.problems}
+    assert not said & {(p.field, p.line) for p in placed}
+    assert any("alias" in p.message and p.field == "deployment" for p in placed)
