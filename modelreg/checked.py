@@ -13,12 +13,11 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from modelreg import derived
-from modelreg.listing import RACY_NS, Stat
+from modelreg.listing import Stat, unchanged
 
 VERSION = "modelreg-checked-2"
 
@@ -73,16 +72,9 @@ class CheckedRecord:
         }
 
     def unchanged(self, stat: Stat | None, known: Stat | None) -> bool:
-        """Whether a file with ``stat`` holds what it held when ``known`` was taken (both
-        None: there is still no such file), without reading it (as :mod:`modelreg.listing`)."""
-        if stat is None or known is None:
-            return stat is None and known is None
-        return stat == known and stat[0] < self.taken_ns - RACY_NS
-
-    @staticmethod
-    def now() -> int:
-        """The moment to pass to :meth:`save`: taken before the statuses saved."""
-        return time.time_ns()
+        """Whether a file with ``stat`` holds what it held when ``known`` was taken for
+        this record (:func:`modelreg.listing.unchanged`)."""
+        return unchanged(stat, known, self.taken_ns)
 
     def save(self, entries: dict[str, Checked], taken_ns: int) -> None:
         if self.path is None:

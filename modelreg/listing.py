@@ -40,6 +40,21 @@ def stat_of(path: str | os.PathLike[str]) -> Stat | None:
     return st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino
 
 
+def now() -> int:
+    """The moment to save with statuses taken after it (see :func:`unchanged`)."""
+    return time.time_ns()
+
+
+def unchanged(stat: Stat | None, known: Stat | None, taken_ns: int) -> bool:
+    """Whether a file with ``stat`` holds what it held when ``known`` was taken, at or
+    after ``taken_ns``, without reading it (both None: there is still no such file). A
+    file modified within :data:`RACY_NS` before that moment is "racily clean": only its
+    bytes can tell, as in git's index."""
+    if stat is None or known is None:
+        return stat is None and known is None
+    return stat == known and stat[0] < taken_ns - RACY_NS
+
+
 @dataclass(frozen=True)
 class Entry:
     """One model as the index keeps it: the manifest's blob id and file status, its
@@ -223,12 +238,7 @@ class ListingIndex:
     def trusted(self, stat: Stat, known: Stat) -> bool:
         """Whether a file with ``stat`` holds what it held when ``known`` was taken,
         without reading it."""
-        return stat == known and stat[0] < self.taken_ns - RACY_NS
-
-    @staticmethod
-    def now() -> int:
-        """The moment to pass to :meth:`save`: taken before the statuses saved."""
-        return time.time_ns()
+        return unchanged(stat, known, self.taken_ns)
 
     def save(self, table: Table, taken_ns: int) -> None:
         """Keep ``table``, whose statuses were taken after ``taken_ns``."""

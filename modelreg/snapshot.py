@@ -24,7 +24,7 @@ from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import GitStore, blob_id
 from modelreg.layout import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, manifest_path
 from modelreg.lineage import check_parents, parent_of
-from modelreg.listing import Entry, Listed, ListingIndex, Stat, Table, stat_of
+from modelreg.listing import Entry, Listed, ListingIndex, Stat, Table, now, stat_of
 from modelreg.location import cache_file, find_registry, prefix
 from modelreg.query import Page, Query, Summary, apply
 from modelreg.refs import VersionRef, select
@@ -352,7 +352,7 @@ class Snapshot:
         assert self.cache.path is not None
         index = ListingIndex(self.cache.path.with_name("listing"), self.root, CACHE_VERSION)
         saved = index.load()
-        taken = index.now()
+        taken = now()
         folder = os.path.join(self.root, MODELS_DIR)
         ids = self.model_ids()
         stats = {i: stat_of(os.path.join(folder, i, MANIFEST_FILE)) for i in ids}
@@ -426,7 +426,7 @@ class Snapshot:
         if not known:  # else the config is as a run found it valid (the record's key)
             self.config  # noqa: B018  (parsed: a broken config raises here)
         clean: dict[str, Checked] = {}
-        taken = CheckedRecord.now()
+        taken = now()
         for model_id in ids if only is None else [m for m in ids if m in only]:
             path = manifest_path(model_id)
             stat, card = self._stats(model_id) if record is not None else (None, None)
