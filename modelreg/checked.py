@@ -11,7 +11,6 @@ one slower ``validate``), saved only by a run that found no problem at all.
 from __future__ import annotations
 
 import hashlib
-import marshal
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,16 +58,13 @@ class CheckedRecord:
         """The models found valid, by id (none when there is no record for this key)."""
         if self.path is None:
             return {}
-        try:
-            data = marshal.loads(self.path.read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
+        found = derived.load(self.path, self.key, 2)
+        if found is None:
             return {}
-        if not (isinstance(data, tuple) and len(data) == 3 and data[0] == self.key):
-            return {}
-        self.taken_ns = data[1]
+        self.taken_ns, rows = found
         return {
             m: Checked(blob, frozenset(parents), stat, card)
-            for m, (blob, parents, stat, card) in data[2].items()
+            for m, (blob, parents, stat, card) in rows.items()
         }
 
     def unchanged(self, stat: Stat | None, known: Stat | None) -> bool:
@@ -80,5 +76,4 @@ class CheckedRecord:
         if self.path is None:
             return
         rows = {m: (c.blob, tuple(sorted(c.parents)), c.stat, c.card) for m, c in entries.items()}
-        data = (self.key, taken_ns, rows)
-        derived.replace(self.path, lambda f: f.write(marshal.dumps(data)))
+        derived.dump(self.path, self.key, taken_ns, rows)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import marshal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,10 +65,9 @@ class EventCache:
         self.key = ("modelreg-events-1", code_stamp())
         self.fresh = False
         self.entries: dict[tuple[str, str], tuple[tuple[Any, ...], ...]] = {}
-        with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
-            data = marshal.loads(path.read_bytes())
-            if isinstance(data, tuple) and len(data) == 2 and data[0] == self.key:
-                self.entries = data[1]
+        found = derived.load(path, self.key, 1)
+        if found is not None:
+            self.entries = found[0]
 
     def get(self, old: str | None, new: str | None) -> tuple[Event, ...] | None:
         found = self.entries.get((old or "", new or ""))
@@ -82,8 +80,7 @@ class EventCache:
 
     def save(self) -> None:
         if self.fresh:
-            data = marshal.dumps((self.key, self.entries))
-            derived.replace(self.path, lambda f: f.write(data))
+            derived.dump(self.path, self.key, self.entries)
             self.fresh = False
 
 

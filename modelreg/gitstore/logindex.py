@@ -13,7 +13,6 @@ skip the commits that did not touch the path without opening their trees.
 
 from __future__ import annotations
 
-import marshal
 import weakref
 from typing import TYPE_CHECKING
 
@@ -56,13 +55,8 @@ class LogIndex:
         return self._entries
 
     def _load(self) -> dict[str, tuple[str, list[Row]]]:
-        try:
-            data = marshal.loads(self.file.read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
-            return {}
-        if isinstance(data, tuple) and len(data) == 2 and data[0] == CACHE_VERSION:
-            return data[1]  # type: ignore[no-any-return]
-        return {}
+        found = derived.load(self.file, CACHE_VERSION, 1)
+        return {} if found is None else found[0]
 
     def log(self, path: str, commit: str) -> list[CommitInfo]:
         """Commits reachable from ``commit`` (an object id) that changed ``path``
@@ -106,6 +100,5 @@ class LogIndex:
         """Keep the lookups for the next process (atomically; a failure loses only time)."""
         if not self.dirty or self._entries is None:
             return
-        data = marshal.dumps((CACHE_VERSION, self._entries))
-        derived.replace(self.file, lambda f: f.write(data))
+        derived.dump(self.file, CACHE_VERSION, self._entries)
         self.dirty = False
