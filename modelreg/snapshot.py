@@ -78,6 +78,7 @@ class Snapshot:
         self.ref = ref
         self._models: dict[str, Model] | None = None
         self._broken: dict[tuple[str, str], Reading] = {}  # (model id, blob) -> reading
+        self._listed: Table | None = None  # the listing index, read once per snapshot
 
     @classmethod
     def open(cls, path: Path, ref: str | None = None) -> Snapshot:
@@ -348,7 +349,13 @@ class Snapshot:
 
     def _table(self) -> Table:
         """Every model of the working tree through the listing index: only manifests whose
-        file status changed since it was saved are read (see :mod:`modelreg.listing`)."""
+        file status changed since it was saved are read (see :mod:`modelreg.listing`).
+        Read once per snapshot, as its models are (a version search asks twice)."""
+        if self._listed is None:
+            self._listed = self._read_table()
+        return self._listed
+
+    def _read_table(self) -> Table:
         assert self.cache.path is not None
         index = ListingIndex(self.cache.path.with_name("listing"), self.root, CACHE_VERSION)
         saved = index.load()
