@@ -95,10 +95,11 @@ class ManifestCache:
         self.used.add(blob)
         model = self.models.get(blob)
         if model is None:
-            from modelreg.manifest import Model  # pydantic's models only when one is asked for
+            # pydantic's models only when one is asked for
+            from modelreg.manifest import SCANNED, Model
 
             try:
-                model = Model.model_validate_json(found[0])
+                model = Model.model_validate_json(found[0], context=SCANNED)
             except ValueError:  # written by other code: parse the YAML again
                 del self.raw[blob]
                 return None

@@ -22,6 +22,7 @@ from pydantic import (
     StrictStr,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
@@ -61,8 +62,16 @@ def _within(check: Callable[[Any], str | None]) -> Callable[[Any], Any]:
     return validator
 
 
-def _scanned(data: Any, skip: str | None = None) -> Any:
-    """Raw input refused when any value in it is over a limit (depth, NaN, secret URL)."""
+SCANNED = {"scanned": True}
+"""Validation context for data that passed these scans before (the manifest cache
+holds only models validated whole): the free-form values are not walked again."""
+
+
+def _scanned(data: Any, info: ValidationInfo, skip: str | None = None) -> Any:
+    """Raw input refused when any value in it is over a limit (depth, NaN, secret URL),
+    unless validated under :data:`SCANNED`."""
+    if info.context is SCANNED:
+        return data
     if isinstance(data, dict):
         message = limits.first({k: v for k, v in data.items() if k != skip})
         if message is not None:
@@ -250,11 +259,11 @@ class Version(_Frozen):
 
     @model_validator(mode="before")
     @classmethod
-    def _limits(cls, data: Any) -> Any:
+    def _limits(cls, data: Any, info: ValidationInfo) -> Any:
         # Typed fields check themselves (Finite, the artifact URI); the free-form
         # hyperparameters are scanned whole: depth, numbers, URLs.
         if isinstance(data, dict) and data.get("hyperparameters"):
-            _scanned({"hyperparameters": data["hyperparameters"]})
+            _scanned({"hyperparameters": data["hyperparameters"]}, info)
         return data
 
     @property
@@ -333,8 +342,8 @@ class Model(_Frozen):
 
     @model_validator(mode="before")
     @classmethod
-    def _limits(cls, data: Any) -> Any:
-        return _scanned(data, skip="versions")  # each version scans itself
+    def _limits(cls, data: Any, info: ValidationInfo) -> Any:
+        return _scanned(data, info, skip="versions")  # each version scans itself
 
     @property
     def status(self) -> Status:
