@@ -205,11 +205,13 @@ class Registry(Holdings):
             yield self._tx
             return
         self._writable()
-        from modelreg.transaction import Transaction  # the writing code, on the first write
+        # the writing code, on the first write
+        from modelreg.transaction import Transaction, collections_spaced
 
         # a fresh view, read once the lock is held: another writer may have committed
         with (
             self.store.lock(),
+            collections_spaced(),
             Transaction(
                 self.base.at(None), self.store, artifacts=lambda: self.artifact_store, title=message
             ) as tx,

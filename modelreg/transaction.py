@@ -11,7 +11,9 @@ is the opener's business (:meth:`Registry.transaction`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
@@ -36,6 +38,10 @@ if TYPE_CHECKING:
     from modelreg.manifest import Deployment, Training
 
 MAX_MESSAGE_LINES = 50
+GC_SPACING = 20_000
+"""Allocations between Python's youngest garbage collections while a transaction is
+open (the default is 700): a transaction of thousands of versions builds thousands of
+models, which would otherwise be walked again and again, a third of its time."""
 
 
 class ModelFields(TypedDict, total=False):
@@ -75,6 +81,18 @@ class VersionFields(TypedDict, total=False):
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+@contextlib.contextmanager
+def collections_spaced() -> Iterator[None]:
+    """Space Python's garbage collections out (see :data:`GC_SPACING`) until the block
+    ends, then put the previous setting back."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], GC_SPACING), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 class Transaction:
