@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from modelreg.errors import ConflictError, GitError, NotFoundError
-from modelreg.gitstore import identity, maintenance, worktree
+from modelreg.gitstore import bulk, identity, maintenance, worktree
 from modelreg.gitstore.executable import Done, Git
 from modelreg.gitstore.features import CONFIG_KEYS, Features, features
 from modelreg.gitstore.journal import Journal, Pending
@@ -527,20 +527,22 @@ class GitStore:
         finally:
             release()
 
-    def _begin(self, paths: Mapping[str, bytes | None]) -> str | None:
-        parent = self.head()
+    def _begin(
+        self, paths: Mapping[str, bytes | None], parent: str | None, in_place: bool = False
+    ) -> None:
         self._journal.write(
             Pending(
                 parent,
                 {p: None if d is None else blob_id(d) for p, d in paths.items()},
                 os.getpid(),
+                in_place,
             )
         )
         self._step("journal")
+        write = worktree.write_in_place if in_place else worktree.write_file
         for path, data in paths.items():
-            worktree.write_file(self._worktree / path, data, self._worktree, self._scratch)
+            write(self._worktree / path, data, self._worktree, self._scratch)
         self._step("files")
-        return parent
 
     def _commit_in_process(
         self, paths: Mapping[str, bytes | None], message: str, release: Callable[[], None]
@@ -549,14 +551,27 @@ class GitStore:
         assert engine is not None
         author, committer = self._people()
         index = engine.index()
+        # many files: git writes their objects into one pack, and the files are written
+        # in place (see bulk.py)
+        modes = engine.plain_modes(index, paths) if len(paths) >= bulk.BULK_FILES else None
         try:
-            parent = self._begin(paths)
-            staged = engine.stage(index, {p: d is not None for p, d in paths.items()})
-            self._step("staged")
-            base = engine.root_tree(parent) if parent else None
-            tree = engine.build_tree(base, {tuple(p.split("/")): t for p, t in staged.items()})
-            assert tree is not None
-            new = engine.create_commit(tree, parent, author, committer, message)
+            parent = self.head()
+            if modes is None:
+                self._begin(paths, parent)
+                staged = engine.stage(index, {p: d is not None for p, d in paths.items()})
+                self._step("staged")
+                base = engine.root_tree(parent) if parent else None
+                tree = engine.build_tree(base, {tuple(p.split("/")): t for p, t in staged.items()})
+                assert tree is not None
+                new = engine.create_commit(tree, parent, author, committer, message)
+            else:
+                new = self._bulk_commit(paths, modes, parent, author, committer, message)
+                self._begin(paths, parent, in_place=True)
+                engine.set_entries(
+                    index,
+                    {p: None if d is None else (blob_id(d), modes[p]) for p, d in paths.items()},
+                )
+                self._step("staged")
             self._step("commit")
             release()
             index.write()
@@ -566,11 +581,44 @@ class GitStore:
         except BaseException:
             with contextlib.suppress(Exception):
                 index.read(True)
+            release()  # git itself rolls the files back, and needs the index
             self.recover()
             raise
         self._journal.clear()
+        if modes is not None:
+            # the entries' file status, as `git status` would fill it in
+            self.git.run("update-index", "-q", "--refresh")
         maintenance.after_write(self)  # what `git commit` does after committing
         return new
+
+    def _bulk_commit(
+        self,
+        paths: Mapping[str, bytes | None],
+        modes: Mapping[str, int],
+        parent: str | None,
+        author: identity.Person,
+        committer: identity.Person,
+        message: str,
+    ) -> str:
+        """The commit of ``paths``, its objects written by ``git fast-import`` (nothing
+        points at it yet)."""
+        assert self._engine is not None
+        ref = f"{bulk.REF_PREFIX}{os.getpid()}"
+        data = bulk.stream(
+            {p: None if d is None else (d, modes[p]) for p, d in paths.items()},
+            ref=ref,
+            parent=parent,
+            author=author,
+            committer=committer,
+            message=message,
+        )
+        try:
+            done = self.git.feed("fast-import", "--quiet", "--force", "--done", data=data)
+        finally:
+            self._engine.drop_ref(ref)
+        if not done.ok:
+            raise GitError(f"git fast-import refused the commit: {done.last_words()}")
+        return done.out.strip()
 
     def _move_head(
         self, parent: str | None, new: str, committer: identity.Person, message: str
@@ -583,7 +631,7 @@ class GitStore:
         present = [p for p, d in paths.items() if d is not None]
         note = self._journal.folder / "COMMIT_MSG"
         try:
-            self._begin(paths)
+            self._begin(paths, self.head())
             if present:
                 done = self._git_paths("add", "--force", paths=present)
                 if not done.ok:
@@ -635,11 +683,16 @@ class GitStore:
         index_only: list[str] = []
         for path, ours in pending.paths.items():
             try:
-                on_disk: str | None = blob_id((self._worktree / path).read_bytes())
+                data: bytes | None = (self._worktree / path).read_bytes()
             except OSError:
-                on_disk = None
+                data = None
+            on_disk = None if data is None else blob_id(data)
             in_head = head is not None and self._blob_at_full(head, path) is not None
-            if on_disk == ours or on_disk is None:
+            if (
+                on_disk == ours
+                or data is None
+                or (pending.in_place and self._cut_short(data, pending.parent, path, ours))
+            ):
                 (restore if in_head else absent).append(path)
             else:
                 index_only.append(path)
@@ -657,6 +710,19 @@ class GitStore:
         if self._engine is not None:
             self._engine.reread_index()
         self._journal.clear()
+
+    def _cut_short(self, data: bytes, parent: str | None, path: str, ours: str | None) -> bool:
+        """Whether ``data`` is a file an in-place write of the blob ``ours`` over the
+        file at ``parent`` left half done."""
+        if ours is None:
+            return False
+        try:
+            new = self.read_blob(ours)
+            old_id = self._blob_at_full(parent, path) if parent else None
+            old = self.read_blob(old_id) if old_id else b""
+        except GitError:  # the write had not stored its objects: not a file of its
+            return False
+        return worktree.torn(data, old, new)
 
     def _remove_placeholder(self) -> None:
         """An ``index.lock`` placeholder of a modelreg process that died goes."""

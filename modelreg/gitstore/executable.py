@@ -69,6 +69,18 @@ class Git:
         )
         return Done(int(code), str(out), str(err))
 
+    def feed(self, *args: str, data: bytes) -> Done:
+        """``git ARGS`` reading ``data`` on its standard input (output decoded as
+        :meth:`run` decodes it)."""
+        done = subprocess.run(
+            ["git", *args], cwd=self.cwd, input=data, capture_output=True, check=False
+        )
+        return Done(
+            done.returncode,
+            done.stdout.decode("utf-8", "surrogateescape"),
+            done.stderr.decode("utf-8", "surrogateescape"),
+        )
+
     def config(self) -> dict[str, str]:
         """Every configuration value git sees here (last one wins), keys lower-cased
         as git prints them: system, global, local and worktree files, includes and

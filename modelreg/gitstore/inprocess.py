@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -252,6 +253,82 @@ class InProcess:
                     index.remove(path)
                 out[path] = None
         return out
+
+    def plain_modes(
+        self, index: pygit2.Index, changes: Mapping[str, bytes | None]
+    ) -> dict[str, int] | None:
+        """The file mode each written path keeps (a new file's is 100644), when every
+        one is committed as its very bytes: a regular file or none, no filter, ident
+        or working-tree encoding, no carriage return an end-of-line rule could
+        change. None when one is not (then libgit2 stages the files as git would)."""
+        repo = self.repo
+        regular = {int(BLOB), int(pygit2.enums.FileMode.BLOB_EXECUTABLE)}
+        modes: dict[str, int] = {}
+        everywhere = self._attributes_everywhere()
+        for path, data in changes.items():
+            if data is None:
+                continue
+            if b"\r" in data:
+                return None
+            if (everywhere or self._attributes_along(path)) and any(
+                repo.get_attr(path, name) not in (None, False)
+                for name in ("filter", "ident", "working-tree-encoding")
+            ):
+                return None
+            try:
+                mode = int(index[path].mode)
+            except KeyError:
+                mode = int(BLOB)
+            if mode not in regular:
+                return None
+            modes[path] = mode
+        return modes
+
+    def _attributes_everywhere(self) -> bool:
+        """Whether an attributes file outside the working tree exists (the git folder's,
+        ``core.attributesFile``, the user's or the system's)."""
+        home = Path(os.environ.get("HOME", "/"))
+        xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+        named = self.config(("core.attributesfile",)).get("core.attributesfile")
+        places = [
+            Path(self.repo.path) / "info" / "attributes",
+            xdg / "git" / "attributes",
+            Path("/etc/gitattributes"),
+        ]
+        if named:
+            places.append(Path(named).expanduser())
+        with contextlib.suppress(OSError):  # a linked worktree's shared git folder
+            common = (Path(self.repo.path) / "commondir").read_text().strip()
+            places.append(Path(self.repo.path) / common / "info" / "attributes")
+        return any(p.exists() for p in places)
+
+    def _attributes_along(self, path: str) -> bool:
+        """Whether a ``.gitattributes`` file is in a folder along ``path``."""
+        folder = self.worktree
+        for part in ("", *path.split("/")[:-1]):
+            folder = folder / part if part else folder
+            if (folder / ".gitattributes").exists():
+                return True
+        return False
+
+    def set_entries(
+        self, index: pygit2.Index, entries: Mapping[str, tuple[str, int] | None]
+    ) -> None:
+        """Point index entries at objects already written (object id and mode; None
+        removes one). Their file status is left blank, as ``git read-tree`` leaves it:
+        git reads such files once more and fills it in."""
+        for path, target in entries.items():
+            if target is None:
+                if path in index:
+                    index.remove(path)
+            else:
+                mode = pygit2.enums.FileMode(target[1])
+                index.add(pygit2.IndexEntry(path, pygit2.Oid(hex=target[0]), mode))
+
+    def drop_ref(self, name: str) -> None:
+        """Remove a ref if it exists."""
+        with contextlib.suppress(KeyError, pygit2.GitError):
+            self.repo.references.delete(name)
 
     def root_tree(self, commit: str) -> pygit2.Oid:
         return self.repo[commit].peel(pygit2.Commit).tree_id

@@ -18,12 +18,14 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Pending:
     """A write that started: the commit it started from, per repository path the
-    blob id of the bytes being written there (None: being deleted), and the
-    writing process."""
+    blob id of the bytes being written there (None: being deleted), the writing
+    process, and whether files are written in place (a file cut short is then
+    the write's own, see :func:`modelreg.gitstore.worktree.torn`)."""
 
     parent: str | None
     paths: dict[str, str | None]
     pid: int
+    in_place: bool = False
 
 
 class Journal:
@@ -42,9 +44,10 @@ class Journal:
 
     def write(self, pending: Pending) -> None:
         """Record ``pending`` (whole, or read back as no record)."""
-        data = json.dumps(
-            {"parent": pending.parent, "paths": pending.paths, "pid": pending.pid}
-        ).encode()
+        record = {"parent": pending.parent, "paths": pending.paths, "pid": pending.pid}
+        if pending.in_place:
+            record["in_place"] = True
+        data = json.dumps(record).encode()
         # not O_TRUNC: ext4 flushes a file emptied at open and written again when it is
         # closed (its replace-by-truncate heuristic), which costs milliseconds; the file is
         # empty here anyway (cleared after each write, and by recovery)
@@ -75,7 +78,12 @@ class Journal:
             return None
         if not isinstance(raw, dict):
             return None
-        return Pending(raw.get("parent"), dict(raw.get("paths", {})), int(raw.get("pid", 0)))
+        return Pending(
+            raw.get("parent"),
+            dict(raw.get("paths", {})),
+            int(raw.get("pid", 0)),
+            raw.get("in_place") is True,
+        )
 
     def clear(self) -> None:
         """No write pending (the file is emptied, not removed)."""

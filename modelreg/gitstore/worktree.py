@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from pathlib import Path
 
 
@@ -43,6 +44,50 @@ def write_file(path: Path, data: bytes | None, top: Path, scratch: Path) -> None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def write_in_place(path: Path, data: bytes | None, top: Path, scratch: Path) -> None:
+    """Write ``data`` over the file where it is, as ``git checkout`` writes files: no
+    file created and renamed, which on ext4 costs about half a millisecond a file.
+    A reader meanwhile may see the file half written, and so may the next writer
+    after a crash: :func:`torn` tells such a file from someone else's edit. What is
+    not a regular file (a symbolic link) is replaced as :func:`write_file` does."""
+    try:
+        found: os.stat_result | None = os.lstat(path)
+    except FileNotFoundError:
+        found = None
+    if data is None or (found is not None and not stat.S_ISREG(found.st_mode)):
+        write_file(path, data, top, scratch)
+        return
+    if found is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # not O_TRUNC: ext4 flushes a file emptied at open when it is closed
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if found is not None and found.st_size > len(data):
+            os.ftruncate(fd, len(data))
+    finally:
+        os.close(fd)
+
+
+def torn(disk: bytes, old: bytes, new: bytes) -> bool:
+    """Whether ``disk`` is what :func:`write_in_place` of ``new`` over ``old`` leaves
+    when cut short: the first bytes of ``new``, then the rest of ``old`` (``old``
+    itself, ``new`` itself and ``new`` not yet cut to its length included)."""
+    if disk == new:
+        return True
+    low, high = 0, min(len(disk), len(new))  # how far disk and new agree
+    while low < high:
+        middle = (low + high + 1) // 2
+        if disk[:middle] == new[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    # past the agreeing part, the rest must be old's own bytes at the same places
+    return disk[low:] == old[low:]
 
 
 def _copy(src: Path, dst: Path, mode: int | None) -> None:

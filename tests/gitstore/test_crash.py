@@ -120,3 +120,24 @@ def test_a_git_add_during_a_write_is_refused_not_lost(
     monkeypatch.setattr(GitStore, "on_step", None)
     run(root, "add", "notes.txt")  # after the write, git works as usual
     assert "notes.txt" in run(root, "diff", "--cached", "--name-only")
+
+
+@pytest.mark.parametrize("step", ["files", "staged", "commit"])
+def test_a_write_that_raises_half_way_rolls_its_files_back(
+    step: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelreg.gitstore import GitStore
+
+    reg = registry(tmp_path, hooks=False)
+    before = (reg.root / "models/churn/model.yaml").read_bytes()
+
+    def interrupt(name: str) -> None:
+        if name == step:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(GitStore, "on_step", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        reg.register_version("churn")
+    monkeypatch.setattr(GitStore, "on_step", None)
+    assert (reg.root / "models/churn/model.yaml").read_bytes() == before
+    sound(reg.root)
