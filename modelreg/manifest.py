@@ -50,21 +50,24 @@ from modelreg.vocabulary import (
 )
 
 
-def _within(check: Callable[[Any], str | None]) -> Callable[[Any], Any]:
-    """A pydantic validator refusing what ``check`` (one entry of :mod:`limits`) refuses."""
+SCANNED = {"scanned": True}
+"""Validation context for data that passed these scans before (the manifest cache
+holds only models validated whole): the free-form values are not walked again."""
 
-    def validator(value: Any) -> Any:
+
+def _within(check: Callable[[Any], str | None]) -> Callable[[Any, ValidationInfo], Any]:
+    """A pydantic validator refusing what ``check`` (one entry of :mod:`limits`) refuses
+    (not asked again under :data:`SCANNED`)."""
+
+    def validator(value: Any, info: ValidationInfo) -> Any:
+        if info.context is SCANNED:
+            return value
         message = check(value)
         if message is not None:
             raise PydanticCustomError("limit", message)
         return value
 
     return validator
-
-
-SCANNED = {"scanned": True}
-"""Validation context for data that passed these scans before (the manifest cache
-holds only models validated whole): the free-form values are not walked again."""
 
 
 def _scanned(data: Any, info: ValidationInfo, skip: str | None = None) -> Any:

@@ -265,12 +265,13 @@ class InProcess:
         regular = {int(BLOB), int(pygit2.enums.FileMode.BLOB_EXECUTABLE)}
         modes: dict[str, int] = {}
         everywhere = self._attributes_everywhere()
+        seen: dict[str, bool] = {}
         for path, data in changes.items():
             if data is None:
                 continue
             if b"\r" in data:
                 return None
-            if (everywhere or self._attributes_along(path)) and any(
+            if (everywhere or self._attributes_along(path, seen)) and any(
                 repo.get_attr(path, name) not in (None, False)
                 for name in ("filter", "ident", "working-tree-encoding")
             ):
@@ -302,12 +303,16 @@ class InProcess:
             places.append(Path(self.repo.path) / common / "info" / "attributes")
         return any(p.exists() for p in places)
 
-    def _attributes_along(self, path: str) -> bool:
-        """Whether a ``.gitattributes`` file is in a folder along ``path``."""
-        folder = self.worktree
+    def _attributes_along(self, path: str, seen: dict[str, bool]) -> bool:
+        """Whether a ``.gitattributes`` file is in a folder along ``path`` (``seen``
+        remembers the folders looked at)."""
+        folder = self.repo.workdir
         for part in ("", *path.split("/")[:-1]):
-            folder = folder / part if part else folder
-            if (folder / ".gitattributes").exists():
+            folder = folder + part + "/" if part else folder
+            found = seen.get(folder)
+            if found is None:
+                found = seen[folder] = os.path.exists(folder + ".gitattributes")
+            if found:
                 return True
         return False
 
