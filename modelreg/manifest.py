@@ -49,7 +49,6 @@ from modelreg.vocabulary import (
     check_label_value,
 )
 
-
 SCANNED = {"scanned": True}
 """Validation context for data that passed these scans before (the manifest cache
 holds only models validated whole): the free-form values are not walked again."""
