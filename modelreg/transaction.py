@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from modelreg import aliases, cards, limits, lineage, render, retired, rules, yamlio
+from modelreg.cache import Point
 from modelreg.config import RegistryConfig
 from modelreg.errors import ConflictError, NotFoundError, RuleViolationError
 from modelreg.gitstore import GitStore, blob_id
@@ -120,6 +121,9 @@ class Transaction:
         self.messages: list[str] = []
         self.batches: list[ArtifactBatch] = []  # uploads, removed again on rollback
         self.committed: str | None = None  # the commit made, once made
+        # each manifest read as stored: its bytes, model and append point, read once
+        # for the writes and for the commit
+        self._stored: dict[str, tuple[bytes, Model, Point]] = {}
 
     # ------------------------------------------------------------- reading
 
@@ -141,10 +145,23 @@ class Transaction:
         """The files below ``folder`` as the working tree has them."""
         return self.base.files_under(folder)
 
+    def _as_stored(self, model_id: str) -> tuple[bytes, Model, Point] | None:
+        """The manifest's bytes, model and append point in the working tree (read once),
+        None if there is none."""
+        found = self._stored.get(model_id)
+        if found is None:
+            data = self.base.read_bytes(manifest_path(model_id))
+            if data is None:
+                return None
+            model, point = self.base.parse_full(model_id, data)
+            found = self._stored[model_id] = (data, model, point)
+        return found
+
     def get(self, model_id: str) -> Model:
         """The model as the writes so far left it. Raises :class:`NotFoundError`."""
         if model_id not in self.models:
-            return self.base.get(model_id)
+            stored = self._as_stored(model_id)
+            return self.base.get(model_id) if stored is None else stored[1]
         found = self.models[model_id]
         if found is None:
             raise NotFoundError(f"no model {model_id!r} in the registry")
@@ -508,8 +525,8 @@ class Transaction:
             if model is None:
                 changes[path] = None
                 continue
-            data = self.base.read_bytes(path)
-            old, point = self.base.parse_full(model_id, data) if data is not None else (None, None)
+            stored = self._as_stored(model_id)
+            data, old, point = (None, None, None) if stored is None else stored
             added = None if old is None else render.added_versions(old, model)
             violations = (
                 rules.check_model(model, self.config)
