@@ -16,6 +16,7 @@ from modelreg.cli import completion
 from modelreg.cli._common import (
     emit_json,
     emit_json_stream,
+    emit_plain_json,
     emit_table,
     json_option,
     model_json,
@@ -993,7 +994,7 @@ def history(
         return
     changes = reg.history(model_id)
     if as_json:
-        emit_json([c.to_dict() for c in changes])
+        emit_plain_json([c.to_dict() for c in changes])
         return
     for c in changes:
         when = dt.datetime.fromtimestamp(c.commit.time, dt.timezone.utc).strftime(
@@ -1015,7 +1016,7 @@ def _stage_history(
         reg.history(model_id)  # an unknown model is an error, not an empty table
     periods = [p.to_dict() for p in found]
     if as_json:
-        emit_json(periods)
+        emit_plain_json(periods)
         return
     emit_table(
         (
