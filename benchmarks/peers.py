@@ -51,6 +51,18 @@ def fresh(argv: list[str], cwd: Path, runs: int = 3) -> float:
     return best
 
 
+def settle(git_dir: Path, limit: float = 300.0) -> None:
+    """Wait for git's background maintenance (``gc --auto`` detaches) to finish."""
+    t = time.perf_counter()
+    pid_file = git_dir / "gc.pid"
+    while pid_file.exists() and time.perf_counter() - t < limit:
+        try:
+            os.kill(int(pid_file.read_text().split()[0]), 0)
+        except (OSError, ValueError, IndexError):
+            return  # a stale file, or one gone meanwhile
+        time.sleep(0.5)
+
+
 def disk(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -194,6 +206,7 @@ def main() -> None:
             ratio(*spent),
         )
         probe = names[len(names) // 2]
+        settle(ours.folder / ".git")  # git's background maintenance shares no CPU with what follows
         warm = [timed(lambda s=s: s.history(probe)) for s in sides]  # a first call may build
         hist = [min(timed(lambda s=s: s.history(probe)) for _ in range(5)) for s in sides]
         row(
@@ -201,7 +214,7 @@ def main() -> None:
             f"{hist[0] * 1000:.2f} ms",
             f"{hist[1] * 1000:.2f} ms",
             ratio(*hist),
-            f"(first call {warm[0] * 1000:.0f} / {warm[1] * 1000:.0f} ms)",
+            f"(first call {warm[0] * 1000:.0f} / {warm[1] * 1000:.0f} ms; target < 5 ms)",
         )
         cold = [s.history_cold(probe) for s in sides]
         row(
@@ -209,6 +222,7 @@ def main() -> None:
             f"{cold[0]:.2f} s",
             f"{cold[1]:.2f} s",
             ratio(*cold),
+            "(target < 0.3 s)",
         )
         listed = [s.list_cold() for s in sides]
         row(
