@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from core_bench import ENV, MODELREG
 from generate import GIT_ENV
+from history_bench import settle
 
 from modelreg import Registry
 
@@ -49,18 +50,6 @@ def fresh(argv: list[str], cwd: Path, runs: int = 3) -> float:
         subprocess.run(argv, cwd=cwd, env=ENV, check=True, stdout=subprocess.DEVNULL)
         best = min(best, time.perf_counter() - t)
     return best
-
-
-def settle(git_dir: Path, limit: float = 300.0) -> None:
-    """Wait for git's background maintenance (``gc --auto`` detaches) to finish."""
-    t = time.perf_counter()
-    pid_file = git_dir / "gc.pid"
-    while pid_file.exists() and time.perf_counter() - t < limit:
-        try:
-            os.kill(int(pid_file.read_text().split()[0]), 0)
-        except (OSError, ValueError, IndexError):
-            return  # a stale file, or one gone meanwhile
-        time.sleep(0.5)
 
 
 def disk(path: Path) -> int:
