@@ -75,7 +75,9 @@ class Derived:
     (unknown) keeps nothing."""
 
     def __init__(self, folder: Path, model_id: str, config_id: str | None) -> None:
-        self.path = folder / model_id if config_id is not None else None
+        # a model id names one file in ``folder``, or nothing is kept
+        one_name = model_id == Path(model_id).name and model_id not in ("", ".", "..")
+        self.path = folder / model_id if config_id is not None and one_name else None
         self.key = (VERSION, code_stamp(), model_id, config_id)
         self.fresh = False
         self.events: dict[tuple[str, str], tuple[tuple[Any, ...], ...]] = {}
