@@ -10,6 +10,7 @@ one slower ``validate``), saved only by a run that found no problem at all.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from modelreg.listing import Stat, unchanged
 VERSION = "modelreg-checked-2"
 
 
+@functools.cache  # once per process: a process runs the code it loaded
 def code_stamp() -> str:
     """A fingerprint of the checking code installed: modelreg's modules' names, sizes and
     modification times (a new version or an edited checkout changes it)."""

@@ -153,6 +153,34 @@ def production_of(model: Model | None) -> int | None:
 
 
 @dataclass(frozen=True)
+class Holders:
+    """What one state of a manifest gives to which version: per stage, the version
+    holding it (the last listed, as :meth:`Model.in_stage` orders them); per alias,
+    the version it names (in the manifest's order)."""
+
+    stages: tuple[tuple[str, int], ...] = ()
+    aliases: tuple[tuple[str, int], ...] = ()
+
+    @classmethod
+    def of(cls, model: Model | None) -> Holders:
+        """Those of ``model`` (None: absent or broken, holding nothing)."""
+        if model is None:
+            return cls()
+        stages = []
+        for stage in Stage:
+            found = model.in_stage(stage)
+            if found:
+                stages.append((stage.value, found[-1].version))
+        return cls(tuple(stages), tuple(model.aliases.items()))
+
+    def stage(self, stage: Stage | str) -> int | None:
+        return dict(self.stages).get(str(stage))
+
+    def alias(self, name: str) -> int | None:
+        return dict(self.aliases).get(name)
+
+
+@dataclass(frozen=True)
 class StagePeriod:
     """One version holding one stage, from the commit that put it there to the one that
     took it away (None: it still holds it)."""
@@ -202,15 +230,21 @@ def alias_periods(snapshots: Sequence[tuple[Any, Model | None]], alias: str) -> 
 def _periods(
     snapshots: Sequence[tuple[Any, Model | None]], holder_of: Callable[[Model], int | None]
 ) -> list[StagePeriod]:
-    periods: list[StagePeriod] = []
+    return periods([(info, holder_of(m) if m is not None else None) for info, m in snapshots])
+
+
+def periods(held: Sequence[tuple[Any, int | None]]) -> list[StagePeriod]:
+    """The periods of (commit info, the version holding a stage or an alias after it, or
+    None) pairs, oldest first: what :func:`stage_periods` and :func:`alias_periods` make
+    of manifests, from holders already known."""
+    out: list[StagePeriod] = []
     current: StagePeriod | None = None
-    for info, model in snapshots:
-        holder = holder_of(model) if model is not None else None
+    for info, holder in held:
         if current is not None and current.version != holder:
-            periods.append(replace(current, until=info.time, ended_by=info.sha))
+            out.append(replace(current, until=info.time, ended_by=info.sha))
             current = None
         if holder is not None and current is None:
             current = StagePeriod(holder, info.time, info.sha, info.author)
     if current is not None:
-        periods.append(current)
-    return periods
+        out.append(current)
+    return out

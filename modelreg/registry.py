@@ -178,7 +178,8 @@ class Registry(Holdings):
         """The history of ``rev`` (default: the commit read at, else HEAD), from git."""
         from modelreg.history import History  # git's log, when history is asked for
 
-        return History(self.store, self.base, rev or self.base.commit or "HEAD")
+        # the store only if open: a history seen before is read without loading libgit2
+        return History(self.base.store, self.base, rev or self.base.commit or "HEAD")
 
     def history(self, model_id: str) -> List[Change]:
         """Every commit that changed the model, newest first, with what it changed."""

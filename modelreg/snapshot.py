@@ -65,6 +65,7 @@ class Snapshot:
         commit: str | None = None,
         ref: str | None = None,
         prefix: str = "",
+        config_id: str | None = None,
     ) -> None:
         if commit is not None and store is None:
             raise ValueError("a snapshot at a commit needs the git store")
@@ -72,6 +73,8 @@ class Snapshot:
         self.root = root
         # parsed on first use: a listing served from the cache needs no config
         self._config = config
+        # the blob id of the config's text (None: not known), for what is derived under it
+        self.config_id = blob_id(config.data) if isinstance(config, ConfigText) else config_id
         self.cache = cache
         self.store = store
         self.commit = commit
@@ -112,6 +115,7 @@ class Snapshot:
             commit=commit,
             ref=ref,
             prefix=self.prefix,
+            config_id=self.config_id,
         )
 
     @property

@@ -500,7 +500,7 @@ def test_add_version_keeps_its_number_and_only_grows(churn: Registry) -> None:
 
 def test_history_events_are_kept_by_blob_and_read_back_the_same(churn: Registry) -> None:
     first = [(c.commit.sha, c.events) for c in churn.history("churn-xgb")]
-    events_file = churn.root / ".git/modelreg/events"
+    events_file = churn.root / ".git/modelreg/history/churn-xgb"
     assert events_file.is_file()
     again = Registry.open(churn.root)
     assert [(c.commit.sha, c.events) for c in again.history("churn-xgb")] == first

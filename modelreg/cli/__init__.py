@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "archive": ("modelreg.cli.models:archive",),
     "unarchive": ("modelreg.cli.models:unarchive",),
     "delete": ("modelreg.cli.models:delete",),
-    "history": ("modelreg.cli.models:history",),
+    "history": ("modelreg.cli.history:history",),
     "alias": ("modelreg.cli.versions:alias",),
     "versions": ("modelreg.cli.versions:versions",),
     "lineage": ("modelreg.cli.versions:lineage",),

@@ -219,6 +219,15 @@ def emit_json(data: Any) -> None:
     click.echo(to_json(data, indent=2, fallback=str).decode("utf-8"))
 
 
+def emit_plain_json(data: Any) -> None:
+    """Indented JSON of a few plain values (str, int, None, lists and dicts: one model's
+    history), in the same text as :func:`emit_json`: the stdlib's encoder, slower on
+    a big catalog but free to load, where pydantic-core costs a fresh process 40 ms."""
+    import json
+
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
 def emit_table(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> None:
     """Aligned columns for people; empty cells as '-'."""
     cells = [[("-" if v is None or v == "" else str(v)) for v in row] for row in rows]

@@ -1,5 +1,6 @@
 """The core commands: init, create, register, list, show, update, promote, archive,
-delete, history (validate and diff are in :mod:`modelreg.cli.review`)."""
+delete (validate and diff are in :mod:`modelreg.cli.review`, history in
+:mod:`modelreg.cli.history`)."""
 
 from __future__ import annotations
 
@@ -966,61 +967,3 @@ def delete(model_id: str, push: bool | None, branch: str | None, as_json: bool) 
             click.echo(f"Deleted {model_id} (its history stays in git)")
 
     run_write(lambda reg: reg.delete(model_id), show, push=push, branch=branch, as_json=as_json)
-
-
-@click.command()
-@click.argument("model_id", shell_complete=completion.model_ids)
-@click.option(
-    "--stage",
-    type=click.Choice(STAGES),
-    help="Audit view: which version held STAGE, from when to when, by which commit.",
-)
-@click.option(
-    "--alias",
-    metavar="NAME",
-    help="Audit view: which version held alias NAME, from when to when, by which commit.",
-)
-@registry_options
-def history(
-    model_id: str, stage: str | None, alias: str | None, ref: str | None, as_json: bool
-) -> None:
-    """Every change of a model, from git (newest first)."""
-    reg = open_registry(ref)
-    if stage is not None and alias is not None:
-        raise click.UsageError("give --stage or --alias, not both")
-    if stage is not None or alias is not None:
-        _stage_history(reg, model_id, stage, alias, as_json)
-        return
-    changes = reg.history(model_id)
-    if as_json:
-        emit_json([c.to_dict() for c in changes])
-        return
-    for c in changes:
-        when = dt.datetime.fromtimestamp(c.commit.time, dt.timezone.utc).strftime(
-            "%Y-%m-%d %H:%M:%S"
-        )
-        what = "; ".join(str(e) for e in c.events) or "(no change to the manifest)"
-        click.echo(f"{c.commit.sha[:10]}  {when}  {c.commit.author:<16}  {what}")
-
-
-def _stage_history(
-    reg: Registry, model_id: str, stage: str | None, alias: str | None, as_json: bool
-) -> None:
-    found = (
-        reg.alias_history(model_id, alias)
-        if alias is not None
-        else reg.stage_history(model_id, stage or "")
-    )
-    if not found:
-        reg.history(model_id)  # an unknown model is an error, not an empty table
-    periods = [p.to_dict() for p in found]
-    if as_json:
-        emit_json(periods)
-        return
-    emit_table(
-        (
-            [p["version"], p["since"], p["until"] or "now", str(p["commit"])[:10], p["author"]]
-            for p in periods
-        ),
-        ["VERSION", "FROM", "UNTIL", "COMMIT", "BY"],
-    )

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from modelreg.gitstore import GitStore
+    from modelreg.gitstore.repository import Readable
 
 GC_AUTO_DEFAULT = 6700
 PACK_LIMIT_DEFAULT = 50
@@ -96,13 +97,13 @@ def _has_bloom(graph: Path) -> bool:
     return any(table[i : i + 4] == _BLOOM_CHUNK for i in range(0, len(table), 12))
 
 
-def has_commit_graph(store: GitStore) -> bool:
+def has_commit_graph(store: Readable) -> bool:
     """A commit-graph with changed-path Bloom filters exists."""
     graphs = _graph_files(store.common_dir / "objects")
     return bool(graphs) and all(_has_bloom(g) for g in graphs)
 
 
-def ensure_commit_graph(store: GitStore) -> bool:
+def ensure_commit_graph(store: Readable) -> bool:
     """Write the commit-graph with changed-path Bloom filters of every reachable commit
     unless one exists (True: it was written). The first history in a fresh clone pays
     this once; git's later maintenance keeps the filters."""

@@ -3,6 +3,8 @@ stale, and equal to what `git log -- PATH` says."""
 
 from __future__ import annotations
 
+import subprocess
+
 from modelreg import Registry
 from modelreg.gitstore import maintenance
 from modelreg.gitstore.logindex import LogIndex
@@ -57,3 +59,32 @@ def test_history_at_an_older_commit(churn: Registry) -> None:
     shas = [c.commit.sha for c in old.history("churn-xgb")]
     assert shas == git(churn.root, "log", "--format=%H", "HEAD~1", "--", PATH).split()
     assert [c.commit.sha for c in churn.history("churn-xgb")] == plain_git(churn)
+
+
+def test_each_commit_comes_with_the_blob_git_has_after_it(churn: Registry) -> None:
+    root = churn.root
+    git(root, "checkout", "--quiet", "-b", "side")
+    manifest = root / PATH
+    manifest.write_text(manifest.read_text().replace("name: Churn", "name: The churn"))
+    git(root, "commit", "--quiet", "-am", "renamed on a side branch")
+    git(root, "checkout", "--quiet", "main")
+    churn.register_version("churn-xgb")
+    git(root, "merge", "--quiet", "--no-edit", "side")  # both sides' changes: a new state
+    churn.delete("churn-xgb")
+    index = LogIndex.of(churn.store)
+    found = index.states(PATH, head(root))
+    index.save()
+    assert [c.sha for c, _ in found] == plain_git(churn)
+    merges = git(root, "log", "--merges", "--format=%H", "--", PATH).split()
+    assert len(merges) == 1 and merges[0] in [c.sha for c, _ in found]
+    for commit, blob in found:
+        at = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{commit.sha}:{PATH}"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        )
+        assert blob == (at.stdout.strip() or None)
+    assert found[0][1] is None  # the deletion
+    again = LogIndex(churn.store)  # read back from the file: the same
+    assert again.states(PATH, head(root)) == found and again.walks == 0
