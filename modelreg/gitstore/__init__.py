@@ -484,9 +484,15 @@ class GitStore:
                 return self._commit_with_git(paths, text)
             # git's index lock is held from before the check until libgit2 writes the
             # index, so a `git add` meanwhile fails instead of being overwritten
-            with self._index_held() as release:
-                self._refuse_dirty(paths, engine)
-                return self._commit_in_process(paths, text, release)
+            for attempt in range(1, maintenance.TRIES + 1):
+                try:
+                    with self._index_held() as release:
+                        self._refuse_dirty(paths, engine)
+                        return self._commit_in_process(paths, text, release)
+                except maintenance.Raced:
+                    if attempt == maintenance.TRIES:
+                        raise
+            raise AssertionError("unreachable")
         finally:
             self._pinned = None
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pygit2
 
 from modelreg.errors import ConflictError, GitError, NotFoundError
 from modelreg.gitstore.identity import Person
+from modelreg.gitstore.maintenance import Raced
 
 TREE = pygit2.enums.FileMode.TREE
 BLOB = pygit2.enums.FileMode.BLOB
@@ -39,6 +40,17 @@ def _same_bytes(path: str, blob: pygit2.Oid) -> bool:
     h = hashlib.sha1(b"blob %d\0" % len(data))
     h.update(data)
     return h.hexdigest() == str(blob)
+
+
+@contextlib.contextmanager
+def storing() -> Iterator[None]:
+    """Objects written inside; a folder that vanished under libgit2 raises :class:`Raced`."""
+    try:
+        yield
+    except pygit2.GitError as exc:
+        if "No such file or directory" in str(exc):
+            raise Raced(f"libgit2 could not store an object: {exc}") from None
+        raise
 
 
 def signature(who: Person) -> pygit2.Signature:
@@ -245,7 +257,8 @@ class InProcess:
         out: dict[str, tuple[pygit2.Oid, int] | None] = {}
         for path, present in paths.items():
             if present:
-                index.add(path)
+                with storing():
+                    index.add(path)
                 entry = index[path]
                 out[path] = (entry.id, int(entry.mode))
             else:
@@ -383,7 +396,8 @@ class InProcess:
         if depth > 0 and len(builder) == 0:
             self._builders.pop(key, None)
             return None
-        written: pygit2.Oid = builder.write()
+        with storing():
+            written: pygit2.Oid = builder.write()
         if len(builder) >= _KEEP_BUILDER:
             self._builders[key] = (written, builder)
         else:
@@ -400,9 +414,10 @@ class InProcess:
     ) -> str:
         """Write the commit object (nothing points at it yet)."""
         parents = [pygit2.Oid(hex=parent)] if parent else []
-        oid = self.repo.create_commit(
-            None, signature(author), signature(committer), message, tree, parents
-        )
+        with storing():
+            oid = self.repo.create_commit(
+                None, signature(author), signature(committer), message, tree, parents
+            )
         return str(oid)
 
     def move_ref(self, parent: str | None, new: str, committer: Person, subject: str) -> None:

@@ -21,9 +21,20 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modelreg.errors import GitError
+
 if TYPE_CHECKING:
     from modelreg.gitstore import GitStore
     from modelreg.gitstore.repository import Readable
+
+
+class Raced(GitError):
+    """An object could not be stored because its folder went away meanwhile: git's
+    maintenance, running in the background after an earlier write, removes the
+    loose-object folders it emptied. Nothing was committed; trying again works."""
+
+
+TRIES = 3  # attempts of a write that raced maintenance
 
 GC_AUTO_DEFAULT = 6700
 PACK_LIMIT_DEFAULT = 50

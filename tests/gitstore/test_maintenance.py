@@ -6,6 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from modelreg import Registry
 from modelreg.gitstore import blob_id, maintenance
 from tests.conftest import git
@@ -115,3 +117,58 @@ def test_a_graph_without_filters_is_replaced(churn: Registry) -> None:
     assert not maintenance.has_commit_graph(churn.store)
     assert maintenance.ensure_commit_graph(churn.store)
     assert maintenance.has_commit_graph(churn.store)
+
+
+def test_a_write_that_raced_maintenance_is_tried_again(
+    churn: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelreg.gitstore import GitStore
+
+    root = churn.root
+    before = int(git(root, "rev-list", "--count", "HEAD"))
+    raced: list[str] = []
+
+    def vanish(step: str) -> None:
+        # where libgit2 stores objects, as when gc removed an emptied folder under it
+        if step == "staged" and len(raced) < maintenance.TRIES - 1:
+            raced.append(step)
+            raise maintenance.Raced("an object folder vanished")
+
+    monkeypatch.setattr(GitStore, "on_step", vanish)
+    write_many(churn, 1)
+    assert len(raced) == maintenance.TRIES - 1
+    assert int(git(root, "rev-list", "--count", "HEAD")) == before + 1  # one commit
+    assert git(root, "status", "--porcelain") == ""
+    git(root, "fsck", "--strict")
+
+
+def test_a_write_that_always_races_says_so_and_changes_nothing(
+    churn: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelreg.gitstore import GitStore
+
+    root = churn.root
+    tip = git(root, "rev-parse", "HEAD")
+
+    def vanish(step: str) -> None:
+        if step == "staged":
+            raise maintenance.Raced("an object folder vanished")
+
+    monkeypatch.setattr(GitStore, "on_step", vanish)
+    with pytest.raises(maintenance.Raced):
+        write_many(churn, 1)
+    assert git(root, "rev-parse", "HEAD") == tip
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_libgit2_losing_an_object_folder_is_a_race() -> None:
+    import pygit2
+
+    from modelreg.gitstore.inprocess import storing
+
+    with pytest.raises(maintenance.Raced), storing():
+        raise pygit2.GitError(
+            "failed to rename lockfile to '.git/objects/6e/1f': No such file or directory"
+        )
+    with pytest.raises(pygit2.GitError), storing():
+        raise pygit2.GitError("the index is locked")
