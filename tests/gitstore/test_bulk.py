@@ -182,3 +182,24 @@ def test_the_stream_quotes_paths_and_writes_dates_as_git_does() -> None:
     assert b"D models/gone/model.yaml\n" in data
     assert b"from " not in data  # a root commit
     assert data.startswith(b"reset refs/modelreg/bulk-1\n")
+
+
+def test_a_big_commit_in_a_sub_folder_of_a_linked_worktree(tmp_path: Path) -> None:
+    main = tmp_path / "main"
+    main.mkdir()
+    run(main, "init", "--quiet", "--initial-branch=main")
+    (main / "README.md").write_text("a monorepo\n")
+    run(main, "add", "README.md")
+    run(main, "commit", "--quiet", "-m", "first")
+    run(main, "worktree", "add", "--quiet", "-b", "registry", str(tmp_path / "linked"))
+    top = tmp_path / "linked"
+    reg = Registry.init(top / "ml" / "registry")
+    with reg.transaction("seed"):
+        for i in range(N):
+            reg.create_model(f"m-{i:04d}", name=f"Model {i}", framework="sklearn")
+    sound(top)
+    same_as_git_commit(top, tmp_path)
+    files = run(top, "ls-tree", "-r", "--name-only", "HEAD").split()
+    assert "ml/registry/models/m-0000/model.yaml" in files
+    assert run(main, "for-each-ref", "refs/modelreg") == ""  # refs are shared: none left
+    assert run(main, "log", "-1", "--format=%s", "registry").strip() == "seed"
