@@ -149,7 +149,7 @@ def _bare_python(code: str = "pass", runs: int = 3) -> float:
     return best
 
 
-def _load() -> str:
+def load() -> str:
     """The load average (1, 5, 15 min): figures taken on a busy machine say so."""
     try:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -204,12 +204,12 @@ def main() -> None:
     big = 200 if args.quick else args.big
     # timed as an installed package runs: compiled once, not at every start
     compileall.compile_dir(Path(modelreg.__file__).parent, quiet=1)
-    print(f"load average at the start: {_load()} ({os.cpu_count()} CPUs)")
+    print(f"load average at the start: {load()} ({os.cpu_count()} CPUs)")
     with tempfile.TemporaryDirectory(prefix="modelreg-bench-") as tmp:
         for size in sizes:
             bench_size(Path(tmp), size, args.versions, register_n=50 if args.quick else 300)
         bench_one_big_model(Path(tmp), big)
-    print(f"\nload average at the end: {_load()}")
+    print(f"\nload average at the end: {load()}")
 
 
 if __name__ == "__main__":

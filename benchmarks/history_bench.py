@@ -23,10 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from core_bench import load, timed
 from generate import GIT_ENV
 
 import modelreg
@@ -48,19 +48,6 @@ def best(argv: list[str], cwd: Path, runs: int = 5) -> float:
         subprocess.run(argv, cwd=cwd, env=ENV, check=True, stdout=subprocess.DEVNULL)
         out = min(out, time.perf_counter() - t)
     return out
-
-
-def timed(fn: Callable[[], object]) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
-
-
-def load() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
 
 
 def settle(git_dir: Path, limit: float = 300.0) -> float:

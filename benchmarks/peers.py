@@ -21,35 +21,17 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from core_bench import ENV, MODELREG
+from core_bench import MODELREG
 from generate import GIT_ENV
-from history_bench import settle
+from history_bench import best, settle, timed
 
 from modelreg import Registry
 
 os.environ.update(GIT_ENV)
-
-
-def timed(fn: Callable[[], object]) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
-
-
-def fresh(argv: list[str], cwd: Path, runs: int = 3) -> float:
-    """Best wall time of ``runs`` whole processes."""
-    best = float("inf")
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(argv, cwd=cwd, env=ENV, check=True, stdout=subprocess.DEVNULL)
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def disk(path: Path) -> int:
@@ -120,10 +102,10 @@ class MlflowSide:
         self.client.transition_model_version_stage(name, str(version), "Production")
 
     def history_cold(self, name: str) -> float:
-        return fresh([sys.executable, "-c", MLFLOW_HISTORY, self.uri, name], self.folder)
+        return best([sys.executable, "-c", MLFLOW_HISTORY, self.uri, name], self.folder, runs=3)
 
     def list_cold(self) -> float:
-        return fresh([sys.executable, "-c", MLFLOW_LIST, self.uri], self.folder)
+        return best([sys.executable, "-c", MLFLOW_LIST, self.uri], self.folder, runs=3)
 
 
 # ------------------------------------------------------------------ modelreg
@@ -147,10 +129,10 @@ class ModelregSide:
         self.reg.set_stage(name, version, "production")
 
     def history_cold(self, name: str) -> float:
-        return fresh([*MODELREG, "history", name, "--json"], self.folder)
+        return best([*MODELREG, "history", name, "--json"], self.folder, runs=3)
 
     def list_cold(self) -> float:
-        return fresh([*MODELREG, "list", "--json", "--limit", "1000000"], self.folder)
+        return best([*MODELREG, "list", "--json", "--limit", "1000000"], self.folder, runs=3)
 
 
 def main() -> None:
