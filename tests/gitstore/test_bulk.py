@@ -55,7 +55,7 @@ def test_a_big_transaction_is_the_commit_git_makes(tmp_path: Path) -> None:
     assert len(changed) == N
     # the index entries carry the files' status again, as `git add` leaves them
     debug = run(root, "ls-files", "--debug", "models/m-0001/model.yaml")
-    assert "mtime: 0:0" not in debug and "size: 0" not in debug
+    assert "mtime: 0:0" not in debug  # (git may zero the size of a racily clean entry)
     again = Registry.open(root)
     assert [again.get(f"m-{i:04d}").latest_version for i in (0, N - 1)] == [1, 1]
     assert again.get("m-0007").versions[0].metrics == {"accuracy": 7 / N}
