@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
@@ -47,6 +48,14 @@ class Holder(Protocol):
 
 class Holdings:
     """The artifact calls of the registry (see :class:`Holder` for what they use)."""
+
+    @functools.cached_property
+    def artifact_store(self: Holder) -> stored.ArtifactStore:
+        """The artifact store the config names, made on first use (fsspec is slow to
+        import)."""
+        from modelreg.artifacts import ArtifactStore
+
+        return ArtifactStore.from_config(self.config.artifacts, self.root)
 
     def artifacts(self: Holder, spec: str | None = None) -> list[tuple[str, Artifact]]:
         """``("model@version/role", artifact)`` of the registry, of one model (``spec=

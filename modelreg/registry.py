@@ -27,7 +27,6 @@ from modelreg.versions import Hit, VersionQuery, find, find_json
 from modelreg.vocabulary import Stage
 
 if TYPE_CHECKING:
-    from modelreg import artifacts as stored
     from modelreg.config import RegistryConfig
     from modelreg.deploy import DeployRequest, DeployResult, UndeployResult
     from modelreg.errors import Problem
@@ -52,7 +51,6 @@ class Registry(Holdings):
         self.root, self.ref, self.cache = base.root, base.ref, base.cache
         self.read_only = base.ref is not None
         self._tx: Transaction | None = None
-        self._artifact_store: stored.ArtifactStore | None = None
 
     @classmethod
     def init(
@@ -112,14 +110,6 @@ class Registry(Holdings):
         """The open transaction (pending changes included), else the snapshot."""
         return self._tx if self._tx is not None else self.base
 
-    @property
-    def artifact_store(self) -> stored.ArtifactStore:
-        if self._artifact_store is None:
-            from modelreg.artifacts import ArtifactStore  # fsspec is slow to import: on demand
-
-            self._artifact_store = ArtifactStore.from_config(self.config.artifacts, self.root)
-        return self._artifact_store
-
     # ------------------------------------------------------------- reading
 
     def get(self, model_id: str) -> Model:
@@ -175,10 +165,10 @@ class Registry(Holdings):
     # ------------------------------------------------------------- history
 
     def past(self, rev: str | None = None) -> History:
-        """The history of ``rev`` (default: the commit read at, else HEAD), from git."""
+        """The history of ``rev`` (default: the commit read at, else HEAD), from git (the
+        store only if open: a history seen before is read without loading libgit2)."""
         from modelreg.history import History  # git's log, when history is asked for
 
-        # the store only if open: a history seen before is read without loading libgit2
         return History(self.base.store, self.base, rev or self.base.commit or "HEAD")
 
     def history(self, model_id: str) -> List[Change]:
@@ -206,13 +196,11 @@ class Registry(Holdings):
             yield self._tx
             return
         self._writable()
-        # the writing code, on the first write
-        from modelreg.transaction import Transaction, collections_spaced
+        from modelreg.transaction import Transaction  # the writing code, on the first write
 
         # a fresh view, read once the lock is held: another writer may have committed
         with (
             self.store.lock(),
-            collections_spaced(),
             Transaction(
                 self.base.at(None), self.store, artifacts=lambda: self.artifact_store, title=message
             ) as tx,

@@ -11,7 +11,6 @@ is the opener's business (:meth:`Registry.transaction`).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import gc
 import os
@@ -84,18 +83,6 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
-@contextlib.contextmanager
-def collections_spaced() -> Iterator[None]:
-    """Space Python's garbage collections out (see :data:`GC_SPACING`) until the block
-    ends, then put the previous setting back."""
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], GC_SPACING), *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-
-
 class Transaction:
     """Pending changes over ``base`` (a working-tree snapshot), committed to ``store``.
 
@@ -124,6 +111,7 @@ class Transaction:
         # each manifest read as stored: its bytes, model and append point, read once
         # for the writes and for the commit
         self._stored: dict[str, tuple[bytes, Model, Point]] = {}
+        self._gc_before = gc.get_threshold()  # the collector's setting before the block
 
     # ------------------------------------------------------------- reading
 
@@ -564,19 +552,27 @@ class Transaction:
         return self.committed
 
     def __enter__(self) -> Transaction:
+        """Python's garbage collections are spaced out (see :data:`GC_SPACING`) until
+        the block ends."""
+        self._gc_before = gc.get_threshold()
+        gc.set_threshold(max(self._gc_before[0], GC_SPACING), *self._gc_before[1:])
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
         """Commit when the block ends normally; remove the uploads when it raises (or
-        when the commit itself fails, as on a broken rule)."""
-        if kind is not None:
-            self.rollback()
-            return
+        when the commit itself fails, as on a broken rule). The garbage collector's
+        previous setting is put back."""
         try:
-            self.commit()
-        except BaseException:
-            self.rollback()
-            raise
+            if kind is not None:
+                self.rollback()
+                return
+            try:
+                self.commit()
+            except BaseException:
+                self.rollback()
+                raise
+        finally:
+            gc.set_threshold(*self._gc_before)
 
     def rollback(self) -> None:
         """Remove what this transaction uploaded."""
