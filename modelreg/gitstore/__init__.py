@@ -535,20 +535,17 @@ class GitStore:
 
     def _begin(
         self, paths: Mapping[str, bytes | None], parent: str | None, in_place: bool = False
-    ) -> None:
-        self._journal.write(
-            Pending(
-                parent,
-                {p: None if d is None else blob_id(d) for p, d in paths.items()},
-                os.getpid(),
-                in_place,
-            )
-        )
+    ) -> dict[str, str | None]:
+        """Record the write, then write the files; returns each path's blob id (None:
+        removed)."""
+        ids = {p: None if d is None else blob_id(d) for p, d in paths.items()}
+        self._journal.write(Pending(parent, ids, os.getpid(), in_place))
         self._step("journal")
         write = worktree.write_in_place if in_place else worktree.write_file
         for path, data in paths.items():
             write(self._worktree / path, data, self._worktree, self._scratch)
         self._step("files")
+        return ids
 
     def _commit_in_process(
         self, paths: Mapping[str, bytes | None], message: str, release: Callable[[], None]
@@ -572,10 +569,9 @@ class GitStore:
                 new = engine.create_commit(tree, parent, author, committer, message)
             else:
                 new = self._bulk_commit(paths, modes, parent, author, committer, message)
-                self._begin(paths, parent, in_place=True)
+                ids = self._begin(paths, parent, in_place=True)
                 engine.set_entries(
-                    index,
-                    {p: None if d is None else (blob_id(d), modes[p]) for p, d in paths.items()},
+                    index, {p: None if i is None else (i, modes[p]) for p, i in ids.items()}
                 )
                 self._step("staged")
             self._step("commit")
