@@ -5,7 +5,7 @@ Each event reads as an audit line: ``str(event)`` -> "version 4 moved staging ->
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -145,13 +145,6 @@ def alias_moves(old: Model | None, new: Model | None) -> list[Event]:
     return out
 
 
-def production_of(model: Model | None) -> int | None:
-    if model is None:
-        return None
-    found = model.in_stage(Stage.PRODUCTION)
-    return found[-1].version if found else None
-
-
 @dataclass(frozen=True)
 class Holders:
     """What one state of a manifest gives to which version: per stage, the version
@@ -209,34 +202,22 @@ def _iso(t: int) -> str:
     return dt.datetime.fromtimestamp(t, dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def stage_periods(snapshots: Sequence[tuple[Any, Model | None]], stage: Stage) -> list[StagePeriod]:
-    """Who held ``stage`` when, from (commit info, manifest) snapshots oldest first.
+def stage_periods(held: Sequence[tuple[Any, Holders]], stage: Stage | str) -> list[StagePeriod]:
+    """Who held ``stage`` when, from (commit info, :class:`Holders`) pairs oldest first.
 
-    Ordered by commit topology (the order of the snapshots), never by timestamps.
+    Ordered by commit topology (the order of the pairs), never by timestamps.
     """
-
-    def holder(model: Model) -> int | None:
-        found = model.in_stage(stage)
-        return found[-1].version if found else None
-
-    return _periods(snapshots, holder)
+    return periods([(info, holders.stage(stage)) for info, holders in held])
 
 
-def alias_periods(snapshots: Sequence[tuple[Any, Model | None]], alias: str) -> list[StagePeriod]:
+def alias_periods(held: Sequence[tuple[Any, Holders]], alias: str) -> list[StagePeriod]:
     """Which version held ``alias`` when, like :func:`stage_periods`."""
-    return _periods(snapshots, lambda model: model.aliases.get(alias))
-
-
-def _periods(
-    snapshots: Sequence[tuple[Any, Model | None]], holder_of: Callable[[Model], int | None]
-) -> list[StagePeriod]:
-    return periods([(info, holder_of(m) if m is not None else None) for info, m in snapshots])
+    return periods([(info, holders.alias(alias)) for info, holders in held])
 
 
 def periods(held: Sequence[tuple[Any, int | None]]) -> list[StagePeriod]:
     """The periods of (commit info, the version holding a stage or an alias after it, or
-    None) pairs, oldest first: what :func:`stage_periods` and :func:`alias_periods` make
-    of manifests, from holders already known."""
+    None) pairs, oldest first."""
     out: list[StagePeriod] = []
     current: StagePeriod | None = None
     for info, holder in held:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from modelreg import derived
 from modelreg.checked import code_stamp
 from modelreg.errors import InvalidManifestError, ModelregError, NotFoundError
-from modelreg.events import Event, Holders, StagePeriod, between, periods
+from modelreg.events import Event, Holders, StagePeriod, alias_periods, between, stage_periods
 from modelreg.gitstore import CommitInfo, GitStore
 from modelreg.gitstore.logindex import LogIndex
 from modelreg.gitstore.repository import Readable, Repository
@@ -219,11 +219,11 @@ class History:
 
     def stage_periods(self, model_id: str, stage: Stage) -> list[StagePeriod]:
         """Which version held ``stage`` from when to when, and by which commit."""
-        return periods([(info, h.stage(stage)) for info, h in self.holders(model_id)])
+        return stage_periods(self.holders(model_id), stage)
 
     def alias_periods(self, model_id: str, alias: str) -> list[StagePeriod]:
         """Which version held ``alias`` from when to when, and by which commit."""
-        return periods([(info, h.alias(alias)) for info, h in self.holders(model_id)])
+        return alias_periods(self.holders(model_id), alias)
 
     def retired_versions(self, model_id: str) -> int:
         """The highest version number a deleted model with this id had (0 if none):

@@ -13,7 +13,7 @@ import pytest
 
 from modelreg import Registry
 from modelreg.cli._common import emit_json, emit_plain_json
-from modelreg.events import alias_periods, stage_periods
+from modelreg.events import Holders, alias_periods, stage_periods
 from modelreg.vocabulary import Stage
 from tests.conftest import RunCli, git, head
 
@@ -137,7 +137,8 @@ def test_stage_and_alias_periods_looked_up_equal_those_of_the_manifests(
     churn.set_stage("churn-xgb", 3, "production")
     churn.set_alias("churn-xgb@3", "champion")
     churn.set_alias("churn-xgb@2", "fallback")
-    states = churn.past().states("churn-xgb")
+    # the holders read from each state's manifest, not looked up
+    states = [(info, Holders.of(model)) for info, model in churn.past().states("churn-xgb")]
     for reg in (churn, Registry.open(churn.root)):  # derived, then read back
         for stage in Stage:
             assert reg.stage_history("churn-xgb", stage) == stage_periods(states, stage)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from modelreg import cards
 from modelreg.catalog import Catalog
 from modelreg.errors import ModelregError
-from modelreg.events import periods
+from modelreg.events import alias_periods, stage_periods
 from modelreg.site import TIMELINE_STAGES, SiteInput, Timeline
 
 if TYPE_CHECKING:
@@ -60,17 +60,13 @@ def read_timelines(registry: Registry, catalog: Catalog) -> dict[str, list[Timel
     for e in catalog.entries:
         held = past.holders(e.id)  # kept by blob id: a history seen before parses nothing
         lines = [
-            Timeline(stage.value, tuple(periods([(c, h.stage(stage)) for c, h in held])))
-            for stage in TIMELINE_STAGES
+            Timeline(stage.value, tuple(stage_periods(held, stage))) for stage in TIMELINE_STAGES
         ]
         # every alias the model ever had, in the order they first appeared
         names: dict[str, None] = {}
         for _, h in held:
             names.update(dict.fromkeys(name for name, _ in h.aliases))
-        lines += [
-            Timeline(f"alias {a}", tuple(periods([(c, h.alias(a)) for c, h in held])))
-            for a in names
-        ]
+        lines += [Timeline(f"alias {a}", tuple(alias_periods(held, a))) for a in names]
         out[e.id] = lines
     return out
 
