@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Protocol
 
+from modelreg.gitstore import find_worktree
 from modelreg.gitstore.executable import Git
 from modelreg.gitstore.plumbing import Plumbing
 
@@ -60,20 +61,14 @@ class Repository:
         """The repository whose working tree holds ``registry_root``; None when its files
         do not say (no ``.git`` above it, or one this reader does not know)."""
         root = registry_root.resolve()
-        for top in (root, *root.parents):
-            dot = top / ".git"
-            if dot.is_dir():
-                git_dir = dot
-                break
-            if dot.is_file():
-                found = _linked(top, dot)
-                if found is None:
-                    return None
-                git_dir = found
-                break
-        else:
+        top = find_worktree(root)
+        if top is None:
             return None
-        git_dir = git_dir.resolve()
+        dot = top / ".git"
+        found = dot if dot.is_dir() else _linked(top, dot)
+        if found is None:
+            return None
+        git_dir = found.resolve()
         common = git_dir
         with contextlib.suppress(OSError):  # a linked worktree shares the main one's
             common = (git_dir / (git_dir / "commondir").read_text().strip()).resolve()
