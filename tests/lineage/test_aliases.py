@@ -67,7 +67,8 @@ def test_an_alias_to_a_missing_version_is_refused(churn: Registry) -> None:
     assert head(churn.root) == commit
 
 
-def test_remove_an_alias_and_refuse_it_while_deployed(churn: Registry) -> None:
+def deployed_champion_and_a_shadow(churn: Registry) -> None:
+    """Aliases champion (version 2, deployed on kserve) and shadow (version 1)."""
     churn.set_alias("churn-xgb@2", "champion")
     churn.set_alias("churn-xgb@1", "shadow")
     with churn.transaction() as tx:
@@ -78,6 +79,10 @@ def test_remove_an_alias_and_refuse_it_while_deployed(churn: Registry) -> None:
             ),
             message="churn-xgb: deploy version 2",
         )
+
+
+def test_remove_an_alias_and_refuse_it_while_deployed(churn: Registry) -> None:
+    deployed_champion_and_a_shadow(churn)
     commit = head(churn.root)
     with pytest.raises(RuleViolationError, match=r"deployed on kserve.*--force"):
         churn.remove_alias("churn-xgb", "champion")
@@ -143,16 +148,7 @@ def test_alias_cli(churn: Registry, run_cli: Callable[..., Result]) -> None:
 def test_a_pull_request_may_not_remove_a_deployed_alias_by_hand(
     churn: Registry, run_cli: Callable[..., Result]
 ) -> None:
-    churn.set_alias("churn-xgb@2", "champion")
-    churn.set_alias("churn-xgb@1", "shadow")
-    with churn.transaction() as tx:
-        tx.set_deployment(
-            "churn-xgb",
-            Deployment.model_validate(
-                {"target": "kserve", "version": 2, "deployed_at": "2025-01-01T00:00:00Z"}
-            ),
-            message="churn-xgb: deploy version 2",
-        )
+    deployed_champion_and_a_shadow(churn)
     git(churn.root, "checkout", "-qb", "feature")
     path = churn.root / "models/churn-xgb/model.yaml"
     text = path.read_text()
