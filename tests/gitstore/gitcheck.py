@@ -21,6 +21,12 @@ def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     ).stdout
 
 
+def loose_objects(root: Path) -> int:
+    """How many loose objects the repository holds (``git count-objects``)."""
+    counts = dict(line.split(": ") for line in run(root, "count-objects", "-v").splitlines())
+    return int(counts["count"])
+
+
 def sound(root: Path) -> None:
     """``git fsck --full --strict`` clean, nothing to commit, the log readable."""
     fsck = subprocess.run(

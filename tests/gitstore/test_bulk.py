@@ -14,7 +14,7 @@ from modelreg import Registry
 from modelreg.gitstore import GitStore, bulk, worktree
 from modelreg.gitstore.identity import Person
 from modelreg.gitstore.inprocess import InProcess
-from tests.gitstore.gitcheck import run, same_as_git_commit, sound
+from tests.gitstore.gitcheck import loose_objects, run, same_as_git_commit, sound
 
 N = bulk.BULK_FILES + 4
 
@@ -34,21 +34,16 @@ def register_all(reg: Registry) -> None:
             reg.register_version(f"m-{i:04d}", metrics={"accuracy": i / N})
 
 
-def loose(root: Path) -> int:
-    counts = dict(line.split(": ") for line in run(root, "count-objects", "-v").splitlines())
-    return int(counts["count"])
-
-
 def test_a_big_transaction_is_the_commit_git_makes(tmp_path: Path) -> None:
     reg = seeded(tmp_path)
     root = reg.root
     sound(root)
     same_as_git_commit(root, tmp_path)
-    before = loose(root)
+    before = loose_objects(root)
     register_all(reg)
     sound(root)
     same_as_git_commit(root, tmp_path)
-    assert loose(root) == before  # every object of the commit is in a pack
+    assert loose_objects(root) == before  # every object of the commit is in a pack
     assert run(root, "for-each-ref", "refs/modelreg") == ""  # no private ref left
     assert run(root, "rev-list", "--count", "HEAD").strip() == "3"
     changed = run(root, "diff-tree", "--no-commit-id", "--name-only", "-r", "HEAD").split()
@@ -92,10 +87,10 @@ def test_files_git_would_filter_are_staged_by_libgit2(tmp_path: Path) -> None:
     run(root, "add", ".")
     run(root, "commit", "--quiet", "-m", "ident")
     assert engine.plain_modes(engine.index(), paths) is None
-    before = loose(root)
+    before = loose_objects(root)
     register_all(Registry.open(root))
     sound(root)  # the index and the commit hold what git's own filters make
-    assert loose(root) >= before + N  # written one by one, as git add would
+    assert loose_objects(root) >= before + N  # written one by one, as git add would
 
 
 WRITER = """

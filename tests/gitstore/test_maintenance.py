@@ -11,16 +11,11 @@ import pytest
 from modelreg import Registry
 from modelreg.gitstore import blob_id, maintenance
 from tests.conftest import git
+from tests.gitstore.gitcheck import loose_objects
 
 
 def packs(root: Path) -> list[Path]:
     return sorted((root / ".git" / "objects" / "pack").glob("*.pack"))
-
-
-def count(root: Path, what: str) -> int:
-    """``count`` (loose objects) or ``in-pack`` of `git count-objects -v`."""
-    counts = dict(line.split(": ") for line in git(root, "count-objects", "-v").splitlines())
-    return int(counts[what])
 
 
 def loose_in_17(root: Path, n: int) -> None:
@@ -75,7 +70,7 @@ def test_writes_run_git_auto_maintenance_as_configured(churn: Registry) -> None:
     git(root, "fsck", "--strict")
     assert not new_loose_reachable(root)  # every commit packed
     # only the unreachable fillers are left loose (git keeps them two weeks)
-    assert count(root, "count") == in_17(root) == 2 + more
+    assert loose_objects(root) == in_17(root) == 2 + more
     assert [v.version for v in churn.get("churn-xgb").versions][-1] == 4
 
 
