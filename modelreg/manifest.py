@@ -69,16 +69,19 @@ def _within(check: Callable[[Any], str | None]) -> Callable[[Any, ValidationInfo
     return validator
 
 
-def _scanned(data: Any, info: ValidationInfo, skip: str | None = None) -> Any:
-    """Raw input refused when any value in it is over a limit (depth, NaN, secret URL),
-    unless validated under :data:`SCANNED`."""
+def _scanned(data: dict[str, Any], info: ValidationInfo) -> None:
+    """Refuse a value over a limit (depth, NaN, secret URL) anywhere in ``data``, unless
+    validated under :data:`SCANNED`. Called after the fields are validated (a validator
+    before them would make pydantic read JSON input as Python objects first, at twice
+    the cost of reading a cached manifest)."""
     if info.context is SCANNED:
-        return data
-    if isinstance(data, dict):
-        message = limits.first({k: v for k, v in data.items() if k != skip})
-        if message is not None:
-            raise PydanticCustomError("limit", message)
-    return data
+        return
+    plain = {
+        k: v.model_dump(mode="json") if isinstance(v, BaseModel) else v for k, v in data.items()
+    }
+    message = limits.first(plain)
+    if message is not None:
+        raise PydanticCustomError("limit", message)
 
 
 Finite = Annotated[StrictFloat, AfterValidator(_within(limits.number))]
@@ -259,14 +262,13 @@ class Version(_Frozen):
         default_factory=dict
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _limits(cls, data: Any, info: ValidationInfo) -> Any:
+    @model_validator(mode="after")
+    def _limits(self, info: ValidationInfo) -> Version:
         # Typed fields check themselves (Finite, the artifact URI); the free-form
         # hyperparameters are scanned whole: depth, numbers, URLs.
-        if isinstance(data, dict) and data.get("hyperparameters"):
-            _scanned({"hyperparameters": data["hyperparameters"]}, info)
-        return data
+        if self.hyperparameters:
+            _scanned({"hyperparameters": self.hyperparameters}, info)
+        return self
 
     @property
     def primary_artifact(self) -> Artifact | None:
@@ -342,10 +344,12 @@ class Model(_Frozen):
     versions: list[Version] = Field(default_factory=list)
     deployment: Deployment | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _limits(cls, data: Any, info: ValidationInfo) -> Any:
-        return _scanned(data, info, skip="versions")  # each version scans itself
+    @model_validator(mode="after")
+    def _limits(self, info: ValidationInfo) -> Model:
+        # each version scans itself
+        fields = (name for name in type(self).model_fields if name != "versions")
+        _scanned({name: getattr(self, name) for name in fields}, info)
+        return self
 
     @property
     def status(self) -> Status:

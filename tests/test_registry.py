@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -222,6 +223,22 @@ def test_transaction_is_one_commit_and_all_or_nothing(churn: Registry) -> None:
         raise RuntimeError("boom")
     assert head(churn.root) == tip and clean(churn)
     assert churn.get("churn-xgb").latest_version == 4
+
+
+def test_a_transaction_puts_the_garbage_collector_back_as_it_was(churn: Registry) -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(500, 7, 9)
+        with churn.transaction():
+            # older generations are walked rarely while it is open (see GC_SPACING)
+            assert gc.get_threshold() == (20_000, 1_000, 1_000)
+            churn.register_version("churn-xgb")
+        assert gc.get_threshold() == (500, 7, 9)
+        with pytest.raises(RuntimeError), churn.transaction():
+            raise RuntimeError("boom")
+        assert gc.get_threshold() == (500, 7, 9)
+    finally:
+        gc.set_threshold(*before)
 
 
 def test_refuses_to_write_over_uncommitted_edits(churn: Registry) -> None:

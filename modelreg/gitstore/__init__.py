@@ -615,7 +615,9 @@ class GitStore:
             message=message,
         )
         try:
-            done = self.git.feed("fast-import", "--quiet", "--force", "--done", data=data)
+            done = self.git.feed(
+                "fast-import", "--quiet", "--force", "--done", data=data, env=bulk.ENV
+            )
         finally:
             self._engine.drop_ref(ref)
         if not done.ok:

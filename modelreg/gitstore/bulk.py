@@ -23,6 +23,12 @@ BULK_FILES = 256
 
 REF_PREFIX = "refs/modelreg/bulk-"
 
+ENV = {"MALLOC_TOP_PAD_": str(64 << 20)}
+"""fast-import's environment: glibc's allocator keeps 64 MiB spare at the top of the
+heap. zlib's state, allocated and freed for every object, otherwise grows and shrinks
+the heap each time, and the kernel's page faults took half of fast-import's time at
+10,000 blobs (2.0 s, 0.7 s with it). Other C libraries ignore the variable."""
+
 
 def ident(who: Person) -> bytes:
     """``Name <email> 1700000000 +0100``, as a commit header has it."""

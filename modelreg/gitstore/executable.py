@@ -50,9 +50,9 @@ class Git:
         (undecodable bytes kept as surrogates, so odd file names survive the round trip)."""
         return self._started(args, env, None)
 
-    def feed(self, *args: str, data: bytes) -> Done:
+    def feed(self, *args: str, data: bytes, env: Mapping[str, str] | None = None) -> Done:
         """``git ARGS`` reading ``data`` on its standard input."""
-        return self._started(args, None, data)
+        return self._started(args, env, data)
 
     def _started(
         self, args: tuple[str, ...], env: Mapping[str, str] | None, data: bytes | None
