@@ -11,7 +11,7 @@ not load as intended.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from modelreg import limits, yamlio
@@ -46,17 +46,15 @@ def manifest(
     point: Point = None,
     parse: Parse,
     max_bytes: int = limits.MAX_MANIFEST_BYTES,
-    block: str | None = None,
 ) -> Written:
     """The bytes of ``path`` holding ``new``: ``text`` (holding ``old``) edited, or a
     fresh file. ``point`` is where appended versions go in ``text``; ``parse`` reads
-    bytes back; ``block`` is the appended versions already rendered and read back
-    (:func:`blocks`). Raises :class:`InvalidManifestError` if the file would be over
+    bytes back. Raises :class:`InvalidManifestError` if the file would be over
     ``max_bytes`` (reading it back would refuse it), :class:`ModelregError` if even a
     fresh file does not round-trip."""
     if text is not None and old is not None:
         if point is not None:
-            fast = appended(text, old, new, point, block)
+            fast = appended(text, old, new, point)
             if fast is not None:
                 return fast
         edited = _edited(text, path, old, new)
@@ -74,58 +72,26 @@ def fresh(model: Model) -> bytes:
     return (HEADER + yamlio.dumps(model.to_document())).encode("utf-8")
 
 
-def appended(
-    text: str, old: Model, new: Model, point: tuple[int, int], block: str | None = None
-) -> Written | None:
+def appended(text: str, old: Model, new: Model, point: tuple[int, int]) -> Written | None:
     """The file with new versions appended, when that is the whole change.
 
-    The appended block (rendered here unless given, from :func:`blocks`) is checked by
-    reading it back on its own, so the file is not parsed again: registering costs the
-    same for a model with 10 or 10,000 versions.
+    The appended block is checked by reading it back on its own, so the file is not
+    parsed again: registering costs the same for a model with 10 or 10,000 versions.
     """
     added = added_versions(old, new)
     if added is None:
         return None
-    if block is None:
-        block = yamlio.dumps([to_document(v) for v in added])
-        if not _reads_back({"block": block}, {"block": added}):
-            return None
+    docs = [to_document(v) for v in added]
+    block = yamlio.dumps(docs)
+    try:
+        back = [Version.model_validate(d) for d in yamlio.loads(block, "<appended>").value]
+    except (InvalidManifestError, ValueError):
+        return None
+    if back != added:
+        return None
     new_text = yamlio.splice_block(text, point, block)  # the block checked above
     # the appended block ends where the next append goes
     return Written(new_text.encode("utf-8"), (point[0] + len(new_text) - len(text), point[1]))
-
-
-def blocks(appends: Mapping[str, list[Version]]) -> dict[str, str]:
-    """The YAML blocks of the versions appended to many manifests (keyed as given; see
-    :func:`added_versions`), rendered in one run of PyYAML's emitter and read back in
-    one parse: PyYAML's cost per call is many times its cost per version. Empty when
-    the blocks do not read back as their versions (each is then rendered and checked
-    on its own, by :func:`appended`)."""
-    if not appends:
-        return {}
-    docs = [[to_document(v) for v in versions] for versions in appends.values()]
-    texts = yamlio.dumps_lists(docs)
-    if texts is None:
-        return {}
-    rendered = dict(zip(appends, texts, strict=True))
-    return rendered if _reads_back(rendered, appends) else {}
-
-
-def _reads_back(rendered: Mapping[str, str], versions: Mapping[str, list[Version]]) -> bool:
-    """Each block reads back as the versions it renders. The blocks are read as the
-    values of one mapping (``key:`` then the block, which a block sequence there is)."""
-    keys = [f"k{i}" for i in range(len(rendered))]
-    text = "".join(f"{key}:\n{block}" for key, block in zip(keys, rendered.values(), strict=True))
-    try:
-        value = yamlio.loads(text, "<appended>").value
-        if not isinstance(value, dict) or list(value) != keys:
-            return False
-        for key, expected in zip(keys, versions.values(), strict=True):
-            if [Version.model_validate(d) for d in value[key]] != expected:
-                return False
-    except (InvalidManifestError, ValueError, TypeError):
-        return False
-    return True
 
 
 def _edited(text: str, path: str, old: Model, new: Model) -> bytes | None:

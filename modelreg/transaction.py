@@ -509,19 +509,6 @@ class Transaction:
         Raises :class:`RuleViolationError` naming every rule a manifest breaks."""
         changes: dict[str, bytes | None] = dict(self.files)
         problems: list[str] = []
-        # the versions each model appends to its stored state (None: not an append),
-        # their blocks rendered together where the manifest knows where they go
-        added_by: dict[str, list[Version] | None] = {}
-        appends: dict[str, list[Version]] = {}
-        for model_id, model in self.models.items():
-            stored = None if model is None else self._as_stored(model_id)
-            added = None
-            if model is not None and stored is not None:
-                added = render.added_versions(stored[1], model)
-                if added and stored[2] is not None:
-                    appends[model_id] = added
-            added_by[model_id] = added
-        blocks = render.blocks(appends)
         for model_id, model in self.models.items():
             path = manifest_path(model_id)
             if model is None:
@@ -529,7 +516,7 @@ class Transaction:
                 continue
             stored = self._as_stored(model_id)
             data, old, point = (None, None, None) if stored is None else stored
-            added = added_by[model_id]
+            added = None if old is None else render.added_versions(old, model)
             violations = (
                 rules.check_model(model, self.config)
                 if added is None
@@ -546,7 +533,6 @@ class Transaction:
                 point=point,
                 parse=self.base.reparse(model_id),
                 max_bytes=self.config.policy.max_manifest_bytes,
-                block=blocks.get(model_id),
             )
             if written.point is not None:
                 self.base.cache.put(blob_id(written.data), model, written.point, written=True)

@@ -363,37 +363,6 @@ def dumps(value: Any, *, flow: bool = False) -> str:
     )
 
 
-def dumps_lists(values: Sequence[list[Any]]) -> list[str] | None:
-    """``[dumps(v) for v in values]`` for non-empty lists, in one run of the emitter:
-    PyYAML's cost per call is some twenty times its cost per small list. The lists are
-    dumped as the values of one mapping (a block sequence there is not indented, so
-    each comes out as on its own) and cut apart at the keys. None if the text does
-    not cut cleanly."""
-    if not values or not all(isinstance(v, list) and v for v in values):
-        return None
-    keys = [f"k{i}" for i in range(len(values))]
-    text = dumps(dict(zip(keys, values, strict=True)))
-    parts = text.split("\n")
-    out: list[str] = []
-    expected = iter(keys)
-    block: list[str] | None = None
-    for line in parts[:-1]:  # the text ends with a line break
-        if line[:1] not in ("-", " ", ""):  # a key: everything else is indented
-            if line != f"{next(expected, None)}:":
-                return None
-            if block is not None:
-                out.append("\n".join(block) + "\n")
-            block = []
-        elif block is None or (not block and not line.startswith("- ")):
-            return None
-        else:
-            block.append(line)
-    if block is None or next(expected, None) is not None:
-        return None
-    out.append("\n".join(block) + "\n")
-    return out
-
-
 def dump_inline(value: Any) -> str:
     """One scalar or a short flow collection, for splicing into a line."""
     text = dumps(value, flow=True).strip()

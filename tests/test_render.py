@@ -78,43 +78,13 @@ def test_nothing_is_written_that_does_not_read_back() -> None:
         render.manifest(PATH, model, parse=lambda data: None)
 
 
-def test_blocks_rendered_together_are_the_blocks_rendered_alone() -> None:
-    old, point = loaded()
-    assert point is not None
-    texts = ["plain", "two\nlines\n", "key: value", "ünïcødé", "x " * 80, "- dash", "yes"]
-    news = {
-        f"m{i}": old.model_copy(
-            update={
-                "versions": [
-                    *old.versions,
-                    *(
-                        Version(
-                            version=n,
-                            created_at=T0,
-                            description=text,
-                            hyperparameters={"text": text, "layers": [256, 128]},
-                        )
-                        for n in range(2, 2 + i % 3 + 1)
-                    ),
-                ]
-            }
-        )
-        for i, text in enumerate(texts)
-    }
-    appends = {key: render.added_versions(old, new) or [] for key, new in news.items()}
-    blocks = render.blocks(appends)
-    assert set(blocks) == set(news)
-    for key, new in news.items():
-        alone = render.manifest(PATH, new, text=TEXT, old=old, point=point, parse=parse)
-        together = render.manifest(
-            PATH, new, text=TEXT, old=old, point=point, parse=parse, block=blocks[key]
-        )
-        assert together == alone and parse(together.data) == new
-
-
-def test_a_change_that_is_not_an_append_has_no_block() -> None:
+def test_a_change_that_is_not_an_append_adds_no_versions() -> None:
     old, _ = loaded()
     renamed = old.model_copy(update={"name": "Churn 2"})
+    v2 = Version(version=2, created_at=T0)
     assert render.added_versions(old, renamed) is None
     assert render.added_versions(old, old) is None
-    assert render.blocks({}) == {}
+    both = renamed.model_copy(update={"versions": [*old.versions, v2]})
+    assert render.added_versions(old, both) is None
+    appended = old.model_copy(update={"versions": [*old.versions, v2]})
+    assert render.added_versions(old, appended) == [v2]

@@ -6,7 +6,7 @@ import pytest
 
 from modelreg import InvalidManifestError
 from modelreg.schema import parse_manifest
-from modelreg.yamlio import Editor, dumps, dumps_lists, loads
+from modelreg.yamlio import Editor, dumps, loads
 
 GOOD = """\
 # a comment people wrote
@@ -166,46 +166,6 @@ def test_editor_appends_before_trailing_comments() -> None:
     e = Editor(GOOD + "# end of versions\n")
     e.append(("versions",), {"version": 2})
     assert e.text.endswith("- version: 2\n# end of versions\n")
-
-
-AWKWARD = [
-    "a" * 150,
-    "x y " * 60,
-    "line1\nline2\n",
-    "two\n\nparagraphs",
-    "ünïcødé ✓",
-    "- dash",
-    "key: value",
-    "---",
-    "...",
-    "#hash",
-    "'q'",
-    '"dq"',
-    "",
-    " lead",
-    "trail ",
-    "yes",
-    "null",
-    "1e3",
-    "a\tb",
-    "k1:",
-    "ab\u2028cd",
-]
-
-
-def test_lists_dumped_together_are_each_as_dumped_alone() -> None:
-    values: list[list[object]] = [
-        [{"n": i, "text": text, "nested": {"deep": [text, {"k": text}]}, text or "e": i}]
-        for i, text in enumerate(AWKWARD)
-    ]
-    values.append([{"a": 1}, {"b": [1, 2]}, "plain", ["inner"]])
-    assert dumps_lists(values) == [dumps(v) for v in values]
-
-
-def test_only_non_empty_lists_are_dumped_together() -> None:
-    assert dumps_lists([]) is None
-    assert dumps_lists([[1], []]) is None
-    assert dumps_lists([[1], {"a": 1}]) is None  # type: ignore[list-item]
 
 
 def test_a_value_met_twice_is_written_twice_not_as_an_anchor() -> None:
