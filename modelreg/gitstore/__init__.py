@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from modelreg.errors import ConflictError, GitError, NotFoundError
 from modelreg.gitstore import bulk, identity, maintenance, worktree
-from modelreg.gitstore.executable import Done, Git
+from modelreg.gitstore.executable import Done, Git, Running
 from modelreg.gitstore.features import CONFIG_KEYS, Features, features
 from modelreg.gitstore.journal import Journal, Pending
 from modelreg.gitstore.plumbing import Plumbing
@@ -487,7 +487,6 @@ class GitStore:
             for attempt in range(1, maintenance.TRIES + 1):
                 try:
                     with self._index_held() as release:
-                        self._refuse_dirty(paths, engine)
                         return self._commit_in_process(paths, text, release)
                 except maintenance.Raced:
                     if attempt == maintenance.TRIES:
@@ -557,8 +556,20 @@ class GitStore:
         # many files: git writes their objects into one pack, and the files are written
         # in place (see bulk.py)
         modes = engine.plain_modes(index, paths) if len(paths) >= bulk.BULK_FILES else None
+        parent = self.head()
+        packing = (
+            None
+            if modes is None
+            else self._bulk_started(paths, modes, parent, author, committer, message)
+        )
         try:
-            parent = self.head()
+            self._refuse_dirty(paths, "libgit2")
+        except BaseException:
+            if packing is not None:  # what git wrote is reachable from nothing
+                with contextlib.suppress(GitError):
+                    self._bulk_finished(packing)
+            raise
+        try:
             if modes is None:
                 self._begin(paths, parent)
                 staged = engine.stage(index, {p: d is not None for p, d in paths.items()})
@@ -568,7 +579,8 @@ class GitStore:
                 assert tree is not None
                 new = engine.create_commit(tree, parent, author, committer, message)
             else:
-                new = self._bulk_commit(paths, modes, parent, author, committer, message)
+                assert packing is not None
+                new = self._bulk_finished(packing)
                 ids = self._begin(paths, parent, in_place=True)
                 engine.set_entries(
                     index, {p: None if i is None else (i, modes[p]) for p, i in ids.items()}
@@ -593,7 +605,7 @@ class GitStore:
         maintenance.after_write(self)  # what `git commit` does after committing
         return new
 
-    def _bulk_commit(
+    def _bulk_started(
         self,
         paths: Mapping[str, bytes | None],
         modes: Mapping[str, int],
@@ -601,25 +613,29 @@ class GitStore:
         author: identity.Person,
         committer: identity.Person,
         message: str,
-    ) -> str:
-        """The commit of ``paths``, its objects written by ``git fast-import`` (nothing
-        points at it yet)."""
-        assert self._engine is not None
-        ref = f"{bulk.REF_PREFIX}{os.getpid()}"
+    ) -> Running:
+        """``git fast-import`` writing the commit of ``paths`` and its objects, on the
+        private ref :data:`bulk.REF_PREFIX` ``<pid>`` (see :meth:`_bulk_finished`)."""
         data = bulk.stream(
             {p: None if d is None else (d, modes[p]) for p, d in paths.items()},
-            ref=ref,
+            ref=f"{bulk.REF_PREFIX}{os.getpid()}",
             parent=parent,
             author=author,
             committer=committer,
             message=message,
         )
+        return self.git.start(
+            "fast-import", "--quiet", "--force", "--done", data=data, env=bulk.ENV
+        )
+
+    def _bulk_finished(self, packing: Running) -> str:
+        """The commit ``git fast-import`` made, once it has ended; its private ref is
+        removed, so nothing points at the commit yet."""
+        assert self._engine is not None
         try:
-            done = self.git.feed(
-                "fast-import", "--quiet", "--force", "--done", data=data, env=bulk.ENV
-            )
+            done = packing.wait()
         finally:
-            self._engine.drop_ref(ref)
+            self._engine.drop_ref(f"{bulk.REF_PREFIX}{os.getpid()}")
         if not done.ok:
             raise GitError(f"git fast-import refused the commit: {done.last_words()}")
         return done.out.strip()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from modelreg import Registry
+from modelreg import ConflictError, Registry
 from modelreg.gitstore import GitStore, bulk, worktree
 from modelreg.gitstore.identity import Person
 from modelreg.gitstore.inprocess import InProcess
@@ -56,6 +56,24 @@ def test_a_big_transaction_is_the_commit_git_makes(tmp_path: Path) -> None:
     assert again.get("m-0007").versions[0].metrics == {"accuracy": 7 / N}
 
 
+def test_a_big_commit_meeting_an_edit_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+    # git writes the commit's objects while the files are checked: a refusal must
+    # leave neither the commit nor a ref behind
+    reg = seeded(tmp_path)
+    root = reg.root
+    tip = run(root, "rev-parse", "HEAD")
+    edited = root / "models/m-0100/model.yaml"
+    edited.write_text(edited.read_text() + "# my note\n")
+    with pytest.raises(ConflictError, match="m-0100"):
+        register_all(reg)
+    assert run(root, "rev-parse", "HEAD") == tip
+    assert run(root, "for-each-ref", "refs/modelreg") == ""
+    assert edited.read_text().endswith("# my note\n")
+    assert run(root, "status", "--porcelain") == " M models/m-0100/model.yaml\n"
+    edited.write_text(edited.read_text().removesuffix("# my note\n"))
+    sound(root)  # the index and the other files are as they were
+
+
 def test_deletes_and_an_executable_manifest_in_a_big_commit(tmp_path: Path) -> None:
     reg = seeded(tmp_path)
     root = reg.root
@@ -95,7 +113,7 @@ def test_files_git_would_filter_are_staged_by_libgit2(tmp_path: Path) -> None:
 
 WRITER = """
 import os, signal, sys
-from modelreg import Registry
+from modelreg import ConflictError, Registry
 from modelreg.gitstore import GitStore
 
 def kill(name):
