@@ -346,9 +346,9 @@ class Model(_Frozen):
 
     @model_validator(mode="after")
     def _limits(self, info: ValidationInfo) -> Model:
-        # each version scans itself
-        fields = (name for name in type(self).model_fields if name != "versions")
-        _scanned({name: getattr(self, name) for name in fields}, info)
+        if info.context is not SCANNED:  # each version scans itself
+            fields = (name for name in type(self).model_fields if name != "versions")
+            _scanned({name: getattr(self, name) for name in fields}, info)
         return self
 
     @property

