@@ -81,3 +81,14 @@ def stream(
             out.append(b"M %o :%d " % (change[1], marks[path]) + _quoted(path) + b"\n")
     out.append(b"\nget-mark :%d\ndone\n" % mark)
     return b"".join(out)
+
+
+def index_info(entries: Mapping[str, tuple[str, int] | None], null: str) -> bytes:
+    """``git update-index -z --index-info`` input pointing index entries at objects
+    already written (object id and mode; None removes the entry, named with the
+    ``null`` id of the repository's hash)."""
+    out = []
+    for path, target in entries.items():
+        mode, oid = (0, null) if target is None else (target[1], target[0])
+        out.append(b"%o %s\t%s\0" % (mode, oid.encode(), path.encode("utf-8", "surrogateescape")))
+    return b"".join(out)

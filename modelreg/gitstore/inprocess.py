@@ -329,20 +329,6 @@ class InProcess:
                 return True
         return False
 
-    def set_entries(
-        self, index: pygit2.Index, entries: Mapping[str, tuple[str, int] | None]
-    ) -> None:
-        """Point index entries at objects already written (object id and mode; None
-        removes one). Their file status is left blank, as ``git read-tree`` leaves it:
-        git reads such files once more and fills it in."""
-        for path, target in entries.items():
-            if target is None:
-                if path in index:
-                    index.remove(path)
-            else:
-                mode = pygit2.enums.FileMode(target[1])
-                index.add(pygit2.IndexEntry(path, pygit2.Oid(hex=target[0]), mode))
-
     def drop_ref(self, name: str) -> None:
         """Remove a ref if it exists."""
         with contextlib.suppress(KeyError, pygit2.GitError):
