@@ -179,7 +179,7 @@ class Registry(Holdings):
         self, model_id: str, stage: Stage | str = Stage.PRODUCTION
     ) -> List[StagePeriod]:
         """Which version held ``stage`` from when to when, and by which commit (audit)."""
-        return self.past().stage_periods(model_id, Stage(stage))
+        return self.past().stage_periods(model_id, Stage.named(stage))
 
     def alias_history(self, model_id: str, alias: str) -> List[StagePeriod]:
         """Which version held ``alias`` from when to when, and by which commit (audit)."""

@@ -280,7 +280,7 @@ class Transaction:
                 "version": number,
                 "label": label,
                 "description": fields.get("description"),
-                "stage": Stage(fields.get("stage", Stage.NONE)),
+                "stage": Stage.named(fields.get("stage", Stage.NONE)),
                 "created_at": now(),
                 "metrics": dict(fields.get("metrics") or {}),
                 "hyperparameters": dict(fields.get("hyperparameters") or {}),
@@ -371,7 +371,7 @@ class Transaction:
     def set_stage(self, model_id: str, version: int, stage: Stage | str) -> Model:
         """Move a version to a stage. Promoting to production demotes the previous production
         version (to archived, or to none while it is still deployed) in the same commit."""
-        stage = Stage(stage)
+        stage = Stage.named(stage)
         model = self.get(model_id)
         new, notes = self._with_stage(model, version, stage)
         if new != model:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from modelreg.errors import RuleViolationError
+
 API_VERSION = "modelreg/v1"
 # ``_`` is allowed (the seed catalog's ``customer_validation_lstm``); deploy targets whose
 # platform forbids it map ids to valid names themselves (see ``deploy.target.dns_name``).
@@ -29,6 +31,16 @@ class Stage(Word):
     CHALLENGER = "challenger"
     PRODUCTION = "production"
     ARCHIVED = "archived"
+
+    @classmethod
+    def named(cls, value: str) -> Stage:
+        """The stage called ``value``. Raises :class:`RuleViolationError` naming the
+        stages there are when there is none of that name."""
+        try:
+            return cls(value)
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise RuleViolationError(f"stage: {value!r} is not a stage ({names})") from None
 
 
 # names a version selector already means: an alias cannot take one of them

@@ -530,3 +530,15 @@ def test_history_events_are_kept_by_blob_and_read_back_the_same(churn: Registry)
     assert [(c.commit.sha, c.events) for c in Registry.open(churn.root).history("churn-xgb")][
         1:
     ] == first
+
+
+def test_an_unknown_stage_is_a_rule_violation_naming_the_stages(churn: Registry) -> None:
+    tip = head(churn.root)
+    for write in (
+        lambda: churn.register_version("churn-xgb", stage="prod"),
+        lambda: churn.set_stage("churn-xgb", 1, "prod"),
+        lambda: churn.stage_history("churn-xgb", "prod"),
+    ):
+        with pytest.raises(RuleViolationError, match=r"'prod' is not a stage .*production"):
+            write()
+    assert head(churn.root) == tip and clean(churn)
