@@ -93,7 +93,7 @@ def test_single_production_demotes_the_previous_in_the_same_commit(churn: Regist
 def test_production_policy_and_unknown_versions(churn: Registry) -> None:
     with pytest.raises(NotFoundError):
         churn.set_stage("churn-xgb", 7, "staging")
-    with pytest.raises(ValueError):
+    with pytest.raises(RuleViolationError, match="not a stage"):
         churn.set_stage("churn-xgb", 1, "shipped")
 
 
