@@ -3,13 +3,16 @@
 Parsing YAML is the cost to avoid repeating: a blob id names exact bytes, so
 an entry is valid for as long as the code that parsed it. Entries are the
 manifest as JSON (validated again, in pydantic-core, only when a command asks
-for that model) in one ``marshal`` file: loading it costs milliseconds even
-for thousands of models, and a command that touches one model validates one.
+for that model) in one ``marshal`` file, in chunks. Beside it, an index names
+the chunk of each blob: a command that needs a few models reads their chunks,
+not the whole file (at 10,000 models the file is some 70 MB, half a second to
+load), and a command that lists everything loads it all.
 """
 
 from __future__ import annotations
 
 import marshal
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -20,7 +23,8 @@ if TYPE_CHECKING:
     from modelreg.manifest import Model
 
 # Bump when parsing or the models change, so old entries are never trusted.
-CACHE_VERSION = "modelreg-cache-12"
+CACHE_VERSION = "modelreg-cache-13"
+INDEX_SUFFIX = ".index"  # the index's file: the cache's name with this after it
 # The file is rewritten whole only when what a run added is at least this fraction of
 # it: parsing a few small manifests again later costs less than rewriting megabytes now
 # (a write of one small manifest into a registry of thousands rewrites nothing).
@@ -50,8 +54,15 @@ class ManifestCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         # blob id -> (manifest as JSON, where appended versions go in its text, summary);
-        # read from disk on first use
+        # read from disk on first use; until then single entries are read through the
+        # index (``_index``: blob id -> offset of its chunk; None: not read yet, or
+        # not usable) and kept in ``_some``
         self._raw: dict[str, Entry] | None = None
+        self._index: dict[str, int] | None = None
+        self._index_read = False
+        self._token: object = None
+        self._some: dict[str, Entry] = {}
+        self._new: dict[str, Entry] = {}  # encoded this run
         self.models: dict[str, Model] = {}
         self.used: set[str] = set()
         self.dirty = False
@@ -64,8 +75,10 @@ class ManifestCache:
 
     @property
     def raw(self) -> dict[str, Entry]:
+        """Every entry (the whole file read, with what this run added)."""
         if self._raw is None:
             self._raw = self._load()
+            self._raw.update(self._new)
         return self._raw
 
     def _load(self) -> dict[str, Entry]:
@@ -76,11 +89,65 @@ class ManifestCache:
             with self.path.open("rb") as f:
                 if marshal.load(f) != CACHE_VERSION:
                     return {}
+                marshal.load(f)  # the token the index names the file by
                 while (chunk := marshal.load(f)) is not None:
                     out.update(chunk)
         except (OSError, EOFError, ValueError, TypeError):
             return {}
         return out
+
+    def _found(self, blob: str) -> Entry | None:
+        """The entry of ``blob``: through the index while the file is not loaded (its
+        chunk read alone), else from everything loaded."""
+        if self._raw is not None:
+            return self._raw.get(blob)
+        found = self._new.get(blob) or self._some.get(blob)
+        if found is not None:
+            return found
+        index = self._indexed()
+        if index is None:
+            return self.raw.get(blob)
+        offset = index.get(blob)
+        if offset is None:
+            return None  # the index names every entry of the file
+        assert self.path is not None
+        try:
+            with self.path.open("rb") as f:
+                if not self._named(f):  # rewritten since: its chunks are elsewhere
+                    return self.raw.get(blob)
+                f.seek(offset)
+                chunk = dict(marshal.load(f))
+        except (OSError, EOFError, ValueError, TypeError):
+            return self.raw.get(blob)
+        self._some.update(chunk)
+        return chunk.get(blob)
+
+    def _indexed(self) -> dict[str, int] | None:
+        """The index, when it was written with the cache file as it is (its token)."""
+        if self._index_read or self.path is None:
+            return self._index
+        self._index_read = True
+        saved = derived.load(self.path.with_name(self.path.name + INDEX_SUFFIX), CACHE_VERSION, 2)
+        if saved is None or not isinstance(saved[1], dict):
+            return None
+        self._token = saved[0]
+        try:
+            with self.path.open("rb") as f:
+                if not self._named(f):
+                    return None
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        self._index = saved[1]
+        return self._index
+
+    def _named(self, f: BinaryIO) -> bool:
+        """The cache file open in ``f`` is the one the index was written with."""
+        return bool(marshal.load(f) == CACHE_VERSION and marshal.load(f) == self._token)
+
+    def _forget(self, blob: str) -> None:
+        for entries in (self._raw, self._some, self._new):
+            if entries is not None:
+                entries.pop(blob, None)
 
     def get(self, blob: str, keep: bool = True) -> tuple[Model, Point] | None:
         """The model parsed from ``blob`` and where appended versions go, None if not
@@ -89,7 +156,7 @@ class ManifestCache:
         if fresh is not None:
             self.used.add(blob)
             return fresh
-        found = self.raw.get(blob)
+        found = self._found(blob)
         if found is None:
             return None
         self.used.add(blob)
@@ -101,7 +168,7 @@ class ManifestCache:
             try:
                 model = Model.model_validate_json(found[0], context=SCANNED)
             except ValueError:  # written by other code: parse the YAML again
-                del self.raw[blob]
+                self._forget(blob)
                 return None
             if keep:
                 self.models[blob] = model
@@ -143,7 +210,9 @@ class ManifestCache:
         # fields always do; free-form hyperparameters only when they hold plain JSON values
         if all(_plain(v.hyperparameters) for v in model.versions):
             data = model.model_dump_json(by_alias=True, exclude_none=True).encode()
-            self.raw[blob] = (data, append_at, Summary.of(model).to_tuple())
+            self._new[blob] = (data, append_at, Summary.of(model).to_tuple())
+            if self._raw is not None:
+                self._raw[blob] = self._new[blob]
             self._added += len(data)
 
     def save(self) -> None:
@@ -152,21 +221,38 @@ class ManifestCache:
         self._written.clear()
         if self.path is None or not self.dirty:
             return
-        raw = self.raw
         added, self._added = self._added, 0
-        if added < REWRITE_FRACTION * sum(len(entry[0]) for entry in raw.values()):
+        if self._raw is None:  # what is there is measured by the file, not loaded for it
+            try:
+                there = self.path.stat().st_size
+            except OSError:
+                there = 0
+        else:
+            there = sum(len(entry[0]) for entry in self._raw.values())
+        if added < REWRITE_FRACTION * there:
             self.dirty = False
             return
+        raw = self.raw
         if len(raw) > 2 * max(len(self.used), 1000):  # forget what this run never asked for
             raw = {k: v for k, v in raw.items() if k in self.used}
         # in chunks: the whole file is never one object in memory, written or read
         items = list(raw.items())
+        token = os.urandom(8).hex()
+        offsets: dict[str, int] = {}
 
         def write(f: BinaryIO) -> None:
             marshal.dump(CACHE_VERSION, f)
+            marshal.dump(token, f)
             for start in range(0, len(items), CHUNK):
-                marshal.dump(items[start : start + CHUNK], f)
+                chunk = items[start : start + CHUNK]
+                offsets.update(dict.fromkeys((blob for blob, _ in chunk), f.tell()))
+                marshal.dump(chunk, f)
             marshal.dump(None, f)
 
         derived.replace(self.path, write)
+        # the index last: one naming another file's token is never used
+        derived.dump(
+            self.path.with_name(self.path.name + INDEX_SUFFIX), CACHE_VERSION, token, offsets
+        )
+        self._new.clear()
         self.dirty = False

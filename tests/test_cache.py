@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modelreg.cache import CHUNK, ManifestCache
+from modelreg.cache import CHUNK, INDEX_SUFFIX, ManifestCache
 from modelreg.manifest import Model
 
 
@@ -40,3 +40,56 @@ def test_a_damaged_or_cut_file_is_an_empty_cache(tmp_path: Path) -> None:
     assert ManifestCache(path).raw == {}
     path.write_bytes(b"not a cache")
     assert ManifestCache(path).raw == {}
+
+
+def saved(path: Path, n: int) -> None:
+    cache = ManifestCache(path)
+    for i in range(n):
+        cache.put(f"{i:040x}", model(i), (3, 0), keep=False)
+    cache.save()
+
+
+def test_one_entry_is_read_through_the_index_without_the_rest(tmp_path: Path) -> None:
+    # a command that needs one model reads its chunk alone: with the file's last chunk
+    # damaged, an entry of the first still reads, which loading everything could not
+    path = tmp_path / "manifests.cache"
+    saved(path, 3 * CHUNK)
+    assert (tmp_path / f"manifests.cache{INDEX_SUFFIX}").is_file()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 100] + b"\xff" * 100)
+    cache = ManifestCache(path)
+    found = cache.get(f"{1:040x}")
+    assert found is not None and found[0] == model(1) and found[1] == (3, 0)
+    assert cache.get(f"{3 * CHUNK - 1:040x}") is None  # its chunk is the damaged one
+    assert cache.get("f" * 40) is None  # not in the cache at all
+    assert ManifestCache(path).raw == {}  # loaded whole, the file is refused
+
+
+def test_an_index_of_another_file_is_not_used(tmp_path: Path) -> None:
+    path = tmp_path / "manifests.cache"
+    index = tmp_path / f"manifests.cache{INDEX_SUFFIX}"
+    saved(path, CHUNK + 5)
+    old_index = index.read_bytes()
+    other = tmp_path / "other" / "manifests.cache"
+    other.parent.mkdir()
+    cache = ManifestCache(other)
+    for i in range(CHUNK + 5):  # the same blobs, in another order: other offsets
+        cache.put(f"{CHUNK + 4 - i:040x}", model(CHUNK + 4 - i), None, keep=False)
+    cache.save()
+    path.write_bytes(other.read_bytes())
+    index.write_bytes(old_index)  # as if the index of the old file outlived it
+    again = ManifestCache(path)
+    for i in (0, CHUNK + 4):
+        found = again.get(f"{i:040x}")
+        assert found is not None and found[0] == model(i) and found[1] is None
+
+
+def test_a_small_addition_is_not_saved_and_loads_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "manifests.cache"
+    saved(path, 2 * CHUNK)
+    before = path.read_bytes()
+    cache = ManifestCache(path)
+    cache.put("e" * 40, model(9999), None)
+    cache.save()  # a few hundred bytes against the whole file: parsed again next time
+    assert path.read_bytes() == before
+    assert cache.get("e" * 40) is not None and ManifestCache(path).get("e" * 40) is None
