@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from modelreg import ConflictError, Registry
+from modelreg import ConflictError, GitError, Registry
 from modelreg.gitstore import GitStore, bulk, worktree
 from modelreg.gitstore.identity import Person
 from modelreg.gitstore.inprocess import InProcess
@@ -74,6 +74,27 @@ def test_a_big_commit_meeting_an_edit_is_refused_and_leaves_nothing(tmp_path: Pa
     sound(root)  # the index and the other files are as they were
 
 
+def test_a_big_commit_git_refuses_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # git looks for objects where the environment says (libgit2 does not): fast-import
+    # cannot find the parent commit there and refuses the stream
+    reg = seeded(tmp_path)
+    root = reg.root
+    tip = run(root, "rev-parse", "HEAD")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("GIT_OBJECT_DIRECTORY", str(elsewhere))
+    with pytest.raises(GitError, match="fast-import refused the commit"):
+        register_all(reg)
+    monkeypatch.delenv("GIT_OBJECT_DIRECTORY")
+    assert run(root, "rev-parse", "HEAD") == tip
+    assert run(root, "for-each-ref", "refs/modelreg") == ""
+    sound(root)  # files, index and HEAD as they were
+    register_all(Registry.open(root))  # and the next try goes through
+    assert run(root, "rev-list", "--count", "HEAD").strip() == "3"
+
+
 def test_deletes_and_an_executable_manifest_in_a_big_commit(tmp_path: Path) -> None:
     reg = seeded(tmp_path)
     root = reg.root
@@ -113,7 +134,7 @@ def test_files_git_would_filter_are_staged_by_libgit2(tmp_path: Path) -> None:
 
 WRITER = """
 import os, signal, sys
-from modelreg import ConflictError, Registry
+from modelreg import ConflictError, GitError, Registry
 from modelreg.gitstore import GitStore
 
 def kill(name):
