@@ -127,7 +127,7 @@ class ManifestCache:
         if self._index_read or self.path is None:
             return self._index
         self._index_read = True
-        saved = derived.load(self.path.with_name(self.path.name + INDEX_SUFFIX), CACHE_VERSION, 2)
+        saved = derived.load(self._index_path(self.path), CACHE_VERSION, 2)
         if saved is None or not isinstance(saved[1], dict):
             return None
         self._token = saved[0]
@@ -139,6 +139,11 @@ class ManifestCache:
             return None
         self._index = saved[1]
         return self._index
+
+    @staticmethod
+    def _index_path(path: Path) -> Path:
+        """The index of the cache file ``path``."""
+        return path.with_name(path.name + INDEX_SUFFIX)
 
     def _named(self, f: BinaryIO) -> bool:
         """The cache file open in ``f`` is the one the index was written with."""
@@ -251,8 +256,6 @@ class ManifestCache:
 
         derived.replace(self.path, write)
         # the index last: one naming another file's token is never used
-        derived.dump(
-            self.path.with_name(self.path.name + INDEX_SUFFIX), CACHE_VERSION, token, offsets
-        )
+        derived.dump(self._index_path(self.path), CACHE_VERSION, token, offsets)
         self._new.clear()
         self.dirty = False

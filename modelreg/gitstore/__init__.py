@@ -616,10 +616,10 @@ class GitStore:
         message: str,
     ) -> Running:
         """``git fast-import`` writing the commit of ``paths`` and its objects, on the
-        private ref :data:`bulk.REF_PREFIX` ``<pid>`` (see :meth:`_bulk_finished`)."""
+        private ref :func:`bulk.private_ref` (see :meth:`_bulk_finished`)."""
         data = bulk.stream(
             {p: None if d is None else (d, modes[p]) for p, d in paths.items()},
-            ref=f"{bulk.REF_PREFIX}{os.getpid()}",
+            ref=bulk.private_ref(os.getpid()),
             parent=parent,
             author=author,
             committer=committer,
@@ -636,7 +636,7 @@ class GitStore:
         try:
             done = packing.wait()
         finally:
-            self._engine.drop_ref(f"{bulk.REF_PREFIX}{os.getpid()}")
+            self._engine.drop_ref(bulk.private_ref(os.getpid()))
         if not done.ok:
             raise GitError(f"git fast-import refused the commit: {done.last_words()}")
         return done.out.strip()

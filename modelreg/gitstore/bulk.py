@@ -23,6 +23,12 @@ BULK_FILES = 256
 
 REF_PREFIX = "refs/modelreg/bulk-"
 
+
+def private_ref(pid: int) -> str:
+    """The ref fast-import commits on for process ``pid`` (removed at once)."""
+    return f"{REF_PREFIX}{pid}"
+
+
 ENV = {"MALLOC_TOP_PAD_": str(64 << 20)}
 """fast-import's environment: glibc's allocator keeps 64 MiB spare at the top of the
 heap. zlib's state, allocated and freed for every object, otherwise grows and shrinks

@@ -25,6 +25,8 @@ from modelreg.errors import GitError
 from modelreg.gitstore import maintenance
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from modelreg.gitstore import CommitInfo
     from modelreg.gitstore.repository import Readable
 
@@ -69,12 +71,13 @@ class LogIndex:
 
         return [(CommitInfo(*row[:5]), row[5] or None) for row in self._rows(path, commit)]
 
-    def _file(self, path: str) -> str:
-        return hashlib.sha1((self.store.prefix + path).encode()).hexdigest()
+    def _file(self, path: str) -> Path:
+        """Where the lookup of ``path`` is kept: one file per path, named by its hash."""
+        return self.folder / hashlib.sha1((self.store.prefix + path).encode()).hexdigest()
 
     def _entry(self, path: str) -> tuple[str, list[Row]] | None:
         if path not in self._entries:
-            found = derived.load(self.folder / self._file(path), (CACHE_VERSION, path), 2)
+            found = derived.load(self._file(path), (CACHE_VERSION, path), 2)
             self._entries[path] = None if found is None else (found[0], found[1])
         return self._entries[path]
 
@@ -126,7 +129,7 @@ class LogIndex:
         for path in sorted(self._dirty):
             found = self._entries.get(path)
             if found is not None:
-                derived.dump(self.folder / self._file(path), (CACHE_VERSION, path), *found)
+                derived.dump(self._file(path), (CACHE_VERSION, path), *found)
         self._dirty.clear()
 
 
