@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import marshal
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -20,10 +22,10 @@ from modelreg import derived
 from modelreg.query import Summary
 
 if TYPE_CHECKING:
-    from modelreg.manifest import Model
+    from modelreg.manifest import Model, Version
 
 # Bump when parsing or the models change, so old entries are never trusted.
-CACHE_VERSION = "modelreg-cache-13"
+CACHE_VERSION = "modelreg-cache-14"
 INDEX_SUFFIX = ".index"  # the index's file: the cache's name with this after it
 # The file is rewritten whole only when what a run added is at least this fraction of
 # it: parsing a few small manifests again later costs less than rewriting megabytes now
@@ -44,7 +46,53 @@ def _plain(value: object) -> bool:
     return value is None or isinstance(value, (str, int, bool))
 
 
-Entry = tuple[bytes, Point, tuple[Any, ...]]
+# where the versions end in the entry's JSON (they come last), how many there are, the
+# highest number, first_version, archived: what appending versions needs
+Tail = tuple[int, int, int, "int | None", bool]
+Entry = tuple[bytes, Point, tuple[Any, ...], Tail]
+
+
+@dataclass(frozen=True)
+class Head:
+    """What appending versions to a stored manifest needs to know of it, without
+    building its model: the blob, where appended versions go in its text, how many
+    versions it has, the highest number, ``first_version`` and the archived flag."""
+
+    blob: str
+    model_id: str
+    point: Point
+    count: int
+    latest: int
+    first_version: int | None
+    archived: bool
+
+    @classmethod
+    def of(cls, blob: str, model: Model, point: Point) -> Head:
+        return cls(
+            blob,
+            model.id,
+            point,
+            len(model.versions),
+            model.latest_version,
+            model.first_version,
+            model.archived,
+        )
+
+
+def _json(model: Model) -> tuple[bytes, Tail]:
+    """The model as JSON, its versions last (so versions appended later are spliced in
+    without parsing it), and its :data:`Tail`."""
+    head = model.model_dump_json(by_alias=True, exclude_none=True, exclude={"versions"})
+    versions = model.model_dump_json(by_alias=True, exclude_none=True, include={"versions"})
+    data = (head[:-1] + "," + versions[1:]).encode()
+    tail = (
+        len(data) - 2,
+        len(model.versions),
+        model.latest_version,
+        model.first_version,
+        model.archived,
+    )
+    return data, tail
 
 
 class ManifestCache:
@@ -53,7 +101,8 @@ class ManifestCache:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        # blob id -> (manifest as JSON, where appended versions go in its text, summary);
+        # blob id -> (manifest as JSON, where appended versions go in its text, summary,
+        # tail);
         # read from disk on first use; until then single entries are read through the
         # index (``_index``: blob id -> offset of its chunk; None: not read yet, or
         # not usable) and kept in ``_some``
@@ -179,6 +228,20 @@ class ManifestCache:
                 self.models[blob] = model
         return model, found[1]
 
+    def head(self, blob: str) -> Head | None:
+        """What appending versions needs of the manifest ``blob``, None if not cached:
+        read from its entry, without building the model."""
+        fresh = self._fresh.get(blob)
+        if fresh is not None:
+            self.used.add(blob)
+            return Head.of(blob, *fresh)
+        found = self._found(blob)
+        if found is None:
+            return None
+        self.used.add(blob)
+        _, point, summary, (_, count, latest, first_version, archived) = found
+        return Head(blob, summary[0], point, count, latest, first_version, archived)
+
     def entry(self, blob: str) -> tuple[bytes, Summary] | None:
         """The manifest's JSON and summary, without validating it (for listing)."""
         if blob in self._fresh:
@@ -201,21 +264,61 @@ class ManifestCache:
         self.used.add(blob)
         self._fresh[blob] = (model, append_at)
         if written:
-            before = self._written.get(model.id)
-            if before is not None and before != blob:
-                self._fresh.pop(before, None)
-            self._written[model.id] = blob
+            self._wrote(model.id, blob)
         self.dirty = True
         if not keep:
             self._encode(blob)
+
+    def put_appended(
+        self, blob: str, base: str, versions: Sequence[Version], append_at: Point, model_id: str
+    ) -> None:
+        """Cache the manifest ``blob`` this run wrote for ``model_id``: the one of ``base``
+        with ``versions`` appended (none of them in production), its entry made from
+        ``base``'s without building either model. Nothing is cached when ``base`` is not."""
+        if base in self._fresh:
+            self._encode(base)
+        found = self._found(base)
+        self._wrote(model_id, blob)
+        if found is None or not all(_plain(v.hyperparameters) for v in versions):
+            return
+        data, _, summary, (end, count, latest, first_version, archived) = found
+        dumped = (v.model_dump_json(by_alias=True, exclude_none=True).encode() for v in versions)
+        added = (b"," if count else b"") + b",".join(dumped)
+        entry: Entry = (
+            data[:end] + added + data[end:],
+            append_at,
+            Summary.from_tuple(summary).appended(versions).to_tuple(),
+            (
+                end + len(added),
+                count + len(versions),
+                max((latest, *(v.version for v in versions))),
+                first_version,
+                archived,
+            ),
+        )
+        self._new[blob] = entry
+        if self._raw is not None:
+            self._raw[blob] = entry
+        self._added += len(entry[0])
+        self.used.add(blob)
+        self.dirty = True
+
+    def _wrote(self, model_id: str, blob: str) -> None:
+        """``blob`` is the state of ``model_id`` this run wrote last: the state it wrote
+        before, if another, is not kept."""
+        before = self._written.get(model_id)
+        if before is not None and before != blob:
+            self._fresh.pop(before, None)
+            self._forget(before)
+        self._written[model_id] = blob
 
     def _encode(self, blob: str) -> None:
         model, append_at = self._fresh.pop(blob)
         # only what reads back as the same manifest may be served from the cache: typed
         # fields always do; free-form hyperparameters only when they hold plain JSON values
         if all(_plain(v.hyperparameters) for v in model.versions):
-            data = model.model_dump_json(by_alias=True, exclude_none=True).encode()
-            self._new[blob] = (data, append_at, Summary.of(model).to_tuple())
+            data, tail = _json(model)
+            self._new[blob] = (data, append_at, Summary.of(model).to_tuple(), tail)
             if self._raw is not None:
                 self._raw[blob] = self._new[blob]
             self._added += len(data)

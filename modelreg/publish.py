@@ -121,7 +121,7 @@ def _attempt(writer: Writer[T]) -> tuple[T, _Attempt]:
         value = writer.op(tx)
     if tx.committed is None:
         return value, _Attempt()
-    return value, _Attempt(tx.committed, list(tx.batches), list(tx.models))
+    return value, _Attempt(tx.committed, list(tx.batches), tx.touched)
 
 
 def _branch_or_head(store: GitStore) -> str:

@@ -11,7 +11,7 @@ not load as intended.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from modelreg import limits, yamlio
@@ -79,15 +79,19 @@ def appended(text: str, old: Model, new: Model, point: tuple[int, int]) -> Writt
     parsed again: registering costs the same for a model with 10 or 10,000 versions.
     """
     added = added_versions(old, new)
-    if added is None:
-        return None
+    return None if added is None else append(text, added, point)
+
+
+def append(text: str, added: Sequence[Version], point: tuple[int, int]) -> Written | None:
+    """The file ``text`` with the versions ``added`` spliced in at ``point``, the end of
+    its versions (None if the block would not read back as these versions)."""
     docs = [to_document(v) for v in added]
     block = yamlio.dumps(docs)
     try:
         back = [Version.model_validate(d) for d in yamlio.loads(block, "<appended>").value]
     except (InvalidManifestError, ValueError):
         return None
-    if back != added:
+    if back != list(added):
         return None
     new_text = yamlio.splice_block(text, point, block)  # the block checked above
     # the appended block ends where the next append goes

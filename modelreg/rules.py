@@ -84,7 +84,7 @@ def check_model(model: Model, config: RegistryConfig | None = None) -> list[Viol
                     "in the order they were registered and numbers only grow",
                 )
             )
-        out += _below_first(model, v, i)
+        out += _below_first(model.first_version, v, i)
         seen.setdefault(v.version, i)
         previous = max(previous, v.version)
     production = [i for i, v in enumerate(model.versions) if v.stage == Stage.PRODUCTION]
@@ -137,13 +137,27 @@ def check_added(model: Model, added: int, config: RegistryConfig | None = None) 
     before, new = model.versions[:cut], model.versions[cut:]
     if any(v.stage in (Stage.PRODUCTION, Stage.CHALLENGER) for v in new):
         return check_model(model, config)
-    out: list[Violation] = []
     previous = max((v.version for v in before), default=0)
-    for i, v in enumerate(new, start=cut):
+    out = check_appended(cut, previous, model.first_version, new)
+    if out is None:
+        # rare (numbers are assigned above the last): word it as check_model does
+        return [x for x in check_model(model, config) if _at_or_after(x.path, cut)]
+    return out
+
+
+def check_appended(
+    count: int, latest: int, first_version: int | None, new: Sequence[Version]
+) -> list[Violation] | None:
+    """The rules versions ``new`` break, appended after ``count`` versions whose highest
+    number is ``latest``, none of them in production or a challenger (see
+    :func:`check_added`): None when their numbers do not rise, which only the whole
+    model's check words well."""
+    out: list[Violation] = []
+    previous = latest
+    for i, v in enumerate(new, start=count):
         if v.version <= previous:
-            # rare (numbers are assigned above the last): word it as check_model does
-            return [x for x in check_model(model, config) if _at_or_after(x.path, cut)]
-        out += _below_first(model, v, i)
+            return None
+        out += _below_first(first_version, v, i)
         previous = v.version
     return out
 
@@ -302,12 +316,12 @@ def _kept_aliases(old: Model, new: Model) -> list[Violation]:
     return out
 
 
-def _below_first(model: Model, v: Version, i: int) -> list[Violation]:
+def _below_first(first_version: int | None, v: Version, i: int) -> list[Violation]:
     """Version ``v`` (the ``i``-th) numbered below the model's ``first_version``."""
-    if model.first_version is None or v.version >= model.first_version:
+    if first_version is None or v.version >= first_version:
         return []
     why = (
-        f"version {v.version} is below first_version {model.first_version}: "
+        f"version {v.version} is below first_version {first_version}: "
         "numbers of a deleted model are never reused"
     )
     return [Violation(("versions", i, "version"), why)]

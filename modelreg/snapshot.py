@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelreg import cards, retired, yamlio
-from modelreg.cache import CACHE_VERSION, ManifestCache
+from modelreg.cache import CACHE_VERSION, Head, ManifestCache
 from modelreg.checked import Checked, CheckedRecord
 from modelreg.errors import InvalidManifestError, NotFoundError, Problem
 from modelreg.gitstore import GitStore, blob_id
@@ -230,6 +230,16 @@ class Snapshot:
         point = yamlio.append_point(loaded.text, loaded.root, ("versions",))
         self.cache.put(blob, model, point, keep)
         return model, point
+
+    def head(self, model_id: str, data: bytes) -> Head:
+        """What appending versions needs of the manifest in ``data``: read from the cache
+        without building the model when these exact bytes were seen, else parsed."""
+        if len(data) <= self.config.policy.max_manifest_bytes:
+            found = self.cache.head(blob_id(data))
+            if found is not None and found.model_id == model_id:
+                return found
+        model, point = self.parse_full(model_id, data)
+        return Head.of(blob_id(data), model, point)
 
     def reparse(self, model_id: str) -> Callable[[bytes], Model | None]:
         """``parse`` for ``model_id`` that answers None for bytes that do not load."""

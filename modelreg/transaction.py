@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from modelreg import aliases, cards, limits, lineage, render, retired, rules, yamlio
-from modelreg.cache import Point
+from modelreg.cache import Head, Point
 from modelreg.config import RegistryConfig
 from modelreg.errors import ConflictError, NotFoundError, RuleViolationError
 from modelreg.gitstore import GitStore, blob_id
@@ -112,6 +112,10 @@ class Transaction:
         # each manifest read as stored: its bytes, model and append point, read once
         # for the writes and for the commit
         self._stored: dict[str, tuple[bytes, Model, Point]] = {}
+        # versions appended to a stored manifest whose model was never built: a model
+        # only appended to is written from what its head (below) says, at any size
+        self._tails: dict[str, list[Version]] = {}
+        self._heads: dict[str, tuple[bytes, Head]] = {}  # bytes and head, read once
         self._gc_before = gc.get_threshold()  # the collector's setting before the block
 
     # ------------------------------------------------------------- reading
@@ -139,15 +143,43 @@ class Transaction:
         None if there is none."""
         found = self._stored.get(model_id)
         if found is None:
-            data = self.base.read_bytes(manifest_path(model_id))
+            head = self._heads.get(model_id)
+            data = self.base.read_bytes(manifest_path(model_id)) if head is None else head[0]
             if data is None:
                 return None
             model, point = self.base.parse_full(model_id, data)
             found = self._stored[model_id] = (data, model, point)
         return found
 
+    def _head(self, model_id: str) -> tuple[bytes, Head] | None:
+        """The manifest's bytes and head in the working tree (read once), None if there
+        is none."""
+        found = self._heads.get(model_id)
+        if found is None:
+            data = self.base.read_bytes(manifest_path(model_id))
+            if data is None:
+                return None
+            found = self._heads[model_id] = (data, self.base.head(model_id, data))
+        return found
+
+    def _built(self, model_id: str) -> None:
+        """Build the model of versions appended to a stored manifest (its tail): for a
+        write or a read that needs more than its head."""
+        added = self._tails.pop(model_id, None)
+        if added is not None:
+            stored = self._as_stored(model_id)
+            assert stored is not None  # a tail is only begun on a stored manifest
+            model = stored[1]
+            self.models[model_id] = model.model_copy(update={"versions": [*model.versions, *added]})
+
+    @property
+    def touched(self) -> list[str]:
+        """The ids of the models this transaction writes (or deletes)."""
+        return [*self.models, *self._tails]
+
     def get(self, model_id: str) -> Model:
         """The model as the writes so far left it. Raises :class:`NotFoundError`."""
+        self._built(model_id)
         if model_id not in self.models:
             stored = self._as_stored(model_id)
             return self.base.get(model_id) if stored is None else stored[1]
@@ -157,11 +189,15 @@ class Transaction:
         return found
 
     def exists(self, model_id: str) -> bool:
+        if model_id in self._tails:
+            return True
         if model_id in self.models:
             return self.models[model_id] is not None
         return self.base.read_bytes(manifest_path(model_id)) is not None
 
     def all(self) -> dict[str, Model]:
+        for model_id in list(self._tails):
+            self._built(model_id)
         merged = dict(self.base.all())
         for model_id, model in self.models.items():
             if model is None:
@@ -255,15 +291,12 @@ class Transaction:
         as the number it resolves to, and :class:`NotFoundError` is raised if it does not.
         """
         label = fields.get("label")
-        model = self.get(model_id)
+        archived, number = self._next(model_id)
         pinned = self._pinned(fields.get("lineage"))
-        if model.archived:
+        if archived:
             raise RuleViolationError(
                 f"{model_id} is archived; run `modelreg unarchive {model_id}` to register versions"
             )
-        # versions are in ascending order (a rule checked at commit), so the last is the latest
-        last = model.versions[-1].version if model.versions else 0
-        number = max(last, (model.first_version or 1) - 1) + 1
         stored: dict[str, Artifact] = {}
         batch = None
         for role, src in (fields.get("artifacts") or {}).items():
@@ -292,12 +325,8 @@ class Transaction:
                 "artifacts": stored,
             },
         )
-        # the version is validated on its own; the rest of the model is unchanged
-        new = model.model_copy(update={"versions": [*model.versions, version]})
-        if version.stage == Stage.PRODUCTION:
-            new = self._with_stage(new, number, Stage.PRODUCTION)[0]
         label_txt = f" ({label})" if label else ""
-        self.put(model_id, new, f"{model_id}: register version {number}{label_txt}")
+        self._append(model_id, version, f"{model_id}: register version {number}{label_txt}")
         return version
 
     def add_version(self, model_id: str, version: Version) -> Version:
@@ -309,22 +338,51 @@ class Transaction:
         production takes the place of the current production version, as in
         :meth:`set_stage`.
         """
-        model = self.get(model_id)
-        if model.archived:
+        archived, number = self._next(model_id)
+        if archived:
             raise RuleViolationError(f"{model_id} is archived; unarchive it to register versions")
-        last = model.versions[-1].version if model.versions else 0
-        floor = max(last, (model.first_version or 1) - 1)
+        floor = number - 1
         if version.version <= floor:
             raise RuleViolationError(
                 f"{model_id}: version {version.version} cannot be added: numbers only grow "
                 f"and {floor} is taken"
             )
+        label_txt = f" ({version.label})" if version.label else ""
+        self._append(model_id, version, f"{model_id}: add version {version.version}{label_txt}")
+        return version
+
+    def _next(self, model_id: str) -> tuple[bool, int]:
+        """Whether the model is archived, and the number its next version takes: above
+        every number it has had. Raises :class:`NotFoundError`."""
+        found = None if model_id in self.models else self._head(model_id)
+        if found is not None:
+            head, added = found[1], self._tails.get(model_id)
+            archived, first, last = head.archived, head.first_version, head.latest
+            if added:
+                last = added[-1].version
+        else:
+            model = self.get(model_id)
+            archived, first = model.archived, model.first_version
+            # versions are in ascending order (a rule checked at commit): the last is the latest
+            last = model.versions[-1].version if model.versions else 0
+        return archived, max(last, (first or 1) - 1) + 1
+
+    def _append(self, model_id: str, version: Version, message: str) -> None:
+        """Append ``version`` (validated on its own: the rest of the model is unchanged).
+        When appending is all this transaction does to a stored manifest, the version
+        joins its tail and no model is built; a version arriving in production takes the
+        place of the production version, as in :meth:`set_stage`."""
+        found = None if model_id in self.models else self._head(model_id)
+        alone = version.stage not in (Stage.PRODUCTION, Stage.CHALLENGER)
+        if alone and found is not None and found[1].point is not None:
+            self._tails.setdefault(model_id, []).append(version)
+            self.messages.append(message)
+            return
+        model = self.get(model_id)
         new = model.model_copy(update={"versions": [*model.versions, version]})
         if version.stage == Stage.PRODUCTION:
             new = self._with_stage(new, version.version, Stage.PRODUCTION)[0]
-        label_txt = f" ({version.label})" if version.label else ""
-        self.put(model_id, new, f"{model_id}: add version {version.version}{label_txt}")
-        return version
+        self.put(model_id, new, message)
 
     def _retired_in_history(self, model_id: str) -> int:
         from modelreg.history import History  # git's log, only for a registry without the record
@@ -509,6 +567,25 @@ class Transaction:
         Raises :class:`RuleViolationError` naming every rule a manifest breaks."""
         changes: dict[str, bytes | None] = dict(self.files)
         problems: list[str] = []
+        for model_id, tail in list(self._tails.items()):
+            stored_bytes, head = self._heads[model_id]
+            violations = rules.check_appended(head.count, head.latest, head.first_version, tail)
+            if violations:
+                problems += [f"{model_id}: {_field(v.path)}: {v.message}" for v in violations]
+                continue
+            assert head.point is not None  # a tail is only begun where versions can go
+            written = (
+                None
+                if violations is None
+                else render.append(stored_bytes.decode(), tail, head.point)
+            )
+            if written is None:  # rare: checked, or written, as a whole model instead
+                self._built(model_id)
+                continue
+            self.base.cache.put_appended(
+                blob_id(written.data), head.blob, tail, written.point, model_id
+            )
+            changes[manifest_path(model_id)] = written.data
         for model_id, model in self.models.items():
             path = manifest_path(model_id)
             if model is None:
