@@ -26,7 +26,7 @@ def cached(root: Path) -> Registry:
 
 def parsed(root: Path, model_id: str) -> Model:
     """The manifest as its file says, the cache left aside."""
-    return Registry.open(root).reader.parse(
+    return Registry.open(root).base.parse(
         model_id, (root / f"models/{model_id}/model.yaml").read_bytes()
     )
 
