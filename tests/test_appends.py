@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from modelreg import Registry, RuleViolationError
+from modelreg import Registry, RuleViolationError, yamlio
 from modelreg.cache import Head
 from modelreg.manifest import Model, Version
 from modelreg.query import Summary
@@ -26,9 +26,8 @@ def cached(root: Path) -> Registry:
 
 def parsed(root: Path, model_id: str) -> Model:
     """The manifest as its file says, the cache left aside."""
-    return Registry.open(root).base.parse(
-        model_id, (root / f"models/{model_id}/model.yaml").read_bytes()
-    )
+    path = root / f"models/{model_id}/model.yaml"
+    return Model.model_validate(yamlio.loads(path.read_text(), str(path)).value)
 
 
 @pytest.fixture
