@@ -14,7 +14,7 @@ from __future__ import annotations
 import marshal
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -120,6 +120,10 @@ class ManifestCache:
         # the blob last written (a state this run wrote and then wrote over is not saved)
         self._fresh: dict[str, tuple[Model, Point]] = {}
         self._written: dict[str, str] = {}
+        # versions this run appended to a cached manifest, their entry made only when
+        # saved or asked for (a big manifest appended to many times is encoded once):
+        # blob id -> (the blob appended to, the versions, append point)
+        self._appended: dict[str, tuple[str, list[Version], Point]] = {}
         self._added = 0  # bytes of JSON this run added
 
     @property
@@ -128,6 +132,8 @@ class ManifestCache:
         if self._raw is None:
             self._raw = self._load()
             self._raw.update(self._new)
+        for blob in list(self._appended):
+            self._settle(blob)
         return self._raw
 
     def _load(self) -> dict[str, Entry]:
@@ -148,6 +154,8 @@ class ManifestCache:
     def _found(self, blob: str) -> Entry | None:
         """The entry of ``blob``: through the index while the file is not loaded (its
         chunk read alone), else from everything loaded."""
+        if blob in self._appended:
+            self._settle(blob)
         if self._raw is not None:
             return self._raw.get(blob)
         found = self._new.get(blob) or self._some.get(blob)
@@ -199,6 +207,7 @@ class ManifestCache:
         return bool(marshal.load(f) == CACHE_VERSION and marshal.load(f) == self._token)
 
     def _forget(self, blob: str) -> None:
+        self._appended.pop(blob, None)
         for entries in (self._raw, self._some, self._new):
             if entries is not None:
                 entries.pop(blob, None)
@@ -235,6 +244,19 @@ class ManifestCache:
         if fresh is not None:
             self.used.add(blob)
             return Head.of(blob, *fresh)
+        appended = self._appended.get(blob)
+        if appended is not None:
+            base, versions, point = appended
+            before = self.head(base)
+            if before is None:
+                return None
+            return replace(
+                before,
+                blob=blob,
+                point=point,
+                count=before.count + len(versions),
+                latest=max((before.latest, *(v.version for v in versions))),
+            )
         found = self._found(blob)
         if found is None:
             return None
@@ -273,12 +295,23 @@ class ManifestCache:
         self, blob: str, base: str, versions: Sequence[Version], append_at: Point, model_id: str
     ) -> None:
         """Cache the manifest ``blob`` this run wrote for ``model_id``: the one of ``base``
-        with ``versions`` appended (none of them in production), its entry made from
-        ``base``'s without building either model. Nothing is cached when ``base`` is not."""
+        with ``versions`` appended (none of them in production). Its entry is made from
+        ``base``'s when saved or asked for, without building either model; none is made
+        when ``base`` has none."""
+        if base in self._appended:  # appended to again: one step from the cached blob
+            base, before, _ = self._appended[base]
+            versions = [*before, *versions]
+        self._wrote(model_id, blob, keep=base)
+        self._appended[blob] = (base, list(versions), append_at)
+        self.used.add(blob)
+        self.dirty = True
+
+    def _settle(self, blob: str) -> None:
+        """Make the entry of versions appended this run (see :meth:`put_appended`)."""
+        base, versions, append_at = self._appended.pop(blob)
         if base in self._fresh:
             self._encode(base)
         found = self._found(base)
-        self._wrote(model_id, blob)
         if found is None or not all(_plain(v.hyperparameters) for v in versions):
             return
         data, _, summary, (end, count, latest, first_version, archived) = found
@@ -300,14 +333,12 @@ class ManifestCache:
         if self._raw is not None:
             self._raw[blob] = entry
         self._added += len(entry[0])
-        self.used.add(blob)
-        self.dirty = True
 
-    def _wrote(self, model_id: str, blob: str) -> None:
+    def _wrote(self, model_id: str, blob: str, keep: str | None = None) -> None:
         """``blob`` is the state of ``model_id`` this run wrote last: the state it wrote
-        before, if another, is not kept."""
+        before, if another, is not kept (unless it is ``keep``, what ``blob`` is made from)."""
         before = self._written.get(model_id)
-        if before is not None and before != blob:
+        if before is not None and before not in (blob, keep):
             self._fresh.pop(before, None)
             self._forget(before)
         self._written[model_id] = blob
@@ -324,6 +355,8 @@ class ManifestCache:
             self._added += len(data)
 
     def save(self) -> None:
+        for blob in list(self._appended):
+            self._settle(blob)
         for blob in list(self._fresh):
             self._encode(blob)
         self._written.clear()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modelreg.cache import CHUNK, INDEX_SUFFIX, ManifestCache
-from modelreg.manifest import Model
+from modelreg.cache import CHUNK, INDEX_SUFFIX, Head, ManifestCache
+from modelreg.manifest import Model, Version
+from modelreg.query import Summary
 
 
 def model(i: int) -> Model:
@@ -93,3 +94,54 @@ def test_a_small_addition_is_not_saved_and_loads_nothing(tmp_path: Path) -> None
     cache.save()  # a few hundred bytes against the whole file: parsed again next time
     assert path.read_bytes() == before
     assert cache.get("e" * 40) is not None and ManifestCache(path).get("e" * 40) is None
+
+
+def versioned(n: int, first: int = 1) -> list[Version]:
+    return [
+        Version.model_validate(
+            {"version": i, "created_at": f"2026-01-0{1 + i % 9}T00:00:00Z", "stage": "staging"}
+        )
+        for i in range(first, first + n)
+    ]
+
+
+def test_appended_versions_are_encoded_once_from_the_entry_they_follow(tmp_path: Path) -> None:
+    # a manifest appended to again and again keeps one entry: the last, made from the
+    # cached one it grew from, without building a model
+    path = tmp_path / "manifests.cache"
+    base = model(1).model_copy(update={"versions": versioned(2)})
+    cache = ManifestCache(path)
+    cache.put("b0", base, (9, 0), keep=False)
+    cache.save()
+    cache = ManifestCache(path)
+    cache.put_appended("b1", "b0", versioned(1, 3), (12, 0), base.id)
+    cache.put_appended("b2", "b1", versioned(2, 4), (15, 0), base.id)
+    assert cache.models == {}
+    whole = base.model_copy(update={"versions": versioned(5)})
+    assert cache.head("b2") == Head.of("b2", whole, (15, 0))
+    cache.save()
+    again = ManifestCache(path)
+    assert set(again.raw) == {"b0", "b2"}  # the state in between is not kept
+    found = again.get("b2")
+    assert found is not None and found == (whole, (15, 0))
+    assert again.head("b2") == Head.of("b2", whole, (15, 0))
+    entry = again.entry("b2")
+    assert entry is not None and entry[1] == Summary.of(whole)
+    assert entry[1].rows == Summary.of(whole).rows
+
+
+def test_a_state_written_this_run_stays_while_versions_appended_to_it_wait(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "manifests.cache"
+    cache = ManifestCache(path)
+    empty = model(2)
+    cache.put("c0", empty, None, written=True)  # a new model, written whole
+    first = empty.model_copy(update={"versions": versioned(1)})
+    cache.put("c1", first, (5, 0), written=True)  # its first version: written whole
+    cache.put_appended("c2", "c1", versioned(2, 2), (8, 0), empty.id)
+    cache.save()
+    again = ManifestCache(path)
+    assert "c0" not in again.raw  # written over by this run
+    found = again.get("c2")
+    assert found is not None and found[0] == empty.model_copy(update={"versions": versioned(3)})
