@@ -124,6 +124,10 @@ class ManifestCache:
         # saved or asked for (a big manifest appended to many times is encoded once):
         # blob id -> (the blob appended to, the versions, append point)
         self._appended: dict[str, tuple[str, list[Version], Point]] = {}
+        # the states this run's writes started from: history once committed, not kept
+        # when the file is rewritten (a model written again and again would otherwise
+        # leave an entry per state, each as big as the manifest)
+        self._replaced: set[str] = set()
         self._added = 0  # bytes of JSON this run added
 
     @property
@@ -275,18 +279,27 @@ class ManifestCache:
         return found[0], Summary.from_tuple(found[2])
 
     def put(
-        self, blob: str, model: Model, append_at: Point, keep: bool = True, *, written: bool = False
+        self,
+        blob: str,
+        model: Model,
+        append_at: Point,
+        keep: bool = True,
+        *,
+        written: bool = False,
+        replaces: str | None = None,
     ) -> None:
-        """Cache ``model``, parsed from ``blob`` (or ``written`` as it by this run: such a
-        state is dropped when this run writes the model again); ``keep`` the model object
-        for the next call (else only its JSON, once encoded: a listing of thousands of
-        manifests must not hold them all)."""
+        """Cache ``model``, parsed from ``blob`` (or ``written`` as it by this run over
+        the state ``replaces``: such a state is dropped when this run writes the model
+        again); ``keep`` the model object for the next call (else only its JSON, once
+        encoded: a listing of thousands of manifests must not hold them all)."""
         if keep:
             self.models[blob] = model
         self.used.add(blob)
         self._fresh[blob] = (model, append_at)
         if written:
             self._wrote(model.id, blob)
+            if replaces is not None:
+                self._replaced.add(replaces)
         self.dirty = True
         if not keep:
             self._encode(blob)
@@ -302,6 +315,7 @@ class ManifestCache:
             base, before, _ = self._appended[base]
             versions = [*before, *versions]
         self._wrote(model_id, blob, keep=base)
+        self._replaced.add(base)
         self._appended[blob] = (base, list(versions), append_at)
         self.used.add(blob)
         self.dirty = True
@@ -359,7 +373,9 @@ class ManifestCache:
             self._settle(blob)
         for blob in list(self._fresh):
             self._encode(blob)
+        stale = self._replaced - set(self._written.values())
         self._written.clear()
+        self._replaced.clear()
         if self.path is None or not self.dirty:
             return
         added, self._added = self._added, 0
@@ -373,7 +389,7 @@ class ManifestCache:
         if added < REWRITE_FRACTION * there:
             self.dirty = False
             return
-        raw = self.raw
+        raw = {k: v for k, v in self.raw.items() if k not in stale}
         if len(raw) > 2 * max(len(self.used), 1000):  # forget what this run never asked for
             raw = {k: v for k, v in raw.items() if k in self.used}
         # in chunks: the whole file is never one object in memory, written or read

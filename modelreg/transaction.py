@@ -612,7 +612,13 @@ class Transaction:
                 max_bytes=self.config.policy.max_manifest_bytes,
             )
             if written.point is not None:
-                self.base.cache.put(blob_id(written.data), model, written.point, written=True)
+                self.base.cache.put(
+                    blob_id(written.data),
+                    model,
+                    written.point,
+                    written=True,
+                    replaces=None if data is None else blob_id(data),
+                )
             changes[path] = written.data
         if problems:
             raise RuleViolationError("; ".join(problems))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from modelreg import Registry, RuleViolationError, yamlio
-from modelreg.cache import Head
+from modelreg.cache import Head, ManifestCache
 from modelreg.manifest import Model, Version
 from modelreg.query import Summary
 from modelreg.vocabulary import Stage
@@ -145,3 +145,23 @@ def test_a_failed_transaction_of_appends_leaves_the_cache_as_the_files_are(three
     assert again.get("rich") == parsed(three, "rich")
     assert again.get("rich").latest_version == 3
     assert again.get("plain") == parsed(three, "plain")
+
+
+def test_the_cache_keeps_the_states_models_are_in_not_every_state_they_were_in(
+    three: Path,
+) -> None:
+    # each write replaces its model's entry: writing again and again (appends, or a
+    # whole-model write such as a promotion) leaves one entry per model, not one per
+    # commit, each as big as its manifest
+    for i in range(4):
+        reg = cached(three)
+        reg.register_version("rich", label=f"again-{i}")
+        reg.set_stage("rich", 4 + i, "staging")
+        with reg.transaction():
+            reg.register_version("plain")
+            reg.register_version("rich")
+        reg.close()
+    path = Registry.open(three).base.cache.path
+    assert path is not None
+    entries = ManifestCache(path).raw.values()
+    assert sorted(Summary.from_tuple(e[2]).id for e in entries) == ["empty", "plain", "rich"]
