@@ -288,9 +288,9 @@ class _Blocks(io.BytesIO):
             self.truncate()
 
 
-def version_json(model: Model, version: Version) -> dict[str, Any]:
+def version_json(model_id: str, version: Version) -> dict[str, Any]:
     data = version.model_dump(mode="json", exclude_none=True)
-    data["model"] = model.id
+    data["model"] = model_id
     return data
 
 

@@ -408,8 +408,8 @@ def register(
         else:
             sources[role] = Path(src)
 
-    def op(reg: Registry) -> tuple[Model, Version]:
-        version = reg.register_version(
+    def op(reg: Registry) -> Version:
+        return reg.register_version(
             model_id,
             label=label,
             description=description,
@@ -425,12 +425,10 @@ def register(
             hash=not no_hash,
             progress=transfer_progress(not as_json),
         )
-        return reg.get(model_id), version
 
-    def show(done: tuple[Model, Version]) -> None:
-        model, version = done
+    def show(version: Version) -> None:
         if as_json:
-            emit_json(version_json(model, version))
+            emit_json(version_json(model_id, version))
             return
         click.echo(
             f"Registered {model_id}@{version.version}"
@@ -659,7 +657,7 @@ def show(ref_spec: str, ref: str | None, as_json: bool) -> None:
     if "@" in ref_spec:
         model, version = reg.resolve(ref_spec)
         if as_json:
-            emit_json(version_json(model, version))
+            emit_json(version_json(model.id, version))
             return
         _print_version(model.id, version, model.aliases_of(version.version))
         return
