@@ -246,7 +246,9 @@ class Transaction:
         message: str,
         files: Mapping[str, bytes | None] | None = None,
     ) -> None:
-        """Record the new state of one manifest (None: deleted) and other files."""
+        """Record the new state of one manifest (None: deleted) and other files: it
+        replaces whatever state the writes before left (a tail included)."""
+        self._tails.pop(model_id, None)
         self.models[model_id] = model
         self.files.update(files or {})
         self.messages.append(message)
