@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from modelreg.gitstore.inprocess import InProcess
 
 LOCK_TIMEOUT_S = 120.0
+# how long a write waits for an ``index.lock`` someone else holds (a git process run
+# beside modelreg, or one a killed writer left running, ends within this)
+INDEX_WAIT_S = 10.0
 _PLACEHOLDER = b"modelreg holds the index, pid "
 _CONFIG_ENV = (
     "GIT_CONFIG_GLOBAL",
@@ -85,9 +88,11 @@ def _stamp(path: str | Path) -> tuple[int, int] | None:
 class GitStore:
     """One git repository, with the registry at ``prefix`` inside its working tree."""
 
-    # Tests set this to stop or kill a writer at a named step ("journal", "files",
-    # "staged", "commit", "index", "ref"); nothing else may.
+    # Tests set this to stop or kill a writer at a named step ("locked", "journal",
+    # "files", "staged", "commit", "index", "ref"); nothing else may.
     on_step: ClassVar[Callable[[str], None] | None] = None
+    # seconds a write waits for an ``index.lock`` that another process holds
+    index_wait: float = INDEX_WAIT_S
 
     def __init__(
         self,
@@ -508,17 +513,7 @@ class GitStore:
     def _index_held(self) -> Iterator[Callable[[], None]]:
         """Hold ``index.lock`` (a placeholder naming this process) until released."""
         lock = self._git_dir / "index.lock"
-        try:
-            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            raise ConflictError(
-                f"{lock} exists: another git process is working in this repository "
-                "(if none is, a crashed one left it: remove the file)"
-            ) from None
-        try:
-            os.write(fd, _PLACEHOLDER + str(os.getpid()).encode())
-        finally:
-            os.close(fd)
+        self._take_index(lock)
         held = [True]
 
         def release() -> None:
@@ -531,6 +526,31 @@ class GitStore:
             yield release
         finally:
             release()
+
+    def _take_index(self, lock: Path) -> None:
+        """Create ``index.lock`` holding the placeholder whole from its first instant
+        (a writer killed at any point leaves no lock or one naming it, which the next
+        writer removes). A lock someone else holds is waited for, up to
+        ``index_wait`` seconds: a git process run beside modelreg, or left running by
+        a writer that was killed, ends and removes it by itself. It is never removed
+        here, as it may be a live git process's."""
+        placeholder = _PLACEHOLDER + str(os.getpid()).encode()
+        deadline = time.monotonic() + self.index_wait
+        delay = 0.005
+        while True:
+            try:
+                worktree.create_whole(lock, placeholder, self._scratch)
+            except FileExistsError:
+                if self._remove_placeholder():  # a dead modelreg's: gone, try again
+                    continue
+            else:
+                self._step("locked")
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ConflictError(_held_by_someone(lock, self.index_wait))
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 0.1)
 
     def _begin(
         self, paths: Mapping[str, bytes | None], parent: str | None, in_place: bool = False
@@ -755,19 +775,22 @@ class GitStore:
             return False
         return worktree.torn(data, old, new)
 
-    def _remove_placeholder(self) -> None:
-        """An ``index.lock`` placeholder of a modelreg process that died goes."""
+    def _remove_placeholder(self) -> bool:
+        """An ``index.lock`` placeholder of a modelreg process that died goes (True:
+        it went)."""
         lock = self._git_dir / "index.lock"
         try:
             with open(lock, "rb") as fh:
                 head = fh.read(64)
         except OSError:
-            return
+            return False
         if head.startswith(_PLACEHOLDER):
             pid = int(head[len(_PLACEHOLDER) :] or b"0")
             if pid != os.getpid() and not _alive(pid):
                 with contextlib.suppress(FileNotFoundError):
                     lock.unlink()
+                return True
+        return False
 
     def _blob_at_full(self, commit: str, full: str) -> str | None:
         if self._engine is not None:
@@ -790,6 +813,20 @@ class GitStore:
             with contextlib.suppress(OSError):
                 if lock.stat().st_mtime_ns >= start:
                     lock.unlink()
+
+
+def _held_by_someone(lock: Path, waited: float) -> str:
+    """Why ``index.lock`` could not be taken, and what to do about it."""
+    try:
+        st = lock.stat()
+        age = f", made {max(0.0, time.time() - st.st_mtime):.0f} s ago"
+        size = f"{st.st_size} bytes" if st.st_size else "empty"
+    except OSError:
+        age, size = "", "gone by now"
+    return (
+        f"{lock} exists ({size}{age}; waited {waited:g} s): another git process is "
+        "working in this repository (if none is, a crashed one left it: remove the file)"
+    )
 
 
 def _alive(pid: int) -> bool:

@@ -7,14 +7,15 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from modelreg import Registry
+from modelreg import ConflictError, Registry
 from tests.gitstore.gitcheck import run, sound
 
-STEPS = ("journal", "files", "staged", "commit", "index", "ref")
+STEPS = ("locked", "journal", "files", "staged", "commit", "index", "ref")
 GIT_STEPS = ("journal", "files", "ref")
 
 WRITER = """
@@ -94,6 +95,85 @@ def test_killed_at_random_points(tmp_path: Path) -> None:
         Registry.open(root).register_version("churn")
         sound(root)
         assert versions(root) > before
+
+
+def test_killed_the_moment_it_holds_the_index_its_lock_names_it(tmp_path: Path) -> None:
+    # the lock file appears whole: a writer killed just after creating it once left an
+    # empty index.lock, which nobody can tell from a live git process's, and the next
+    # write refused to run
+    reg = registry(tmp_path, hooks=False)
+    root = reg.root
+    proc = writer(root, "locked")
+    assert proc.wait(timeout=120) == -signal.SIGKILL
+    lock = root / ".git/index.lock"
+    assert lock.read_bytes() == b"modelreg holds the index, pid %d" % proc.pid
+    assert list((root / ".git/modelreg/tmp").iterdir()) == []  # nothing left aside
+    Registry.open(root).register_version("churn")
+    assert not lock.exists()
+    sound(root)
+    assert versions(root) == 2
+
+
+def _git_holding_the_index(root: Path) -> subprocess.Popen[bytes]:
+    """A real git process holding ``index.lock`` until its input ends (as a git command
+    run beside modelreg, or one a killed writer left running, holds it until done)."""
+    blob = run(root, "hash-object", "-w", "--stdin", "--path=notes.txt").strip()
+    (root / "notes.txt").write_text("")
+    git = subprocess.Popen(["git", "update-index", "--index-info"], cwd=root, stdin=subprocess.PIPE)
+    assert git.stdin is not None
+    git.stdin.write(f"100644 {blob}\tnotes.txt\n".encode())
+    git.stdin.flush()
+    lock = root / ".git/index.lock"
+    for _ in range(2000):
+        if lock.exists():
+            return git
+        time.sleep(0.005)
+    raise AssertionError("git never took index.lock")
+
+
+def test_a_write_waits_for_a_git_process_holding_the_index(tmp_path: Path) -> None:
+    reg = registry(tmp_path, hooks=False)
+    root = reg.root
+    git = _git_holding_the_index(root)
+    assert git.stdin is not None
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            write = pool.submit(Registry.open(root).register_version, "churn")
+            time.sleep(0.5)
+            # still waiting, and git's lock untouched
+            assert not write.done()
+            assert (root / ".git/index.lock").exists()
+        finally:
+            git.stdin.close()
+            assert git.wait(timeout=60) == 0
+        assert write.result(timeout=60).version == 2
+    # git's work is kept, and so is the write's
+    assert run(root, "diff", "--cached", "--name-only") == "notes.txt\n"
+    assert run(root, "status", "--porcelain") == "A  notes.txt\n"
+    assert versions(root) == 2
+
+
+def test_a_lock_nobody_releases_is_refused_after_the_wait_and_kept(tmp_path: Path) -> None:
+    reg = registry(tmp_path, hooks=False)
+    root = reg.root
+    tip = run(root, "rev-parse", "HEAD")
+    git = _git_holding_the_index(root)
+    git.kill()  # killed while holding it: git cannot remove it
+    git.wait(timeout=60)
+    assert git.stdin is not None
+    git.stdin.close()
+    lock = root / ".git/index.lock"
+    assert lock.read_bytes() == b""
+    again = Registry.open(root)
+    again.store.index_wait = 0.3
+    with pytest.raises(ConflictError, match=r"index\.lock exists \(empty, .*waited 0\.3 s\)"):
+        again.register_version("churn")
+    assert lock.exists()  # it could be a live git process's: never removed by modelreg
+    assert run(root, "rev-parse", "HEAD") == tip
+    assert run(root, "status", "--porcelain") == "?? notes.txt\n"
+    lock.unlink()  # as the message says
+    again.register_version("churn")
+    assert versions(root) == 2
 
 
 def test_a_git_add_during_a_write_is_refused_not_lost(
