@@ -535,22 +535,47 @@ class GitStore:
         a writer that was killed, ends and removes it by itself. It is never removed
         here, as it may be a live git process's."""
         placeholder = _PLACEHOLDER + str(os.getpid()).encode()
-        deadline = time.monotonic() + self.index_wait
-        delay = 0.005
-        while True:
-            try:
-                worktree.create_whole(lock, placeholder, self._scratch)
-            except FileExistsError:
-                if self._remove_placeholder():  # a dead modelreg's: gone, try again
-                    continue
-            else:
-                self._step("locked")
-                return
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ConflictError(_held_by_someone(lock, self.index_wait))
-            time.sleep(min(delay, left))
-            delay = min(delay * 2, 0.1)
+
+        def take() -> bool:
+            for _ in range(2):  # a dead modelreg's placeholder goes, then once more
+                try:
+                    worktree.create_whole(lock, placeholder, self._scratch)
+                except FileExistsError:
+                    if not self._remove_placeholder():
+                        return False
+                else:
+                    return True
+            return False
+
+        if not _poll(take, self.index_wait):
+            raise ConflictError(_held_by_someone(lock, self.index_wait))
+        self._step("locked")
+
+    def _await_index(self) -> None:
+        """Wait, as :meth:`_take_index` does, until no one holds ``index.lock``."""
+        lock = self._git_dir / "index.lock"
+        if not _poll(lambda: self._remove_placeholder() or not lock.exists(), self.index_wait):
+            raise ConflictError(_held_by_someone(lock, self.index_wait))
+
+    def _await_helpers(self, pids: list[int]) -> None:
+        """Wait, up to ``index_wait`` seconds, for the git processes a killed writer
+        started to end by themselves: they may hold git's locks, which are never
+        taken from a live process."""
+        if not _poll(lambda: not any(_alive(p) for p in pids), self.index_wait):
+            running = ", ".join(str(p) for p in pids if _alive(p))
+            raise ConflictError(
+                f"git (process {running}), started by a write that was interrupted, is "
+                f"still running in {self._worktree} (waited {self.index_wait:g} s): "
+                "try again once it has ended"
+            )
+
+    def _recorded(self, *args: str, paths: list[str], data: bytes = b"") -> Done:
+        """``git ARGS -- PATHS`` (paths taken literally), recorded as a helper of the
+        pending write (see :meth:`Journal.add_helper`) while it runs."""
+        running = self.git.start("--literal-pathspecs", *args, "--", *paths, data=data)
+        if running.pid is not None:
+            self._journal.add_helper(running.pid)
+        return running.wait()
 
     def _begin(
         self, paths: Mapping[str, bytes | None], parent: str | None, in_place: bool = False
@@ -665,8 +690,8 @@ class GitStore:
         """The index entries of a bulk commit pointed at its objects by ``git
         update-index`` (their file status left blank until the refresh that follows:
         a third of the time of libgit2 adding 10,000 entries one by one)."""
-        done = self.git.feed(
-            "update-index", "-z", "--index-info", data=bulk.index_info(entries, null)
+        done = self._recorded(
+            "update-index", "-z", "--index-info", paths=[], data=bulk.index_info(entries, null)
         )
         if not done.ok:
             raise GitError(f"git update-index refused the new entries: {done.last_words()}")
@@ -684,11 +709,11 @@ class GitStore:
         try:
             self._begin(paths, self.head())
             if present:
-                done = self._git_paths("add", "--force", paths=present)
+                done = self._recorded("add", "--force", paths=present)
                 if not done.ok:
                     raise GitError(f"git add failed: {done.last_words()}")
             note.write_text(message)
-            done = self._git_paths(
+            done = self._recorded(
                 "commit",
                 "--quiet",
                 "--allow-empty",
@@ -727,6 +752,7 @@ class GitStore:
         if pending is None:
             return
         if pending.pid != os.getpid() and not _alive(pending.pid):
+            self._await_helpers(self._journal.helpers())
             self._remove_stale_locks(self._journal.path)
         head = self.head()
         restore: list[str] = []
@@ -747,20 +773,22 @@ class GitStore:
                 (restore if in_head else absent).append(path)
             else:
                 index_only.append(path)
+        if restore or absent or index_only:
+            self._await_index()
         if restore:
-            self._git_paths("checkout", "--quiet", "HEAD", paths=restore)
+            self._recorded("checkout", "--quiet", "HEAD", paths=restore)
         if absent:
             for path in absent:
                 worktree.write_file(self._worktree / path, None, self._worktree, self._scratch)
-            self._git_paths("rm", "--quiet", "--cached", "--ignore-unmatch", "-r", paths=absent)
+            self._recorded("rm", "--quiet", "--cached", "--ignore-unmatch", "-r", paths=absent)
         if index_only:
             if head is not None:
-                self._git_paths("reset", "--quiet", paths=index_only)
+                self._recorded("reset", "--quiet", paths=index_only)
             else:
-                self._git_paths("rm", "--quiet", "--cached", "--ignore-unmatch", paths=index_only)
+                self._recorded("rm", "--quiet", "--cached", "--ignore-unmatch", paths=index_only)
         if self._engine is not None:
             self._engine.reread_index()
-        self._journal.clear()
+        self._journal.clear(helpers=True)
 
     def _cut_short(self, data: bytes, parent: str | None, path: str, ours: str | None) -> bool:
         """Whether ``data`` is a file an in-place write of the blob ``ours`` over the
@@ -829,6 +857,20 @@ def _held_by_someone(lock: Path, waited: float) -> str:
     )
 
 
+def _poll(attempt: Callable[[], bool], timeout: float) -> bool:
+    """Call ``attempt`` until it returns True (then True) or ``timeout`` seconds have
+    passed (then False), waiting 5 ms between calls at first, 0.1 s at most."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while not attempt():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(delay, left))
+        delay = min(delay * 2, 0.1)
+    return True
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -836,4 +878,7 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+    # a process that has ended but that no one has reaped yet (where /proc tells)
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/stat", "rb") as fh:
+        return fh.read().rpartition(b")")[2].split()[:1] != [b"Z"]
     return True

@@ -176,6 +176,42 @@ def test_a_lock_nobody_releases_is_refused_after_the_wait_and_kept(tmp_path: Pat
     assert versions(root) == 2
 
 
+def test_a_git_commit_outliving_its_killed_writer_is_waited_for(tmp_path: Path) -> None:
+    # killing a writer does not end the git it started: the next write must neither
+    # take that git's locks from it nor fail, but wait for it to end
+    reg = registry(tmp_path, hooks=True)
+    root = reg.root
+    started, release = tmp_path / "hook-started", tmp_path / "hook-release"
+    (root / ".git/hooks/pre-commit").write_text(
+        f"#!/bin/sh\ntouch '{started}'\nwhile [ ! -e '{release}' ]; do sleep 0.02; done\n"
+    )
+    proc = writer(root)
+    for _ in range(6000):
+        if started.exists():
+            break
+        time.sleep(0.005)
+    proc.kill()  # the writer only: its `git commit` goes on, holding index.lock
+    proc.wait(timeout=60)
+    lock = root / ".git/index.lock"
+    assert lock.exists()
+    too_soon = Registry.open(root)
+    too_soon.store.index_wait = 0.3
+    with pytest.raises(ConflictError, match=r"still running .*waited 0\.3 s"):
+        too_soon.register_version("churn")
+    assert lock.exists()  # still git's
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            write = pool.submit(Registry.open(root).register_version, "churn")
+            time.sleep(0.3)
+            assert not write.done()
+        finally:
+            release.touch()
+        assert write.result(timeout=60).version == 3  # after the orphan's own commit
+    sound(root)
+    subjects = run(root, "log", "--format=%s", "-3").splitlines()
+    assert subjects[:2] == ["churn: register version 3", "churn: register version 2"]
+
+
 def test_a_git_add_during_a_write_is_refused_not_lost(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
