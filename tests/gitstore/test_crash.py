@@ -182,8 +182,9 @@ def test_a_git_commit_outliving_its_killed_writer_is_waited_for(tmp_path: Path) 
     reg = registry(tmp_path, hooks=True)
     root = reg.root
     started, release = tmp_path / "hook-started", tmp_path / "hook-release"
-    (root / ".git/hooks/pre-commit").write_text(
-        f"#!/bin/sh\ntouch '{started}'\nwhile [ ! -e '{release}' ]; do sleep 0.02; done\n"
+    (root / ".git/hooks/pre-commit").write_text(  # waits for the test, 30 s at most
+        f"#!/bin/sh\ntouch '{started}'\ni=0\n"
+        f"while [ ! -e '{release}' ] && [ $i -lt 1500 ]; do sleep 0.02; i=$((i+1)); done\n"
     )
     proc = writer(root)
     for _ in range(6000):
