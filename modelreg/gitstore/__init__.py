@@ -561,12 +561,13 @@ class GitStore:
         """Wait, up to ``index_wait`` seconds, for the git processes a killed writer
         started to end by themselves: they may hold git's locks, which are never
         taken from a live process."""
-        if not _poll(lambda: not any(_alive(p) for p in pids), self.index_wait):
-            running = ", ".join(str(p) for p in pids if _alive(p))
+        if not _poll(lambda: not any(_git_alive(p) for p in pids), self.index_wait):
+            running = ", ".join(str(p) for p in pids if _git_alive(p))
             raise ConflictError(
                 f"git (process {running}), started by a write that was interrupted, is "
                 f"still running in {self._worktree} (waited {self.index_wait:g} s): "
-                "try again once it has ended"
+                "try again once it has ended (if no such git process runs, remove "
+                f"{self._journal.helpers_path})"
             )
 
     def _recorded(self, *args: str, paths: list[str], data: bytes = b"") -> Done:
@@ -868,6 +869,16 @@ def _poll(attempt: Callable[[], bool], timeout: float) -> bool:
             return False
         time.sleep(min(delay, left))
         delay = min(delay * 2, 0.1)
+    return True
+
+
+def _git_alive(pid: int) -> bool:
+    """Whether ``pid`` is still a running git process (where /proc tells what a process
+    runs: an id the system gave to another program since is not waited for)."""
+    if not _alive(pid):
+        return False
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/comm", "rb") as fh:
+        return fh.read().startswith(b"git")
     return True
 
 
