@@ -570,10 +570,12 @@ class GitStore:
                 f"{self._journal.helpers_path})"
             )
 
-    def _recorded(self, *args: str, paths: list[str], data: bytes = b"") -> Done:
-        """``git ARGS -- PATHS`` (paths taken literally), recorded as a helper of the
-        pending write (see :meth:`Journal.add_helper`) while it runs."""
-        running = self.git.start("--literal-pathspecs", *args, "--", *paths, data=data)
+    def _recorded(self, *args: str, paths: list[str] | None = None, data: bytes = b"") -> Done:
+        """``git ARGS``, or ``git ARGS -- PATHS`` (paths taken literally), recorded as a
+        helper of the pending write (see :meth:`Journal.add_helper`) while it runs."""
+        if paths is not None:
+            args = ("--literal-pathspecs", *args, "--", *paths)
+        running = self.git.start(*args, data=data)
         if running.pid is not None:
             self._journal.add_helper(running.pid)
         return running.wait()
@@ -692,7 +694,7 @@ class GitStore:
         update-index`` (their file status left blank until the refresh that follows:
         a third of the time of libgit2 adding 10,000 entries one by one)."""
         done = self._recorded(
-            "update-index", "-z", "--index-info", paths=[], data=bulk.index_info(entries, null)
+            "update-index", "-z", "--index-info", data=bulk.index_info(entries, null)
         )
         if not done.ok:
             raise GitError(f"git update-index refused the new entries: {done.last_words()}")
