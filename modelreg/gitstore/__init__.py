@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from modelreg.gitstore.inprocess import InProcess
 
 LOCK_TIMEOUT_S = 120.0
+# how long a write waits for an ``index.lock`` someone else holds (a git process run
+# beside modelreg, or one a killed writer left running, ends within this)
+INDEX_WAIT_S = 10.0
 _PLACEHOLDER = b"modelreg holds the index, pid "
 _CONFIG_ENV = (
     "GIT_CONFIG_GLOBAL",
@@ -85,9 +88,11 @@ def _stamp(path: str | Path) -> tuple[int, int] | None:
 class GitStore:
     """One git repository, with the registry at ``prefix`` inside its working tree."""
 
-    # Tests set this to stop or kill a writer at a named step ("journal", "files",
-    # "staged", "commit", "index", "ref"); nothing else may.
+    # Tests set this to stop or kill a writer at a named step ("locked", "journal",
+    # "files", "staged", "commit", "index", "ref"); nothing else may.
     on_step: ClassVar[Callable[[str], None] | None] = None
+    # seconds a write waits for an ``index.lock`` that another process holds
+    index_wait: float = INDEX_WAIT_S
 
     def __init__(
         self,
@@ -508,17 +513,7 @@ class GitStore:
     def _index_held(self) -> Iterator[Callable[[], None]]:
         """Hold ``index.lock`` (a placeholder naming this process) until released."""
         lock = self._git_dir / "index.lock"
-        try:
-            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            raise ConflictError(
-                f"{lock} exists: another git process is working in this repository "
-                "(if none is, a crashed one left it: remove the file)"
-            ) from None
-        try:
-            os.write(fd, _PLACEHOLDER + str(os.getpid()).encode())
-        finally:
-            os.close(fd)
+        self._take_index(lock)
         held = [True]
 
         def release() -> None:
@@ -531,6 +526,59 @@ class GitStore:
             yield release
         finally:
             release()
+
+    def _take_index(self, lock: Path) -> None:
+        """Create ``index.lock`` holding the placeholder whole from its first instant
+        (a writer killed at any point leaves no lock or one naming it, which the next
+        writer removes). A lock someone else holds is waited for, up to
+        ``index_wait`` seconds: a git process run beside modelreg, or left running by
+        a writer that was killed, ends and removes it by itself. It is never removed
+        here, as it may be a live git process's."""
+        placeholder = _PLACEHOLDER + str(os.getpid()).encode()
+
+        def take() -> bool:
+            for _ in range(2):  # a dead modelreg's placeholder goes, then once more
+                try:
+                    worktree.create_whole(lock, placeholder, self._scratch)
+                except FileExistsError:
+                    if not self._remove_placeholder():
+                        return False
+                else:
+                    return True
+            return False
+
+        if not _poll(take, self.index_wait):
+            raise ConflictError(_held_by_someone(lock, self.index_wait))
+        self._step("locked")
+
+    def _await_index(self) -> None:
+        """Wait, as :meth:`_take_index` does, until no one holds ``index.lock``."""
+        lock = self._git_dir / "index.lock"
+        if not _poll(lambda: self._remove_placeholder() or not lock.exists(), self.index_wait):
+            raise ConflictError(_held_by_someone(lock, self.index_wait))
+
+    def _await_helpers(self, pids: list[int]) -> None:
+        """Wait, up to ``index_wait`` seconds, for the git processes a killed writer
+        started to end by themselves: they may hold git's locks, which are never
+        taken from a live process."""
+        if not _poll(lambda: not any(_git_alive(p) for p in pids), self.index_wait):
+            running = ", ".join(str(p) for p in pids if _git_alive(p))
+            raise ConflictError(
+                f"git (process {running}), started by a write that was interrupted, is "
+                f"still running in {self._worktree} (waited {self.index_wait:g} s): "
+                "try again once it has ended (if no such git process runs, remove "
+                f"{self._journal.helpers_path})"
+            )
+
+    def _recorded(self, *args: str, paths: list[str] | None = None, data: bytes = b"") -> Done:
+        """``git ARGS``, or ``git ARGS -- PATHS`` (paths taken literally), recorded as a
+        helper of the pending write (see :meth:`Journal.add_helper`) while it runs."""
+        if paths is not None:
+            args = ("--literal-pathspecs", *args, "--", *paths)
+        running = self.git.start(*args, data=data)
+        if running.pid is not None:
+            self._journal.add_helper(running.pid)
+        return running.wait()
 
     def _begin(
         self, paths: Mapping[str, bytes | None], parent: str | None, in_place: bool = False
@@ -645,7 +693,7 @@ class GitStore:
         """The index entries of a bulk commit pointed at its objects by ``git
         update-index`` (their file status left blank until the refresh that follows:
         a third of the time of libgit2 adding 10,000 entries one by one)."""
-        done = self.git.feed(
+        done = self._recorded(
             "update-index", "-z", "--index-info", data=bulk.index_info(entries, null)
         )
         if not done.ok:
@@ -664,11 +712,11 @@ class GitStore:
         try:
             self._begin(paths, self.head())
             if present:
-                done = self._git_paths("add", "--force", paths=present)
+                done = self._recorded("add", "--force", paths=present)
                 if not done.ok:
                     raise GitError(f"git add failed: {done.last_words()}")
             note.write_text(message)
-            done = self._git_paths(
+            done = self._recorded(
                 "commit",
                 "--quiet",
                 "--allow-empty",
@@ -707,6 +755,7 @@ class GitStore:
         if pending is None:
             return
         if pending.pid != os.getpid() and not _alive(pending.pid):
+            self._await_helpers(self._journal.helpers())
             self._remove_stale_locks(self._journal.path)
         head = self.head()
         restore: list[str] = []
@@ -727,20 +776,22 @@ class GitStore:
                 (restore if in_head else absent).append(path)
             else:
                 index_only.append(path)
+        if restore or absent or index_only:
+            self._await_index()
         if restore:
-            self._git_paths("checkout", "--quiet", "HEAD", paths=restore)
+            self._recorded("checkout", "--quiet", "HEAD", paths=restore)
         if absent:
             for path in absent:
                 worktree.write_file(self._worktree / path, None, self._worktree, self._scratch)
-            self._git_paths("rm", "--quiet", "--cached", "--ignore-unmatch", "-r", paths=absent)
+            self._recorded("rm", "--quiet", "--cached", "--ignore-unmatch", "-r", paths=absent)
         if index_only:
             if head is not None:
-                self._git_paths("reset", "--quiet", paths=index_only)
+                self._recorded("reset", "--quiet", paths=index_only)
             else:
-                self._git_paths("rm", "--quiet", "--cached", "--ignore-unmatch", paths=index_only)
+                self._recorded("rm", "--quiet", "--cached", "--ignore-unmatch", paths=index_only)
         if self._engine is not None:
             self._engine.reread_index()
-        self._journal.clear()
+        self._journal.clear(helpers=True)
 
     def _cut_short(self, data: bytes, parent: str | None, path: str, ours: str | None) -> bool:
         """Whether ``data`` is a file an in-place write of the blob ``ours`` over the
@@ -755,19 +806,22 @@ class GitStore:
             return False
         return worktree.torn(data, old, new)
 
-    def _remove_placeholder(self) -> None:
-        """An ``index.lock`` placeholder of a modelreg process that died goes."""
+    def _remove_placeholder(self) -> bool:
+        """An ``index.lock`` placeholder of a modelreg process that died goes (True:
+        it went)."""
         lock = self._git_dir / "index.lock"
         try:
             with open(lock, "rb") as fh:
                 head = fh.read(64)
         except OSError:
-            return
+            return False
         if head.startswith(_PLACEHOLDER):
             pid = int(head[len(_PLACEHOLDER) :] or b"0")
             if pid != os.getpid() and not _alive(pid):
                 with contextlib.suppress(FileNotFoundError):
                     lock.unlink()
+                return True
+        return False
 
     def _blob_at_full(self, commit: str, full: str) -> str | None:
         if self._engine is not None:
@@ -792,6 +846,44 @@ class GitStore:
                     lock.unlink()
 
 
+def _held_by_someone(lock: Path, waited: float) -> str:
+    """Why ``index.lock`` could not be taken, and what to do about it."""
+    try:
+        st = lock.stat()
+        age = f", made {max(0.0, time.time() - st.st_mtime):.0f} s ago"
+        size = f"{st.st_size} bytes" if st.st_size else "empty"
+    except OSError:
+        age, size = "", "gone by now"
+    return (
+        f"{lock} exists ({size}{age}; waited {waited:g} s): another git process is "
+        "working in this repository (if none is, a crashed one left it: remove the file)"
+    )
+
+
+def _poll(attempt: Callable[[], bool], timeout: float) -> bool:
+    """Call ``attempt`` until it returns True (then True) or ``timeout`` seconds have
+    passed (then False), waiting 5 ms between calls at first, 0.1 s at most."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while not attempt():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(delay, left))
+        delay = min(delay * 2, 0.1)
+    return True
+
+
+def _git_alive(pid: int) -> bool:
+    """Whether ``pid`` is still a running git process (where /proc tells what a process
+    runs: an id the system gave to another program since is not waited for)."""
+    if not _alive(pid):
+        return False
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/comm", "rb") as fh:
+        return fh.read().startswith(b"git")
+    return True
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -799,4 +891,7 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+    # a process that has ended but that no one has reaped yet (where /proc tells)
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/stat", "rb") as fh:
+        return fh.read().rpartition(b")")[2].split()[:1] != [b"Z"]
     return True

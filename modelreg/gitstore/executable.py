@@ -67,6 +67,11 @@ class Running:
             return
         self._done = _answer(self._process.returncode, out, err)
 
+    @property
+    def pid(self) -> int | None:
+        """The process's id (None: it could not be started)."""
+        return None if self._process is None else self._process.pid
+
     def wait(self) -> Done:
         """What git answered, once it has ended."""
         if self._process is not None:

@@ -41,6 +41,10 @@ class Journal:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / "pending-write.json"
+        # the git processes the pending write started, one id a line (appended, so
+        # the record itself is never rewritten half-way through a write)
+        self.helpers_path = folder / "pending-helpers"
+        self._helpers = False  # this process recorded some since the last clear
 
     def write(self, pending: Pending) -> None:
         """Record ``pending`` (whole, or read back as no record)."""
@@ -85,7 +89,36 @@ class Journal:
             raw.get("in_place") is True,
         )
 
-    def clear(self) -> None:
-        """No write pending (the file is emptied, not removed)."""
+    def add_helper(self, pid: int) -> None:
+        """Record a git process the pending write started: killing the writer does not
+        end it, and it holds git's locks until it ends by itself."""
+        try:
+            fd = os.open(self.helpers_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        except FileNotFoundError:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.helpers_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, b"%d\n" % pid)
+        finally:
+            os.close(fd)
+        self._helpers = True
+
+    def helpers(self) -> list[int]:
+        """The git processes recorded by :meth:`add_helper` since the last clear (a line
+        torn by a crash is left out)."""
+        try:
+            text = self.helpers_path.read_text()
+        except FileNotFoundError:
+            return []
+        return [int(line) for line in text.split("\n")[:-1] if line.isdigit()]
+
+    def clear(self, helpers: bool = False) -> None:
+        """No write pending (the file is emptied, not removed). The record of git
+        processes goes first (a crash in between leaves the write pending, and its
+        processes had ended); with ``helpers``, even if another process recorded it."""
+        if helpers or self._helpers:
+            with contextlib.suppress(FileNotFoundError):
+                os.truncate(self.helpers_path, 0)
+            self._helpers = False
         with contextlib.suppress(FileNotFoundError):
             os.truncate(self.path, 0)

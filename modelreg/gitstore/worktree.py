@@ -62,6 +62,35 @@ def write_file(path: Path, data: bytes | None, top: Path, scratch: Path) -> None
             tmp.unlink()
 
 
+def create_whole(path: Path, data: bytes, scratch: Path) -> None:
+    """Create ``path`` holding ``data`` from its first instant, or raise
+    :class:`FileExistsError` when it exists: written in ``scratch`` (same file
+    system), then hard-linked into place, so a process killed at any point leaves
+    either no file or the whole one, never an empty file (as ``open`` with
+    ``O_CREAT | O_EXCL`` followed by a write can). Where the file system has no
+    hard links, the file is created and written in two steps."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    aside = scratch / f"{os.getpid()}.{path.name}"
+    try:
+        with open(aside, "wb") as fh:
+            fh.write(data)
+        try:
+            os.link(aside, path)
+            return
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links here (some network or FUSE file systems)
+            pass
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            aside.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
 def write_in_place(path: Path, data: bytes | None, top: Path, scratch: Path) -> None:
     """Write ``data`` over the file where it is, as ``git checkout`` writes files: no
     file created and renamed, which on ext4 costs about half a millisecond a file.

@@ -7,14 +7,15 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from modelreg import Registry
+from modelreg import ConflictError, Registry
 from tests.gitstore.gitcheck import run, sound
 
-STEPS = ("journal", "files", "staged", "commit", "index", "ref")
+STEPS = ("locked", "journal", "files", "staged", "commit", "index", "ref")
 GIT_STEPS = ("journal", "files", "ref")
 
 WRITER = """
@@ -94,6 +95,122 @@ def test_killed_at_random_points(tmp_path: Path) -> None:
         Registry.open(root).register_version("churn")
         sound(root)
         assert versions(root) > before
+
+
+def test_killed_the_moment_it_holds_the_index_its_lock_names_it(tmp_path: Path) -> None:
+    # the lock file appears whole: a writer killed just after creating it once left an
+    # empty index.lock, which nobody can tell from a live git process's, and the next
+    # write refused to run
+    reg = registry(tmp_path, hooks=False)
+    root = reg.root
+    proc = writer(root, "locked")
+    assert proc.wait(timeout=120) == -signal.SIGKILL
+    lock = root / ".git/index.lock"
+    assert lock.read_bytes() == b"modelreg holds the index, pid %d" % proc.pid
+    assert list((root / ".git/modelreg/tmp").iterdir()) == []  # nothing left aside
+    Registry.open(root).register_version("churn")
+    assert not lock.exists()
+    sound(root)
+    assert versions(root) == 2
+
+
+def _git_holding_the_index(root: Path) -> subprocess.Popen[bytes]:
+    """A real git process holding ``index.lock`` until its input ends (as a git command
+    run beside modelreg, or one a killed writer left running, holds it until done)."""
+    blob = run(root, "hash-object", "-w", "--stdin", "--path=notes.txt").strip()
+    (root / "notes.txt").write_text("")
+    git = subprocess.Popen(["git", "update-index", "--index-info"], cwd=root, stdin=subprocess.PIPE)
+    assert git.stdin is not None
+    git.stdin.write(f"100644 {blob}\tnotes.txt\n".encode())
+    git.stdin.flush()
+    lock = root / ".git/index.lock"
+    for _ in range(2000):
+        if lock.exists():
+            return git
+        time.sleep(0.005)
+    raise AssertionError("git never took index.lock")
+
+
+def test_a_write_waits_for_a_git_process_holding_the_index(tmp_path: Path) -> None:
+    reg = registry(tmp_path, hooks=False)
+    root = reg.root
+    git = _git_holding_the_index(root)
+    assert git.stdin is not None
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            write = pool.submit(Registry.open(root).register_version, "churn")
+            time.sleep(0.5)
+            # still waiting, and git's lock untouched
+            assert not write.done()
+            assert (root / ".git/index.lock").exists()
+        finally:
+            git.stdin.close()
+            assert git.wait(timeout=60) == 0
+        assert write.result(timeout=60).version == 2
+    # git's work is kept, and so is the write's
+    assert run(root, "diff", "--cached", "--name-only") == "notes.txt\n"
+    assert run(root, "status", "--porcelain") == "A  notes.txt\n"
+    assert versions(root) == 2
+
+
+def test_a_lock_nobody_releases_is_refused_after_the_wait_and_kept(tmp_path: Path) -> None:
+    reg = registry(tmp_path, hooks=False)
+    root = reg.root
+    tip = run(root, "rev-parse", "HEAD")
+    git = _git_holding_the_index(root)
+    git.kill()  # killed while holding it: git cannot remove it
+    git.wait(timeout=60)
+    assert git.stdin is not None
+    git.stdin.close()
+    lock = root / ".git/index.lock"
+    assert lock.read_bytes() == b""
+    again = Registry.open(root)
+    again.store.index_wait = 0.3
+    with pytest.raises(ConflictError, match=r"index\.lock exists \(empty, .*waited 0\.3 s\)"):
+        again.register_version("churn")
+    assert lock.exists()  # it could be a live git process's: never removed by modelreg
+    assert run(root, "rev-parse", "HEAD") == tip
+    assert run(root, "status", "--porcelain") == "?? notes.txt\n"
+    lock.unlink()  # as the message says
+    again.register_version("churn")
+    assert versions(root) == 2
+
+
+def test_a_git_commit_outliving_its_killed_writer_is_waited_for(tmp_path: Path) -> None:
+    # killing a writer does not end the git it started: the next write must neither
+    # take that git's locks from it nor fail, but wait for it to end
+    reg = registry(tmp_path, hooks=True)
+    root = reg.root
+    started, release = tmp_path / "hook-started", tmp_path / "hook-release"
+    (root / ".git/hooks/pre-commit").write_text(  # waits for the test, 30 s at most
+        f"#!/bin/sh\ntouch '{started}'\ni=0\n"
+        f"while [ ! -e '{release}' ] && [ $i -lt 1500 ]; do sleep 0.02; i=$((i+1)); done\n"
+    )
+    proc = writer(root)
+    for _ in range(6000):
+        if started.exists():
+            break
+        time.sleep(0.005)
+    proc.kill()  # the writer only: its `git commit` goes on, holding index.lock
+    proc.wait(timeout=60)
+    lock = root / ".git/index.lock"
+    assert lock.exists()
+    too_soon = Registry.open(root)
+    too_soon.store.index_wait = 0.3
+    with pytest.raises(ConflictError, match=r"still running .*waited 0\.3 s"):
+        too_soon.register_version("churn")
+    assert lock.exists()  # still git's
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            write = pool.submit(Registry.open(root).register_version, "churn")
+            time.sleep(0.3)
+            assert not write.done()
+        finally:
+            release.touch()
+        assert write.result(timeout=60).version == 3  # after the orphan's own commit
+    sound(root)
+    subjects = run(root, "log", "--format=%s", "-3").splitlines()
+    assert subjects[:2] == ["churn: register version 3", "churn: register version 2"]
 
 
 def test_a_git_add_during_a_write_is_refused_not_lost(

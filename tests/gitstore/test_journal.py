@@ -36,3 +36,23 @@ def test_a_longer_record_left_behind_is_replaced_whole(tmp_path: Path) -> None:
     short = Pending(None, {"x": None}, 2)
     journal.write(short)  # over a record nobody cleared (recovery reads it first)
     assert journal.read() == short
+
+
+def test_the_git_processes_of_a_write_are_recorded_until_cleared(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "modelreg")
+    assert journal.helpers() == []
+    journal.write(Pending(None, {"x": "b" * 40}, 1))
+    journal.add_helper(101)
+    journal.add_helper(102)
+    with journal.helpers_path.open("a") as fh:
+        fh.write("10")  # a line torn by a crash
+    assert Journal(journal.folder).helpers() == [101, 102]  # as another process reads it
+    other = Journal(journal.folder)
+    other.clear()  # a process that recorded none leaves the record of those that did
+    assert other.helpers() == [101, 102]
+    other.clear(helpers=True)  # recovery: every record goes
+    assert other.helpers() == []
+    journal.add_helper(103)
+    journal.clear()  # the writer's own
+    assert journal.helpers() == []
+    assert journal.read() is None
