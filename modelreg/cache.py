@@ -78,21 +78,34 @@ class Head:
             model.archived,
         )
 
+    @classmethod
+    def of_entry(cls, blob: str, entry: Entry) -> Head:
+        _, point, summary, (_, count, latest, first_version, archived) = entry
+        return cls(blob, summary[0], point, count, latest, first_version, archived)
 
-def _json(model: Model) -> tuple[bytes, Tail]:
+    def appended(self, blob: str, versions: Sequence[Version], point: Point) -> Head:
+        """The head of ``blob``: this manifest with ``versions`` appended at ``point``."""
+        return replace(
+            self,
+            blob=blob,
+            point=point,
+            count=self.count + len(versions),
+            latest=max((self.latest, *(v.version for v in versions))),
+        )
+
+
+def _tail(end: int, head: Head) -> Tail:
+    """The :data:`Tail` of an entry whose JSON's versions end at ``end``."""
+    return (end, head.count, head.latest, head.first_version, head.archived)
+
+
+def _json(model: Model) -> tuple[bytes, int]:
     """The model as JSON, its versions last (so versions appended later are spliced in
-    without parsing it), and its :data:`Tail`."""
+    without parsing it), and where they end."""
     head = model.model_dump_json(by_alias=True, exclude_none=True, exclude={"versions"})
     versions = model.model_dump_json(by_alias=True, exclude_none=True, include={"versions"})
     data = (head[:-1] + "," + versions[1:]).encode()
-    tail = (
-        len(data) - 2,
-        len(model.versions),
-        model.latest_version,
-        model.first_version,
-        model.archived,
-    )
-    return data, tail
+    return data, len(data) - 2
 
 
 class ManifestCache:
@@ -252,21 +265,12 @@ class ManifestCache:
         if appended is not None:
             base, versions, point = appended
             before = self.head(base)
-            if before is None:
-                return None
-            return replace(
-                before,
-                blob=blob,
-                point=point,
-                count=before.count + len(versions),
-                latest=max((before.latest, *(v.version for v in versions))),
-            )
+            return None if before is None else before.appended(blob, versions, point)
         found = self._found(blob)
         if found is None:
             return None
         self.used.add(blob)
-        _, point, summary, (_, count, latest, first_version, archived) = found
-        return Head(blob, summary[0], point, count, latest, first_version, archived)
+        return Head.of_entry(blob, found)
 
     def entry(self, blob: str) -> tuple[bytes, Summary] | None:
         """The manifest's JSON and summary, without validating it (for listing)."""
@@ -328,21 +332,22 @@ class ManifestCache:
         found = self._found(base)
         if found is None or not all(_plain(v.hyperparameters) for v in versions):
             return
-        data, _, summary, (end, count, latest, first_version, archived) = found
+        data, _, summary, (end, count, *_) = found
         dumped = (v.model_dump_json(by_alias=True, exclude_none=True).encode() for v in versions)
         added = (b"," if count else b"") + b",".join(dumped)
-        entry: Entry = (
-            data[:end] + added + data[end:],
-            append_at,
-            Summary.from_tuple(summary).appended(versions).to_tuple(),
+        head = Head.of_entry(base, found).appended(blob, versions, append_at)
+        self._add(
+            blob,
             (
-                end + len(added),
-                count + len(versions),
-                max((latest, *(v.version for v in versions))),
-                first_version,
-                archived,
+                data[:end] + added + data[end:],
+                append_at,
+                Summary.from_tuple(summary).appended(versions).to_tuple(),
+                _tail(end + len(added), head),
             ),
         )
+
+    def _add(self, blob: str, entry: Entry) -> None:
+        """An entry this run made."""
         self._new[blob] = entry
         if self._raw is not None:
             self._raw[blob] = entry
@@ -362,11 +367,9 @@ class ManifestCache:
         # only what reads back as the same manifest may be served from the cache: typed
         # fields always do; free-form hyperparameters only when they hold plain JSON values
         if all(_plain(v.hyperparameters) for v in model.versions):
-            data, tail = _json(model)
-            self._new[blob] = (data, append_at, Summary.of(model).to_tuple(), tail)
-            if self._raw is not None:
-                self._raw[blob] = self._new[blob]
-            self._added += len(data)
+            data, end = _json(model)
+            tail = _tail(end, Head.of(blob, model, append_at))
+            self._add(blob, (data, append_at, Summary.of(model).to_tuple(), tail))
 
     def save(self) -> None:
         for blob in list(self._appended):

@@ -234,12 +234,13 @@ class Snapshot:
     def head(self, model_id: str, data: bytes) -> Head:
         """What appending versions needs of the manifest in ``data``: read from the cache
         without building the model when these exact bytes were seen, else parsed."""
+        blob = blob_id(data)
         if len(data) <= self.config.policy.max_manifest_bytes:
-            found = self.cache.head(blob_id(data))
+            found = self.cache.head(blob)
             if found is not None and found.model_id == model_id:
                 return found
         model, point = self.parse_full(model_id, data)
-        return Head.of(blob_id(data), model, point)
+        return Head.of(blob, model, point)
 
     def reparse(self, model_id: str) -> Callable[[bytes], Model | None]:
         """``parse`` for ``model_id`` that answers None for bytes that do not load."""
